@@ -1,0 +1,53 @@
+# stowage: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything they need is installed by the project itself (setup, tools).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+TOOLS  := .tools/bin
+export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup tools demo test lint typecheck chart-check pytest bench fuzz docs clean
+
+setup: $(VENV)/.installed tools
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+tools:
+	$(PYTHON) ci/install_tools.py --dest $(TOOLS)
+
+demo: setup
+	$(PY) -m stowage.demo
+
+lint: setup
+	$(BIN)/ruff check postrenderer tests ci
+	$(BIN)/ruff format --check postrenderer tests ci
+
+typecheck: setup
+	$(BIN)/mypy postrenderer/stowage tests
+
+chart-check: setup
+	$(TOOLS)/helm lint --strict chart
+	$(TOOLS)/helm3 lint --strict chart
+
+pytest: setup
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck chart-check pytest
+
+bench: setup
+	$(PY) -m stowage.bench
+
+fuzz: setup
+	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-20000}
+
+docs: setup
+	$(PY) -m stowage.docs
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

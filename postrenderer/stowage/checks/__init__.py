@@ -1,0 +1,81 @@
+"""Checks over the whole rendered stream: one module per rule, each with a stable ID.
+
+A rule module (modelled on yamllint's rules) defines:
+
+- ``ID``: the stable code, e.g. ``"SW101"``; ``NAME``: a short slug;
+- ``SEVERITY``: the default :class:`~stowage.findings.Severity`;
+- a module docstring: the user documentation that ``stowage explain ID`` prints
+  and ``docs/checks.md`` lists (first line: the summary);
+- ``check(ctx) -> Iterator[Finding]``: a pure function of the :class:`CheckContext`.
+
+Rules see every workload in the stream, not only the ones stowage attached
+storage to: a chart we do not own that shares a ReadWriteOnce claim is caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from stowage.config import Config
+from stowage.findings import Finding, ResourceRef, Severity
+from stowage.manifests import Stream
+from stowage.workloads import Workload
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A value the plan wanted to set where the chart author had set another one."""
+
+    workload: ResourceRef
+    label: str  # how to name the workload in messages
+    field: str  # e.g. "nodeSelector.pool" or "securityContext.runAsUser"
+    existing: object
+    wanted: object
+
+
+@dataclass
+class CheckContext:
+    """Everything a rule may read. Built once per run, after attach."""
+
+    stream: Stream
+    workloads: list[Workload]
+    config: Config
+    roles: dict[int, str] = field(default_factory=dict)  # index in workloads -> target role
+    vars: dict[str, str] = field(default_factory=dict)  # --var and config vars merged
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def role_of(self, index: int) -> str | None:
+        return self.roles.get(index)
+
+
+CheckFunction = Callable[[CheckContext], Iterator[Finding]]
+
+
+def rule_modules() -> list[ModuleType]:
+    """Every rule module, in ID order."""
+    from stowage.checks import registry
+
+    return sorted(registry.MODULES, key=lambda m: str(m.ID))
+
+
+def find_rule(key: str) -> ModuleType | None:
+    """A rule by ID (case-insensitive) or by NAME."""
+    wanted = key.strip().lower()
+    for module in rule_modules():
+        if wanted in (str(module.ID).lower(), str(module.NAME).lower()):
+            return module
+    return None
+
+
+def run_all(ctx: CheckContext, strict: bool = False) -> list[Finding]:
+    """All findings, deterministic order: errors first, then by rule and resource."""
+    findings: list[Finding] = []
+    for module in rule_modules():
+        findings.extend(f.escalated(strict) for f in module.check(ctx))
+    order = {Severity.ERROR: 0, Severity.WARNING: 1}
+    return sorted(set(findings), key=lambda f: (order[f.severity], f.rule, f.resource, f.message))
+
+
+__all__ = ["CheckContext", "CheckFunction", "Conflict", "find_rule", "rule_modules", "run_all"]

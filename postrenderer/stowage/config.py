@@ -1,0 +1,260 @@
+"""The storage plan's vocabulary: pydantic models shared by the chart and the post-renderer.
+
+One source of truth: the chart's ``values.schema.json`` is generated from
+:class:`stowage.values.ChartValues`, which reuses these models, and the
+post-renderer validates its ``--config`` files and the chart's plan resource
+with :class:`Config`. Field descriptions here are the user documentation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+StoreKind = Literal["s3", "gcs", "azure"]
+AutoMountType = Literal["auto", "pvc", "hostPath", "none"]
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VAR_REF = re.compile(r"\$\{[^}]*\}")
+
+
+def _absolute_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"must be an absolute path (start with '/'), got {value!r}")
+    if any(part == ".." for part in value.split("/")):
+        raise ValueError(f"must not contain '..', got {value!r}")
+    return value
+
+
+def _volume_name(value: str) -> str:
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid volume name: use at most 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit (DNS-1123 label)"
+        )
+    return value
+
+
+def _claim_name(value: str) -> str:
+    # Claim names may carry ${VAR} placeholders that are expanded per user.
+    probe = VAR_REF.sub("x", value)
+    if len(probe) > 253 or not DNS1123_SUBDOMAIN.match(probe):
+        raise ValueError(f"{value!r} is not a valid PersistentVolumeClaim name (DNS-1123 subdomain)")
+    return value
+
+
+AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
+VolumeName = Annotated[str, AfterValidator(_volume_name)]
+ClaimName = Annotated[str, AfterValidator(_claim_name)]
+
+
+class Strict(BaseModel):
+    """Base for every model: unknown keys are errors, as in the chart's schema."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NfsSource(Strict):
+    server: str = Field(min_length=1, description="NFS server host name or address.")
+    path: AbsolutePath = Field(description="Exported path on the NFS server.")
+
+
+class ClaimSource(Strict):
+    size: str = Field("10Gi", description="Requested storage, e.g. `10Gi`.")
+    storageClassName: str | None = Field(
+        None, description="StorageClass of the claim; unset uses the cluster default."
+    )
+    accessModes: list[AccessMode] = Field(
+        default_factory=lambda: ["ReadWriteOnce"],
+        min_length=1,
+        description="Access modes requested for the claim.",
+    )
+
+
+SOURCE_FIELDS = ("hostPath", "existingClaim", "nfs", "claim", "store")
+
+
+class VolumeSpec(Strict):
+    """A named data or outputs volume: a mount path and exactly one source."""
+
+    mountPath: AbsolutePath | None = Field(
+        None,
+        description="Where the volume is mounted in every targeted container. "
+        "Required for every source except a cloud store, where it mounts the credentials.",
+    )
+    readOnly: bool = Field(False, description="Mount read-only (data volumes only).")
+    subPath: str | None = Field(None, description="Mount only this sub-directory of the volume.")
+    hostPath: AbsolutePath | None = Field(
+        None, description="Source: a directory on the node. Single-node unless every node shares it."
+    )
+    existingClaim: ClaimName | None = Field(
+        None, description="Source: a PersistentVolumeClaim that already exists."
+    )
+    accessModes: list[AccessMode] | None = Field(
+        None,
+        description="Declared access modes of an `existingClaim` that is not in the "
+        "rendered manifests, so stowage can check it.",
+    )
+    nfs: NfsSource | None = Field(
+        None, description="Source: an NFS export (ReadWriteMany; the chart creates a PV and PVC)."
+    )
+    claim: ClaimSource | None = Field(
+        None, description="Source: a new PersistentVolumeClaim created for this volume."
+    )
+    store: StoreKind | None = Field(None, description="Source: a cloud bucket (s3, gcs or azure).")
+    bucket: str | None = Field(None, description="Bucket URL of a cloud store, e.g. `s3://data`.")
+    secret: str | None = Field(None, description="Secret holding the cloud store's credentials.")
+    secretKey: str | None = Field(None, description="Key of `secret` holding the credentials.")
+    secretExternal: bool = Field(
+        False,
+        description="The credentials Secret is managed outside this release: do not warn "
+        "when it is absent from the rendered manifests.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VolumeSpec:
+        given = [name for name in SOURCE_FIELDS if getattr(self, name) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(
+                f"needs exactly one source of {', '.join(SOURCE_FIELDS)} (found: {found})"
+            )
+        if self.store is None and self.mountPath is None:
+            raise ValueError("mountPath is required for a volume source")
+        if self.store is not None and not self.bucket:
+            raise ValueError(f"store {self.store!r} needs a bucket")
+        if self.accessModes is not None and self.existingClaim is None:
+            raise ValueError("accessModes is only declared for an existingClaim")
+        return self
+
+    @property
+    def source(self) -> str:
+        return next(name for name in SOURCE_FIELDS if getattr(self, name) is not None)
+
+
+class Persistence(Strict):
+    data: dict[VolumeName, VolumeSpec] = Field(
+        default_factory=dict,
+        description="Named data volumes (Polyaxon's `persistence.data`), often read-only.",
+    )
+    outputs: dict[VolumeName, VolumeSpec] = Field(
+        default_factory=dict,
+        description="The one writable outputs store (Polyaxon's `persistence.outputs`).",
+        json_schema_extra={"maxProperties": 1},
+    )
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Persistence:
+        # The outputs count and read-only outputs are rule findings (see checks/),
+        # so a merged config names the rule; the schema still limits them for Helm.
+        clash = set(self.data) & set(self.outputs)
+        if clash:
+            raise ValueError(f"volume name(s) {', '.join(sorted(clash))} used in both data and outputs")
+        return self
+
+
+class Cluster(Strict):
+    singleNode: bool = Field(
+        False,
+        description="All pods run on one node: ReadWriteOnce and hostPath sharing is then safe.",
+    )
+
+
+class SecurityContext(Strict):
+    enabled: bool = Field(False, description="Run targeted pods as a non-root user.")
+    user: int = Field(1000, ge=1, description="runAsUser of every targeted pod.")
+    group: int = Field(1000, ge=1, description="runAsGroup and fsGroup: mounted volumes belong to it.")
+    fsGroupChangePolicy: Literal["OnRootMismatch", "Always"] = Field(
+        "OnRootMismatch", description="When the kubelet re-owns volumes for fsGroup."
+    )
+
+
+class AutoMount(Strict):
+    """MLRun-style auto-mount: one extra volume on every targeted pod that does not opt out."""
+
+    type: AutoMountType = Field("none", description="`auto`, `pvc`, `hostPath` or `none`.")
+    params: dict[str, str] | str = Field(
+        default_factory=dict,
+        description="Parameters as a map, as `k=v,k=v`, or as base64-encoded JSON: "
+        "`pvc_name`, `host_path`, `volume_name` (default `pipeline`), "
+        "`volume_mount_path` (default `/mnt/pipeline`).",
+    )
+
+
+class Target(Strict):
+    """Which workloads get storage for one role, and how."""
+
+    matchLabels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels the workload (or its pod template) must carry. Empty matches nothing.",
+    )
+    kinds: list[str] | None = Field(None, description="Restrict to these kinds, e.g. `[Deployment]`.")
+    components: list[str] | None = Field(
+        None,
+        description="Restrict to these pod specs of a multi-pod kind, e.g. `[worker]` "
+        "for a DaskCluster (scheduler, worker, job).",
+    )
+    dataRefs: list[str] | None = Field(
+        None, description="Subset of data volume names to attach (Polyaxon's data_refs); default all."
+    )
+    outputs: bool = Field(True, description="Attach the outputs store.")
+    pool: str | None = Field(
+        None, description="Node pool key in nodeSelector/tolerations/affinity; default the role name."
+    )
+    autoMount: bool = Field(True, description="Apply auto-mount to this role (MLRun's opt-out).")
+    initContainers: bool = Field(False, description="Mount into init containers too.")
+
+
+class Config(Strict):
+    """A storage plan: the post-renderer's `--config` file and the chart's plan resource."""
+
+    cluster: Cluster = Field(default_factory=Cluster)
+    persistence: Persistence = Field(default_factory=Persistence)
+    dataPathsEnv: str = Field(
+        "STOWAGE_DATA_PATHS",
+        description="Env var set to JSON {name: mountPath or bucket}; use "
+        "`POLYAXON_RUN_DATA_PATHS` to keep Polyaxon code working.",
+    )
+    targets: dict[str, Target] = Field(
+        default_factory=dict, description="Roles and the workloads they select."
+    )
+    vars: dict[str, str] = Field(default_factory=dict, description="Values for `${NAME}` variables.")
+    nodeSelector: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Node selector per node pool (e.g. `core`, `pipeline`, `dask`)."
+    )
+    tolerations: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, description="Tolerations per node pool."
+    )
+    affinity: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Affinity per node pool.")
+    securityContext: SecurityContext = Field(default_factory=SecurityContext)
+    autoMount: AutoMount = Field(default_factory=AutoMount)
+    hostPathAllow: list[AbsolutePath] = Field(
+        default_factory=list,
+        description="Sensitive host paths that are allowed anyway (exact paths or prefixes).",
+    )
+    stateMountPath: AbsolutePath | None = Field(
+        None, description="Mount path of the scheduler's SQLite state (for the SQLite-on-NFS check)."
+    )
+
+    @field_validator("dataPathsEnv")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not a valid environment variable name")
+        return value
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.targets or self.persistence.data or self.persistence.outputs)

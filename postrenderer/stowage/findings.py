@@ -1,0 +1,50 @@
+"""What a check or the engine reports: a rule, a severity, the resource and a fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    """Kind/namespace/name of a manifest, as reports print it."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stable ID, e.g. "SW101"
+    severity: Severity
+    resource: ResourceRef
+    message: str
+    fix: str = ""
+    related: tuple[ResourceRef, ...] = field(default=())
+
+    def escalated(self, strict: bool) -> Finding:
+        """Under --strict every warning is an error."""
+        if strict and self.severity is Severity.WARNING:
+            return Finding(self.rule, Severity.ERROR, self.resource, self.message, self.fix,
+                           self.related)
+        return self
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "resource": str(self.resource),
+            "message": self.message,
+            "fix": self.fix,
+            "related": [str(r) for r in self.related],
+        }

@@ -1,0 +1,197 @@
+"""The manifest stream: split into documents, parse what needs reading, write back.
+
+A document stowage does not change is written back byte for byte, comments
+and all. Splitting happens on the text: a line that starts with ``---`` at
+column 0 always starts a new YAML document (a block scalar's content is
+indented, so ``---`` inside it is not at column 0). Only documents whose kind
+stowage reads are parsed; the others are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from stowage.errors import UsageError
+from stowage.findings import ResourceRef
+from stowage.yamlload import Limits, YamlError, load_document
+
+try:
+    from yaml import CSafeDumper as _Dumper
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+
+BOM = "\ufeff"
+_SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
+_END = re.compile(r"^\.\.\.[ \t]*$")
+_KIND_LINE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9.]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+# Kinds whose content stowage reads. Everything else passes through unparsed.
+READ_KINDS = frozenset(
+    {
+        "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+        "DaskCluster", "DaskWorkerGroup", "DaskJob", "PersistentVolumeClaim",
+        "PersistentVolume", "HorizontalPodAutoscaler", "Secret", "List", "ConfigMap",
+    }
+)  # fmt: skip
+STOWAGE_MARK = "stowage.io/"
+
+
+@dataclass
+class Document:
+    """One YAML document of the stream, its original text and (when read) its data."""
+
+    index: int  # position in the stream, 0-based
+    line: int  # 1-based line of the document's first line in the input
+    separator: str  # the `---` line before it, with its line ending ("" for the first)
+    text: str  # the document exactly as it came in
+    body: Any = None  # parsed data, when parsed
+    parsed: bool = False
+    changed: bool = False
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", "")) if isinstance(self.body, dict) else ""
+
+    @property
+    def ref(self) -> ResourceRef:
+        meta = self.body.get("metadata") if isinstance(self.body, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        return ResourceRef(self.kind or "?", str(meta.get("namespace") or ""),
+                           str(meta.get("name") or f"document-{self.index}"))
+
+    def where(self) -> str:
+        kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
+        return f"document {self.index}{kind_name} at line {self.line}"
+
+    def leading_comments(self) -> str:
+        """Comment lines (e.g. Helm 3's `# Source:`) before the content, kept on rewrite."""
+        out = []
+        for raw in self.text.splitlines(keepends=True):
+            stripped = raw.strip()
+            if stripped.startswith("#") or not stripped:
+                out.append(raw)
+            else:
+                break
+        return "".join(out)
+
+
+@dataclass
+class Stream:
+    documents: list[Document]
+    bom: bool = False
+    trailer: str = ""  # text after the last document (only a final `...` line)
+    newline: str = "\n"
+    notes: list[str] = field(default_factory=list)
+
+    def parsed(self) -> Iterator[Document]:
+        return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
+
+
+def split(text: str) -> Stream:
+    """Split a multi-document YAML text into documents without parsing them."""
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text[:4096] else "\n"
+    docs: list[Document] = []
+    separator, chunk, start_line = "", [], 1
+    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
+        if _SEPARATOR.match(raw) or _END.match(raw):
+            if chunk or separator:
+                docs.append(Document(len(docs), start_line, separator, "".join(chunk)))
+            separator, chunk, start_line = (raw if _SEPARATOR.match(raw) else ""), [], number
+            if _END.match(raw):
+                # `...` ends a document; what follows starts a new one after its own `---`
+                docs[-1:] = [_with_end_marker(docs[-1], raw)] if docs else []
+                separator, start_line = "", number + 1
+            continue
+        chunk.append(raw)
+    if chunk or separator:
+        docs.append(Document(len(docs), start_line, separator, "".join(chunk)))
+    return Stream(docs, bom=bom, newline=newline)
+
+
+def _with_end_marker(doc: Document, marker: str) -> Document:
+    doc.text += marker
+    return doc
+
+
+def sniff_kind(doc: Document) -> str | None:
+    """The kind from a block-style `kind:` line at column 0, without parsing."""
+    match = _KIND_LINE.search(doc.text)
+    return match.group(1) if match else None
+
+
+def needs_reading(doc: Document) -> bool:
+    kind = sniff_kind(doc)
+    if kind is None:
+        return bool(doc.text.strip(" \t\r\n")) and not _only_comments(doc.text)
+    if kind == "ConfigMap":
+        return STOWAGE_MARK in doc.text
+    return kind in READ_KINDS
+
+
+def _only_comments(text: str) -> bool:
+    return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines())
+
+
+def parse(stream: Stream, limits: Limits) -> Stream:
+    """Parse every document stowage reads; refuse unusable ones with exit 2."""
+    for doc in stream.documents:
+        if needs_reading(doc):
+            parse_document(doc, limits)
+    return stream
+
+
+def parse_document(doc: Document, limits: Limits) -> None:
+    try:
+        body = load_document(doc.separator + doc.text, limits)
+    except YamlError as err:
+        line = doc.line + (err.line - 1 if err.line else 0) - (1 if doc.separator else 0)
+        raise UsageError(err.message, where=f"document {doc.index} at line {max(line, 1)}") from None
+    if body is not None and not isinstance(body, dict):
+        raise UsageError("a manifest must be a mapping", where=doc.where())
+    doc.body, doc.parsed = body, True
+
+
+def read(text: str, limits: Limits) -> Stream:
+    if len(text.encode("utf-8", "surrogatepass")) > limits.max_input_bytes:
+        raise UsageError(
+            f"input is larger than {limits.max_input_bytes} bytes; raise --max-input-bytes "
+            "if it is genuine"
+        )
+    return parse(split(text), limits)
+
+
+def dump_body(body: Any) -> str:
+    """Deterministic block YAML for a changed document (keys in their original order)."""
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 30)
+
+
+def render_document(doc: Document, newline: str) -> str:
+    if not doc.changed:
+        return doc.separator + doc.text
+    separator = doc.separator if doc.separator.strip() == "---" else "---" + newline
+    text = doc.leading_comments() + dump_body(doc.body)
+    if newline != "\n":
+        text = text.replace("\r\n", "\n").replace("\n", newline)
+    return separator + text
+
+
+def write(stream: Stream) -> str:
+    out = [BOM] if stream.bom else []
+    for doc in stream.documents:
+        out.append(render_document(doc, stream.newline))
+    out.append(stream.trailer)
+    return "".join(out)
+
+
+def to_json(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,96 @@
+"""Workloads: every pod spec in the stream, with what targeting and checks need to know.
+
+Pure: built from a parsed :class:`~stowage.manifests.Stream`; pod specs that a
+template ConfigMap carries appear as workloads of their own (``carrier`` set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from stowage.findings import ResourceRef
+from stowage.manifests import Document, Stream
+from stowage.podspecs import (
+    TEMPLATE_LABEL,
+    PodSite,
+    carried_templates,
+    get_in,
+    is_pod_template_carrier,
+    sites,
+)
+
+
+@dataclass
+class Workload:
+    """One pod spec in one manifest."""
+
+    doc: Document  # the stream document (for a carried template: the ConfigMap)
+    manifest: dict[str, Any]  # the manifest holding the pod spec (the carried one for templates)
+    site: PodSite
+
+    @property
+    def kind(self) -> str:
+        return self.site.kind
+
+    @property
+    def ref(self) -> ResourceRef:
+        meta = self.manifest.get("metadata") or {}
+        return ResourceRef(self.kind, str(meta.get("namespace") or self.doc.ref.namespace or ""),
+                           str(meta.get("name") or self.doc.ref.name))
+
+    @property
+    def label(self) -> str:
+        """How messages name it: Kind/name, plus the component of a multi-pod kind."""
+        suffix = "" if self.site.component == "pod" else f" ({self.site.component})"
+        carried = f" in ConfigMap/{self.doc.ref.name}" if self.is_template else ""
+        return f"{self.kind}/{self.ref.name}{suffix}{carried}"
+
+    @property
+    def is_template(self) -> bool:
+        """A pod template launched at run time (e.g. one pipeline Job per run)."""
+        return self.site.template_key is not None
+
+    @property
+    def pod_spec(self) -> dict[str, Any]:
+        spec = get_in(self.manifest, self.site.path)
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Workload labels overlaid with pod template labels."""
+        merged: dict[str, str] = {}
+        for path in (("metadata", "labels"), (*self.site.metadata_path, "labels")):
+            value = get_in(self.manifest, path)
+            if isinstance(value, dict):
+                merged.update({str(k): str(v) for k, v in value.items()})
+        return merged
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for path in (("metadata", "annotations"), (*self.site.metadata_path, "annotations")):
+            value = get_in(self.manifest, path)
+            if isinstance(value, dict):
+                merged.update({str(k): str(v) for k, v in value.items()})
+        return merged
+
+
+Loader = Callable[[str], Any]
+
+
+def collect(stream: Stream, load_template: Loader) -> Iterator[Workload]:
+    """Every workload in stream order; carried templates are parsed with ``load_template``."""
+    for doc in stream.parsed():
+        if is_pod_template_carrier(doc.body):
+            for key, manifest in carried_templates(doc.body, load_template):
+                for site in sites(manifest):
+                    yield Workload(doc, manifest,
+                                   PodSite(site.kind, site.component, site.path, key))
+            continue
+        for site in sites(doc.body):
+            yield Workload(doc, doc.body, site)
+
+
+__all__ = ["TEMPLATE_LABEL", "Loader", "Workload", "collect"]
