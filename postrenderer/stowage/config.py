@@ -51,7 +51,9 @@ def _claim_name(value: str) -> str:
     # Claim names may carry ${VAR} placeholders that are expanded per user.
     probe = VAR_REF.sub("x", value)
     if len(probe) > 253 or not DNS1123_SUBDOMAIN.match(probe):
-        raise ValueError(f"{value!r} is not a valid PersistentVolumeClaim name (DNS-1123 subdomain)")
+        raise ValueError(
+            f"{value!r} is not a valid PersistentVolumeClaim name (DNS-1123 subdomain)"
+        )
     return value
 
 
@@ -77,7 +79,7 @@ class ClaimSource(Strict):
         None, description="StorageClass of the claim; unset uses the cluster default."
     )
     accessModes: list[AccessMode] = Field(
-        default_factory=lambda: ["ReadWriteOnce"],
+        default_factory=lambda: list[AccessMode](["ReadWriteOnce"]),
         min_length=1,
         description="Access modes requested for the claim.",
     )
@@ -97,7 +99,8 @@ class VolumeSpec(Strict):
     readOnly: bool = Field(False, description="Mount read-only (data volumes only).")
     subPath: str | None = Field(None, description="Mount only this sub-directory of the volume.")
     hostPath: AbsolutePath | None = Field(
-        None, description="Source: a directory on the node. Single-node unless every node shares it."
+        None,
+        description="Source: a directory on the node. Single-node unless every node shares it.",
     )
     existingClaim: ClaimName | None = Field(
         None, description="Source: a PersistentVolumeClaim that already exists."
@@ -161,7 +164,9 @@ class Persistence(Strict):
         # so a merged config names the rule; the schema still limits them for Helm.
         clash = set(self.data) & set(self.outputs)
         if clash:
-            raise ValueError(f"volume name(s) {', '.join(sorted(clash))} used in both data and outputs")
+            raise ValueError(
+                f"volume name(s) {', '.join(sorted(clash))} used in both data and outputs"
+            )
         return self
 
 
@@ -175,7 +180,9 @@ class Cluster(Strict):
 class SecurityContext(Strict):
     enabled: bool = Field(False, description="Run targeted pods as a non-root user.")
     user: int = Field(1000, ge=1, description="runAsUser of every targeted pod.")
-    group: int = Field(1000, ge=1, description="runAsGroup and fsGroup: mounted volumes belong to it.")
+    group: int = Field(
+        1000, ge=1, description="runAsGroup and fsGroup: mounted volumes belong to it."
+    )
     fsGroupChangePolicy: Literal["OnRootMismatch", "Always"] = Field(
         "OnRootMismatch", description="When the kubelet re-owns volumes for fsGroup."
     )
@@ -200,18 +207,22 @@ class Target(Strict):
         default_factory=dict,
         description="Labels the workload (or its pod template) must carry. Empty matches nothing.",
     )
-    kinds: list[str] | None = Field(None, description="Restrict to these kinds, e.g. `[Deployment]`.")
+    kinds: list[str] | None = Field(
+        None, description="Restrict to these kinds, e.g. `[Deployment]`."
+    )
     components: list[str] | None = Field(
         None,
         description="Restrict to these pod specs of a multi-pod kind, e.g. `[worker]` "
         "for a DaskCluster (scheduler, worker, job).",
     )
     dataRefs: list[str] | None = Field(
-        None, description="Subset of data volume names to attach (Polyaxon's data_refs); default all."
+        None,
+        description="Subset of data volume names to attach (Polyaxon's data_refs); default all.",
     )
     outputs: bool = Field(True, description="Attach the outputs store.")
     pool: str | None = Field(
-        None, description="Node pool key in nodeSelector/tolerations/affinity; default the role name."
+        None,
+        description="Node pool key in nodeSelector/tolerations/affinity; default the role name.",
     )
     autoMount: bool = Field(True, description="Apply auto-mount to this role (MLRun's opt-out).")
     initContainers: bool = Field(False, description="Mount into init containers too.")
@@ -230,14 +241,19 @@ class Config(Strict):
     targets: dict[str, Target] = Field(
         default_factory=dict, description="Roles and the workloads they select."
     )
-    vars: dict[str, str] = Field(default_factory=dict, description="Values for `${NAME}` variables.")
+    vars: dict[str, str] = Field(
+        default_factory=dict, description="Values for `${NAME}` variables."
+    )
     nodeSelector: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Node selector per node pool (e.g. `core`, `pipeline`, `dask`)."
+        default_factory=dict,
+        description="Node selector per node pool (e.g. `core`, `pipeline`, `dask`).",
     )
     tolerations: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="Tolerations per node pool."
     )
-    affinity: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Affinity per node pool.")
+    affinity: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Affinity per node pool."
+    )
     securityContext: SecurityContext = Field(default_factory=SecurityContext)
     autoMount: AutoMount = Field(default_factory=AutoMount)
     hostPathAllow: list[AbsolutePath] = Field(
@@ -245,7 +261,8 @@ class Config(Strict):
         description="Sensitive host paths that are allowed anyway (exact paths or prefixes).",
     )
     stateMountPath: AbsolutePath | None = Field(
-        None, description="Mount path of the scheduler's SQLite state (for the SQLite-on-NFS check)."
+        None,
+        description="Mount path of the scheduler's SQLite state (for the SQLite-on-NFS check).",
     )
 
     @field_validator("dataPathsEnv")

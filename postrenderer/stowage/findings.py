@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -35,8 +35,9 @@ class Finding:
     def escalated(self, strict: bool) -> Finding:
         """Under --strict every warning is an error."""
         if strict and self.severity is Severity.WARNING:
-            return Finding(self.rule, Severity.ERROR, self.resource, self.message, self.fix,
-                           self.related)
+            return Finding(
+                self.rule, Severity.ERROR, self.resource, self.message, self.fix, self.related
+            )
         return self
 
     def as_json(self) -> dict[str, object]:

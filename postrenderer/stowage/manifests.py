@@ -62,8 +62,11 @@ class Document:
     def ref(self) -> ResourceRef:
         meta = self.body.get("metadata") if isinstance(self.body, dict) else None
         meta = meta if isinstance(meta, dict) else {}
-        return ResourceRef(self.kind or "?", str(meta.get("namespace") or ""),
-                           str(meta.get("name") or f"document-{self.index}"))
+        return ResourceRef(
+            self.kind or "?",
+            str(meta.get("namespace") or ""),
+            str(meta.get("name") or f"document-{self.index}"),
+        )
 
     def where(self) -> str:
         kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
@@ -100,7 +103,8 @@ def split(text: str) -> Stream:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[:4096] else "\n"
     docs: list[Document] = []
-    separator, chunk, start_line = "", [], 1
+    chunk: list[str] = []
+    separator, start_line = "", 1
     for number, raw in enumerate(text.splitlines(keepends=True), start=1):
         if _SEPARATOR.match(raw) or _END.match(raw):
             if chunk or separator:
@@ -154,7 +158,9 @@ def parse_document(doc: Document, limits: Limits) -> None:
         body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
         line = doc.line + (err.line - 1 if err.line else 0) - (1 if doc.separator else 0)
-        raise UsageError(err.message, where=f"document {doc.index} at line {max(line, 1)}") from None
+        raise UsageError(
+            err.message, where=f"document {doc.index} at line {max(line, 1)}"
+        ) from None
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
     doc.body, doc.parsed = body, True
@@ -171,8 +177,14 @@ def read(text: str, limits: Limits) -> Stream:
 
 def dump_body(body: Any) -> str:
     """Deterministic block YAML for a changed document (keys in their original order)."""
-    return yaml.dump(body, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1 << 30)
+    return yaml.dump(
+        body,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
+    )
 
 
 def render_document(doc: Document, newline: str) -> str:

@@ -37,8 +37,11 @@ class Workload:
     @property
     def ref(self) -> ResourceRef:
         meta = self.manifest.get("metadata") or {}
-        return ResourceRef(self.kind, str(meta.get("namespace") or self.doc.ref.namespace or ""),
-                           str(meta.get("name") or self.doc.ref.name))
+        return ResourceRef(
+            self.kind,
+            str(meta.get("namespace") or self.doc.ref.namespace or ""),
+            str(meta.get("name") or self.doc.ref.name),
+        )
 
     @property
     def label(self) -> str:
@@ -86,8 +89,9 @@ def collect(stream: Stream, load_template: Loader) -> Iterator[Workload]:
         if is_pod_template_carrier(doc.body):
             for key, manifest in carried_templates(doc.body, load_template):
                 for site in sites(manifest):
-                    yield Workload(doc, manifest,
-                                   PodSite(site.kind, site.component, site.path, key))
+                    yield Workload(
+                        doc, manifest, PodSite(site.kind, site.component, site.path, key)
+                    )
             continue
         for site in sites(doc.body):
             yield Workload(doc, doc.body, site)

@@ -104,8 +104,10 @@ class _Builder:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                raise YamlError("YAML merge keys (<<) are not supported in manifests",
-                                key_node.start_mark.line + 1)
+                raise YamlError(
+                    "YAML merge keys (<<) are not supported in manifests",
+                    key_node.start_mark.line + 1,
+                )
             key = self.build(key_node, depth + 1)
             if isinstance(key, list | dict):
                 raise YamlError("a mapping key must be a scalar", key_node.start_mark.line + 1)

@@ -1,0 +1,307 @@
+"""Attach the plan to the workloads its targets select.
+
+Merging never duplicates and never silently overwrites: volumes merge by
+name (a workload's own volume of the same name wins), mounts by mountPath,
+env by name, node selectors by key; a value the chart author set that the
+plan would change is recorded as a :class:`~stowage.checks.Conflict`, and
+the author's value stays. Running attach on its own output changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stowage.checks import Conflict
+from stowage.config import Target
+from stowage.manifests import Document, Stream, dump_body
+from stowage.plan import Plan, PlannedVolume, data_paths_json
+from stowage.podspecs import AUTO_MOUNT_ANNOTATION, DATA_REFS_ANNOTATION, SKIP_ANNOTATION
+from stowage.variables import RUNTIME_VARS, expand, workload_variables
+from stowage.workloads import Workload
+
+SECCOMP = {"type": "RuntimeDefault"}
+
+
+@dataclass
+class Placement:
+    """What one workload got and why: the data behind `stowage plan`."""
+
+    workload: str
+    role: str
+    reason: str
+    mounts: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    pool: str = ""
+    scheduling: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class AttachResult:
+    roles: dict[int, str] = field(default_factory=dict)  # workload index -> role
+    placements: list[Placement] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    originals: dict[int, Any] = field(default_factory=dict)  # doc index -> body before attach
+
+
+def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[str, Target] | None:
+    """The first target (by role name) whose selectors all match the workload."""
+    if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true":
+        return None
+    labels = workload.labels
+    for role in sorted(targets):
+        target = targets[role]
+        if not target.matchLabels:
+            continue
+        if any(labels.get(k) != v for k, v in target.matchLabels.items()):
+            continue
+        if target.kinds is not None and workload.kind not in target.kinds:
+            continue
+        if target.components is not None and workload.site.component not in target.components:
+            continue
+        return role, target
+    return None
+
+
+def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult:
+    result = AttachResult()
+    touched_templates: dict[tuple[int, str], Workload] = {}
+    template_before: dict[tuple[int, str], Any] = {}
+    for index, workload in enumerate(workloads):
+        chosen = select_target(workload, plan.config.targets)
+        if chosen is None:
+            continue
+        role, target = chosen
+        result.roles[index] = role
+        if workload.doc.index not in result.originals:
+            result.originals[workload.doc.index] = copy.deepcopy(workload.doc.body)
+        if workload.is_template:
+            key = (workload.doc.index, str(workload.site.template_key))
+            template_before.setdefault(key, copy.deepcopy(workload.manifest))
+            touched_templates[key] = workload
+        result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
+    for key, workload in touched_templates.items():
+        if workload.manifest != template_before[key]:
+            workload.doc.body["data"][key[1]] = dump_body(workload.manifest)
+    for doc_index, before in result.originals.items():
+        doc = stream.documents[doc_index]
+        doc.changed = doc.changed or doc.body != before
+    _add_generated_claims(stream, plan)
+    return result
+
+
+def _attach_one(
+    workload: Workload, role: str, target: Target, plan: Plan, conflicts: list[Conflict]
+) -> Placement:
+    reason = "matchLabels " + ", ".join(f"{k}={v}" for k, v in sorted(target.matchLabels.items()))
+    placement = Placement(workload.label, role, reason)
+    pod = workload.pod_spec
+    volumes = _chosen_volumes(workload, target, plan, placement)
+    merger = _Merger(workload, pod, conflicts, placement)
+    for planned in volumes:
+        merger.add_volume(planned, include_init=target.initContainers)
+    data = [v for v in volumes if v.purpose == "data"]
+    if data:
+        env = {"name": plan.config.dataPathsEnv, "value": data_paths_json(data)}
+        merger.add_env(env, include_init=target.initContainers)
+    pool = target.pool or role
+    merger.schedule(pool, plan.config)
+    if plan.config.securityContext.enabled:
+        merger.secure(plan.config)
+    _expand_variables(workload, pod, plan.config.vars, placement)
+    return placement
+
+
+def _chosen_volumes(
+    workload: Workload, target: Target, plan: Plan, placement: Placement
+) -> list[PlannedVolume]:
+    refs_annotation = workload.annotations.get(DATA_REFS_ANNOTATION)
+    if refs_annotation is not None:
+        refs = [r.strip() for r in refs_annotation.split(",") if r.strip()]
+        placement.reason += f"; dataRefs from annotation {DATA_REFS_ANNOTATION}"
+    elif target.dataRefs is not None:
+        refs = list(target.dataRefs)
+        placement.reason += f"; dataRefs of target {placement.role}"
+    else:
+        refs = list(plan.data)
+    chosen = [plan.data[r] for r in refs if r in plan.data]  # unknown refs: rule SW5xx
+    if target.outputs:
+        chosen.extend(plan.outputs.values())
+    if plan.auto is not None and _wants_auto_mount(workload, target, refs_annotation):
+        chosen.append(plan.auto)
+        placement.reason += "; auto-mount"
+    return chosen
+
+
+def _wants_auto_mount(workload: Workload, target: Target, refs_annotation: str | None) -> bool:
+    opted_out = workload.annotations.get(AUTO_MOUNT_ANNOTATION, "").lower() == "false"
+    # Like MLRun: a workload that chose its own storage is not auto-mounted on top.
+    return target.autoMount and not opted_out and refs_annotation is None
+
+
+def containers(pod: dict[str, Any], include_init: bool) -> Iterator[dict[str, Any]]:
+    keys = ("containers", "initContainers") if include_init else ("containers",)
+    for key in keys:
+        for container in pod.get(key) or []:
+            if isinstance(container, dict):
+                yield container
+
+
+class _Merger:
+    """Merges plan items into one pod spec, recording conflicts instead of overwriting."""
+
+    def __init__(
+        self,
+        workload: Workload,
+        pod: dict[str, Any],
+        conflicts: list[Conflict],
+        placement: Placement,
+    ) -> None:
+        self.workload, self.pod, self.conflicts, self.placement = (
+            workload,
+            pod,
+            conflicts,
+            placement,
+        )
+
+    def conflict(self, where: str, existing: object, wanted: object) -> None:
+        self.conflicts.append(
+            Conflict(self.workload.ref, self.workload.label, where, existing, wanted)
+        )
+
+    def add_volume(self, planned: PlannedVolume, include_init: bool) -> None:
+        if planned.volume is not None:
+            volumes = self.pod.setdefault("volumes", [])
+            own = next((v for v in volumes if v.get("name") == planned.name), None)
+            if own is None:
+                volumes.append(copy.deepcopy(planned.volume))
+            elif own != planned.volume:
+                self.placement.notes.append(
+                    f"kept the workload's own volume {planned.name!r}; stowage's is not mounted"
+                )
+                return
+        for container in containers(self.pod, include_init):
+            if planned.mount is not None:
+                self._add_mount(container, planned.mount)
+            for env in planned.env:
+                self._add_env_to(container, env)
+        if planned.mount is not None:
+            ro = " (read-only)" if planned.mount.get("readOnly") else ""
+            self.placement.mounts.append(f"{planned.name} -> {planned.mount['mountPath']}{ro}")
+        self.placement.env.extend(e["name"] for e in planned.env)
+
+    def _add_mount(self, container: dict[str, Any], mount: dict[str, Any]) -> None:
+        mounts = container.setdefault("volumeMounts", [])
+        same_path = next((m for m in mounts if m.get("mountPath") == mount["mountPath"]), None)
+        if same_path is None:
+            mounts.append(dict(mount))
+        elif same_path.get("name") != mount["name"]:
+            self.conflict(
+                f"containers[{container.get('name')}].volumeMounts[{mount['mountPath']}]",
+                same_path.get("name"),
+                mount["name"],
+            )
+
+    def add_env(self, env: dict[str, Any], include_init: bool) -> None:
+        for container in containers(self.pod, include_init):
+            self._add_env_to(container, env)
+        self.placement.env.append(f"{env['name']}={env.get('value', '')}")
+
+    def _add_env_to(self, container: dict[str, Any], env: dict[str, Any]) -> None:
+        entries = container.setdefault("env", [])
+        own = next((e for e in entries if e.get("name") == env["name"]), None)
+        if own is None:
+            entries.append(copy.deepcopy(env))
+        elif own != env:
+            where = f"containers[{container.get('name')}].env[{env['name']}]"
+            self.conflict(where, own.get("value", own.get("valueFrom")), env.get("value"))
+
+    def schedule(self, pool: str, config: Any) -> None:
+        self.placement.pool = pool
+        selector = config.nodeSelector.get(pool) or {}
+        if selector:
+            own = self.pod.setdefault("nodeSelector", {})
+            for key, value in sorted(selector.items()):
+                self._set_key(own, key, value, f"nodeSelector.{key}")
+            self.placement.scheduling.append(
+                "nodeSelector " + ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
+            )
+        tolerations = config.tolerations.get(pool) or []
+        if tolerations:
+            own_tolerations = self.pod.setdefault("tolerations", [])
+            for toleration in tolerations:
+                if toleration not in own_tolerations:
+                    own_tolerations.append(copy.deepcopy(toleration))
+            self.placement.scheduling.append(f"{len(tolerations)} toleration(s)")
+        affinity = config.affinity.get(pool) or {}
+        if affinity:
+            own_affinity = self.pod.setdefault("affinity", {})
+            for key, value in sorted(affinity.items()):
+                self._set_key(own_affinity, key, copy.deepcopy(value), f"affinity.{key}")
+            self.placement.scheduling.append("affinity " + ", ".join(sorted(affinity)))
+
+    def _set_key(self, target: dict[str, Any], key: str, value: object, where: str) -> None:
+        if key not in target:
+            target[key] = value
+        elif target[key] != value:
+            self.conflict(where, target[key], value)
+
+    def secure(self, config: Any) -> None:
+        sc = config.securityContext
+        pod_sc = self.pod.setdefault("securityContext", {})
+        wanted: dict[str, object] = {
+            "runAsUser": sc.user,
+            "runAsGroup": sc.group,
+            "fsGroup": sc.group,
+            "runAsNonRoot": True,
+            "fsGroupChangePolicy": sc.fsGroupChangePolicy,
+            "seccompProfile": dict(SECCOMP),
+        }
+        for key, value in wanted.items():
+            self._set_key(pod_sc, key, value, f"securityContext.{key}")
+        for container in containers(self.pod, include_init=True):
+            self._secure_container(container)
+        self.placement.scheduling.append(f"runs as {sc.user}:{sc.group}, fsGroup {sc.group}")
+
+    def _secure_container(self, container: dict[str, Any]) -> None:
+        csc = container.setdefault("securityContext", {})
+        name = container.get("name")
+        self._set_key(
+            csc,
+            "allowPrivilegeEscalation",
+            False,
+            f"containers[{name}].securityContext.allowPrivilegeEscalation",
+        )
+        capabilities = csc.setdefault("capabilities", {})
+        drop = capabilities.setdefault("drop", [])
+        if "ALL" not in drop:
+            drop.append("ALL")
+
+
+def _expand_variables(
+    workload: Workload, pod: dict[str, Any], base: Mapping[str, str], placement: Placement
+) -> None:
+    variables = workload_variables(base, workload.labels)
+    keep = RUNTIME_VARS if workload.is_template else frozenset()
+    if "volumes" in pod:
+        pod["volumes"] = expand(pod["volumes"], variables, keep).value
+    for container in containers(pod, include_init=True):
+        if "volumeMounts" in container:
+            container["volumeMounts"] = expand(container["volumeMounts"], variables, keep).value
+    if keep:
+        placement.notes.append("keeps ${USER} for the launcher to fill at run time")
+
+
+def _add_generated_claims(stream: Stream, plan: Plan) -> None:
+    present = {(d.kind, d.ref.name) for d in stream.parsed() if d.kind == "PersistentVolumeClaim"}
+    for claim in plan.generated_claims:
+        if ("PersistentVolumeClaim", claim["metadata"]["name"]) in present:
+            continue
+        doc = Document(len(stream.documents), 0, "---" + stream.newline, "", claim, True, True)
+        stream.documents.append(doc)

@@ -1,0 +1,57 @@
+"""Read `--config` files and `--var` arguments: the I/O edge of planning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from stowage.errors import UsageError
+from stowage.plan import Layer
+from stowage.variables import VAR_NAME, unsafe_reason
+
+
+def load_config_file(path: Path) -> Layer:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise UsageError(f"cannot read config file: {err.strerror}", where=str(path)) from None
+    data = parse_config_text(text, str(path))
+    return Layer(str(path), data)
+
+
+def parse_config_text(text: str, origin: str) -> dict[str, Any]:
+    """YAML or JSON; duplicate keys refused; must be a mapping."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = False
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark else "?"
+        problem = str(err.problem or err.context or "invalid YAML")
+        raise UsageError(f"line {line}: {problem}", where=origin) from None
+    except YAMLError as err:
+        raise UsageError(str(err).splitlines()[0], where=origin) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError("a config file must be a mapping of settings", where=origin)
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))  # plain data only
+    return plain
+
+
+def parse_vars(items: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` pairs from --var; values are checked again where they are used."""
+    result: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not VAR_NAME.match(name):
+            raise UsageError(f"--var {item!r}: expected NAME=VALUE with NAME like USER or TEAM")
+        reason = unsafe_reason(value)
+        if reason:
+            raise UsageError(f"--var {name}={value!r} is not a safe value: {reason}")
+        result[name] = value
+    return result

@@ -1,0 +1,185 @@
+"""The plan: merged configuration turned into the concrete volumes, mounts and env to attach.
+
+Pure functions. Inputs are plain dicts (the chart's plan resource, then each
+``--config`` file, then ``--var``); layering follows Helm values: maps merge,
+everything else (lists included) is replaced by the later value, ``null``
+removes a key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from stowage.automount import AutoMountError, AutoVolume, resolve
+from stowage.config import Config, VolumeSpec
+from stowage.errors import UsageError
+
+Purpose = Literal["data", "outputs", "auto"]
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One configuration source and where it came from (for messages)."""
+
+    origin: str
+    data: Mapping[str, Any]
+
+
+def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Config:
+    merged: dict[str, Any] = {}
+    origins = []
+    for layer in layers:
+        merged = deep_merge(merged, layer.data)
+        origins.append(layer.origin)
+    if variables:
+        merged = deep_merge(merged, {"vars": dict(variables)})
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as err:
+        raise UsageError(_validation_message(err), where=" + ".join(origins) or "--var") from None
+
+
+def _validation_message(err: ValidationError) -> str:
+    lines = []
+    for problem in err.errors():
+        key = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        msg = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{key}: {msg}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+@dataclass(frozen=True)
+class PlannedVolume:
+    """One volume of the plan, ready to attach."""
+
+    name: str
+    purpose: Purpose
+    spec: VolumeSpec
+    volume: dict[str, Any] | None  # the pod volume (None: a store with env-only credentials)
+    mount: dict[str, Any] | None
+    env: tuple[dict[str, Any], ...] = ()
+    path_value: str = ""  # what the data-paths env maps the name to
+
+
+@dataclass(frozen=True)
+class Plan:
+    config: Config
+    data: dict[str, PlannedVolume]
+    outputs: dict[str, PlannedVolume]
+    auto: PlannedVolume | None
+    generated_claims: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return self.config.is_empty and self.auto is None
+
+
+def build(config: Config) -> Plan:
+    data = {n: plan_volume(n, "data", s) for n, s in sorted(config.persistence.data.items())}
+    outputs = {
+        n: plan_volume(n, "outputs", s) for n, s in sorted(config.persistence.outputs.items())
+    }
+    try:
+        auto: AutoVolume | None = resolve(config.autoMount)
+    except AutoMountError as err:
+        raise UsageError(str(err), where="autoMount") from None
+    auto_planned = plan_volume(auto.name, "auto", auto.spec) if auto else None
+    claims = tuple(
+        generated_claim(p) for p in (*data.values(), *outputs.values()) if p.spec.claim is not None
+    )
+    return Plan(config, data, outputs, auto_planned, claims)
+
+
+def claim_name_for(volume_name: str) -> str:
+    return f"stowage-{volume_name}"
+
+
+def plan_volume(name: str, purpose: Purpose, spec: VolumeSpec) -> PlannedVolume:
+    source = _volume_source(name, spec)
+    mount = _mount(name, spec) if source is not None and spec.mountPath else None
+    env = _store_env(name, spec) if spec.store else ()
+    path_value = spec.bucket or "" if spec.store else spec.mountPath or ""
+    volume = {"name": name, **source} if source is not None else None
+    return PlannedVolume(name, purpose, spec, volume, mount, env, path_value)
+
+
+def _volume_source(name: str, spec: VolumeSpec) -> dict[str, Any] | None:
+    read_only = {"readOnly": True} if spec.readOnly else {}
+    if spec.hostPath is not None:
+        return {"hostPath": {"path": spec.hostPath, "type": "DirectoryOrCreate"}}
+    if spec.existingClaim is not None:
+        return {"persistentVolumeClaim": {"claimName": spec.existingClaim, **read_only}}
+    if spec.claim is not None:
+        return {"persistentVolumeClaim": {"claimName": claim_name_for(name), **read_only}}
+    if spec.nfs is not None:
+        return {"nfs": {"server": spec.nfs.server, "path": spec.nfs.path, **read_only}}
+    if spec.store is not None and spec.mountPath and spec.secret and spec.secretKey:
+        items = [{"key": spec.secretKey, "path": spec.secretKey}]
+        return {"secret": {"secretName": spec.secret, "items": items}}
+    return None
+
+
+def _mount(name: str, spec: VolumeSpec) -> dict[str, Any]:
+    mount: dict[str, Any] = {"name": name, "mountPath": spec.mountPath}
+    if spec.readOnly or spec.store:
+        mount["readOnly"] = True
+    if spec.subPath:
+        mount["subPath"] = spec.subPath
+    return mount
+
+
+def store_env_name(volume_name: str) -> str:
+    return "STOWAGE_STORE_" + re.sub(r"[^A-Za-z0-9]", "_", volume_name).upper()
+
+
+def _store_env(name: str, spec: VolumeSpec) -> tuple[dict[str, Any], ...]:
+    if not (spec.secret and spec.secretKey):
+        return ()  # reported by the cloud-store rule; nothing valid to attach
+    ref = {"secretKeyRef": {"name": spec.secret, "key": spec.secretKey}}
+    return ({"name": store_env_name(name), "valueFrom": ref},)
+
+
+def generated_claim(planned: PlannedVolume) -> dict[str, Any]:
+    """A PVC for a `claim` source given in a --config (our chart renders its own)."""
+    claim = planned.spec.claim
+    assert claim is not None
+    spec: dict[str, Any] = {
+        "accessModes": list(claim.accessModes),
+        "resources": {"requests": {"storage": claim.size}},
+    }
+    if claim.storageClassName:
+        spec["storageClassName"] = claim.storageClassName
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": claim_name_for(planned.name),
+            "labels": {"app.kubernetes.io/managed-by": "stowage"},
+            "annotations": {"helm.sh/resource-policy": "keep"},
+        },
+        "spec": spec,
+    }
+
+
+def data_paths_json(volumes: Iterable[PlannedVolume]) -> str:
+    return json.dumps(
+        {v.name: v.path_value for v in volumes}, sort_keys=True, separators=(",", ":")
+    )
