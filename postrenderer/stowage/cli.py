@@ -157,7 +157,6 @@ def _explain(rule: str | None) -> int:
 
 
 def _options(args: argparse.Namespace) -> Options:
-    from stowage.configload import load_config_file, parse_vars
     from stowage.engine import Options
     from stowage.yamlload import Limits
 
@@ -166,6 +165,10 @@ def _options(args: argparse.Namespace) -> Options:
         max_input_bytes=args.max_input_bytes or defaults.max_input_bytes,
         max_nodes=args.max_nodes or defaults.max_nodes,
     )
+    if not (args.config or args.var):
+        return Options(strict=args.strict, limits=limits)
+    from stowage.configload import load_config_file, parse_vars  # ruamel: only when needed
+
     layers = [load_config_file(path) for path in args.config]
     return Options(layers, parse_vars(args.var), args.strict, limits)
 

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from stowage.errors import UsageError
-from stowage.plan import Layer
+from stowage.layers import Layer
 from stowage.variables import VAR_NAME, unsafe_reason
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
+from stowage.layers import Layer
 from stowage.manifests import Document, Stream, read
-from stowage.plan import Layer
 from stowage.podspecs import PLAN_LABEL, get_in, looks_pod_bearing
 from stowage.yamlload import Limits, YamlError, load_document
 

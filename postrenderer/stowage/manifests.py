@@ -27,9 +27,11 @@ except ImportError:  # pragma: no cover
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
 
 BOM = "\ufeff"
-_SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
-_END = re.compile(r"^\.\.\.[ \t]*$")
-_KIND_LINE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9.]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+_SEPARATOR = re.compile(r"^---(?:[ \t\r\n]|$)")
+_END = re.compile(r"^\.\.\.[ \t\r]*$")
+_KIND_LINE = re.compile(
+    r"^kind:[ \t]*[\"']?([A-Za-z0-9.]+)[\"']?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE
+)
 
 # Kinds whose content stowage reads. Everything else passes through unparsed.
 READ_KINDS = frozenset(

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from stowage.automount import AutoMountError, AutoVolume, resolve
 from stowage.config import Config, VolumeSpec
 from stowage.errors import UsageError
+from stowage.layers import Layer
 
 Purpose = Literal["data", "outputs", "auto"]
 
@@ -33,14 +34,6 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One configuration source and where it came from (for messages)."""
-
-    origin: str
-    data: Mapping[str, Any]
 
 
 def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Config:

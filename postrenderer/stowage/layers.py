@@ -1,0 +1,16 @@
+"""A configuration layer: one source of settings and where it came from.
+
+Kept apart from plan.py so that reading manifests never imports pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Layer:
+    origin: str  # for messages: a file path, or the plan resource's name
+    data: Mapping[str, Any]

@@ -1,0 +1,362 @@
+"""The engine attaches the plan to every kind, from every source, without duplicates."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from enginehelpers import (
+    DATA_CLAIM,
+    ROLE,
+    TARGET,
+    deployment,
+    dump_all,
+    load_all,
+    output,
+    plan_configmap,
+    pod_spec_of,
+    pod_template,
+    render,
+    simple_config,
+)
+from stowage.errors import UsageError
+from stowage.podspecs import get_in
+
+POD_SPEC = pod_template(ROLE)["spec"]
+
+
+def _kinds() -> list[tuple[str, dict[str, Any], list[tuple[str | int, ...]]]]:
+    template = pod_template(ROLE)
+    job_spec = {"template": template}
+    dask_spec = {"metadata": {"labels": ROLE}, "spec": POD_SPEC}
+    return [
+        ("Pod", {"metadata": {"name": "p", "labels": ROLE}, "spec": POD_SPEC}, [("spec",)]),
+        ("ReplicaSet", {"metadata": {"name": "r"}, "spec": {"template": template}},
+         [("spec", "template", "spec")]),
+        ("StatefulSet", {"metadata": {"name": "s"}, "spec": {"template": template}},
+         [("spec", "template", "spec")]),
+        ("DaemonSet", {"metadata": {"name": "d"}, "spec": {"template": template}},
+         [("spec", "template", "spec")]),
+        ("Job", {"metadata": {"name": "j"}, "spec": job_spec}, [("spec", "template", "spec")]),
+        ("CronJob", {"metadata": {"name": "cj"}, "spec": {"jobTemplate": {"spec": job_spec}}},
+         [("spec", "jobTemplate", "spec", "template", "spec")]),
+        ("DaskCluster", {"metadata": {"name": "dc", "labels": ROLE},
+                         "spec": {"scheduler": dask_spec, "worker": {"replicas": 2, **dask_spec}}},
+         [("spec", "scheduler", "spec"), ("spec", "worker", "spec")]),
+        ("DaskWorkerGroup", {"metadata": {"name": "wg", "labels": ROLE},
+                             "spec": {"worker": {"replicas": 2, **dask_spec}}},
+         [("spec", "worker", "spec")]),
+        ("DaskJob", {"metadata": {"name": "dj", "labels": ROLE}, "spec": {
+            "job": dask_spec,
+            "cluster": {"spec": {"scheduler": dask_spec, "worker": dask_spec}}}},
+         [("spec", "job", "spec"), ("spec", "cluster", "spec", "scheduler", "spec"),
+          ("spec", "cluster", "spec", "worker", "spec")]),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "body", "paths"), _kinds(), ids=lambda v: str(v)[:20])
+def test_every_pod_spec_location_gets_volumes_and_mounts(
+    kind: str, body: dict[str, Any], paths: list[tuple[str | int, ...]]
+) -> None:
+    doc = {"apiVersion": "v1", "kind": kind, **body}
+    result = load_all(output(render(dump_all(doc), simple_config())))[0]
+    for path in paths:
+        spec = get_in(result, path)
+        assert [v["name"] for v in spec["volumes"]] == ["a", "out"], (kind, path)
+        mounts = spec["containers"][0]["volumeMounts"]
+        assert {m["mountPath"] for m in mounts} == {"/data/a", "/outputs"}
+
+
+def test_kind_list_items_are_found() -> None:
+    listing = {"apiVersion": "v1", "kind": "List", "items": [deployment("w", ROLE)]}
+    result = load_all(output(render(dump_all(listing), simple_config())))[0]
+    assert [v["name"] for v in pod_spec_of(result["items"][0])["volumes"]] == ["a", "out"]
+
+
+def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
+    other = deployment("other", {"app": "x"})
+    custom = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+              "spec": {"template": pod_template(ROLE)}}  # fmt: skip
+    text = "# Source: keep me\n" + dump_all(other, custom)
+    outcome = render(text, simple_config())
+    assert output(outcome) == text
+    assert outcome.placements == []
+
+
+SOURCES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({"mountPath": "/d", "hostPath": "/srv/d"},
+     {"hostPath": {"path": "/srv/d", "type": "DirectoryOrCreate"}}),
+    ({"mountPath": "/d", "existingClaim": "c", "readOnly": True},
+     {"persistentVolumeClaim": {"claimName": "c", "readOnly": True}}),
+    ({"mountPath": "/d", "nfs": {"server": "10.0.0.2", "path": "/exports/d"}},
+     {"nfs": {"server": "10.0.0.2", "path": "/exports/d"}}),
+    ({"mountPath": "/d", "claim": {"size": "5Gi", "accessModes": ["ReadWriteMany"]}},
+     {"persistentVolumeClaim": {"claimName": "stowage-d"}}),
+    ({"mountPath": "/d", "store": "gcs", "bucket": "gs://b", "secret": "s", "secretKey": "k"},
+     {"secret": {"secretName": "s", "items": [{"key": "k", "path": "k"}]}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("spec", "volume_source"), SOURCES, ids=lambda v: str(v)[:30])
+def test_each_source_becomes_the_right_pod_volume(
+    spec: dict[str, Any], volume_source: dict[str, Any]
+) -> None:
+    config = {"persistence": {"data": {"d": spec}}, "targets": TARGET}
+    docs = load_all(output(render(dump_all(deployment("w", ROLE)), config)))
+    assert pod_spec_of(docs[0])["volumes"] == [{"name": "d", **volume_source}]
+
+
+def test_claim_source_generates_one_kept_pvc_and_not_again() -> None:
+    config = {"persistence": {"data": {"d": {"mountPath": "/d", "claim": {"size": "5Gi"}}}},
+              "targets": TARGET}  # fmt: skip
+    first = output(render(dump_all(deployment("w", ROLE)), config))
+    claims = [d for d in load_all(first) if d["kind"] == "PersistentVolumeClaim"]
+    assert len(claims) == 1
+    assert claims[0]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert claims[0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    assert output(render(first, config)) == first
+
+
+def test_store_credentials_come_from_the_secret_key_and_bucket_goes_in_data_paths() -> None:
+    store = {"store": "s3", "bucket": "s3://b", "secret": "creds", "secretKey": "aws"}
+    config = {"persistence": {"data": {"raw": store}}, "targets": TARGET}
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    env = {e["name"]: e for e in spec["containers"][0]["env"]}
+    assert env["STOWAGE_STORE_RAW"]["valueFrom"] == {
+        "secretKeyRef": {"name": "creds", "key": "aws"}
+    }
+    assert json.loads(env["STOWAGE_DATA_PATHS"]["value"]) == {"raw": "s3://b"}
+    assert "volumes" not in spec  # no mountPath: env credentials only
+
+
+def test_data_paths_env_maps_names_to_mount_paths_and_name_is_configurable() -> None:
+    config = simple_config(dataPathsEnv="POLYAXON_RUN_DATA_PATHS")
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    env = spec["containers"][0]["env"]
+    assert env == [{"name": "POLYAXON_RUN_DATA_PATHS", "value": '{"a":"/data/a"}'}]
+
+
+def test_read_only_is_honoured_on_volume_and_mount() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["a"]["readOnly"] = True
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert spec["volumes"][0]["persistentVolumeClaim"]["readOnly"] is True
+    assert spec["containers"][0]["volumeMounts"][0]["readOnly"] is True
+    assert "readOnly" not in spec["containers"][0]["volumeMounts"][1]  # outputs stay writable
+
+
+def test_every_container_is_mounted_init_containers_only_by_option() -> None:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["containers"].append({"name": "sidecar", "image": "busybox"})
+    pod_spec_of(doc)["initContainers"] = [{"name": "init", "image": "busybox"}]
+    spec = pod_spec_of(load_all(output(render(dump_all(doc), simple_config())))[0])
+    assert all("volumeMounts" in c for c in spec["containers"])
+    assert "volumeMounts" not in spec["initContainers"][0]
+    config = simple_config()
+    config["targets"]["dask"]["initContainers"] = True
+    spec = pod_spec_of(load_all(output(render(dump_all(doc), config)))[0])
+    assert len(spec["initContainers"][0]["volumeMounts"]) == 2
+
+
+def test_data_refs_from_target_and_annotation() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["b"] = {"mountPath": "/data/b", "hostPath": "/srv/b"}
+    config["targets"]["dask"]["dataRefs"] = ["b"]
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert [v["name"] for v in spec["volumes"]] == ["b", "out"]
+    annotated = deployment("w", ROLE)
+    annotated["metadata"]["annotations"] = {"stowage.io/data-refs": "a"}
+    spec = pod_spec_of(load_all(output(render(dump_all(annotated), config)))[0])
+    assert [v["name"] for v in spec["volumes"]] == ["a", "out"]
+
+
+def test_outputs_can_be_turned_off_per_target() -> None:
+    config = simple_config()
+    config["targets"]["dask"]["outputs"] = False
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert [v["name"] for v in spec["volumes"]] == ["a"]
+
+
+def test_existing_volume_of_that_name_is_kept_and_not_remounted() -> None:
+    doc = deployment("w", ROLE)
+    own = {"name": "a", "emptyDir": {}}
+    pod_spec_of(doc)["volumes"] = [own]
+    outcome = render(dump_all(doc), simple_config())
+    spec = pod_spec_of(load_all(output(outcome))[0])
+    assert spec["volumes"][0] == own
+    assert [m["name"] for m in spec["containers"][0]["volumeMounts"]] == ["out"]
+    assert any("kept the workload's own volume 'a'" in n for n in outcome.placements[0].notes)
+
+
+def test_mount_at_a_taken_path_is_a_conflict_not_an_overwrite() -> None:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+    pod_spec_of(doc)["containers"][0]["volumeMounts"] = [
+        {"name": "scratch", "mountPath": "/data/a"}
+    ]
+    outcome = render(dump_all(doc), simple_config())
+    assert outcome.rejected
+    assert any("/data/a" in f.message for f in outcome.findings)
+    mounts = pod_spec_of(outcome.stream.documents[0].body)["containers"][0]["volumeMounts"]
+    assert {"name": "scratch", "mountPath": "/data/a"} in mounts
+    assert all(m["name"] != "a" for m in mounts)
+
+
+def test_node_pool_selectors_tolerations_affinity_merge() -> None:
+    toleration = {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
+    affinity: dict[str, Any] = {
+        "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}
+    }
+    config = simple_config(
+        nodeSelector={"dask": {"pool": "dask"}},
+        tolerations={"dask": [toleration]},
+        affinity={"dask": affinity},
+    )
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["nodeSelector"] = {"zone": "a"}
+    spec = pod_spec_of(load_all(output(render(dump_all(doc), config)))[0])
+    assert spec["nodeSelector"] == {"zone": "a", "pool": "dask"}
+    assert spec["tolerations"] == [toleration]
+    assert spec["affinity"] == affinity
+
+
+def test_pool_defaults_to_role_and_can_be_named() -> None:
+    config = simple_config(nodeSelector={"core": {"pool": "core"}, "dask": {"pool": "d"}})
+    config["targets"]["dask"]["pool"] = "core"
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert spec["nodeSelector"] == {"pool": "core"}
+
+
+def test_node_selector_conflict_keeps_author_value_and_is_a_finding() -> None:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["nodeSelector"] = {"pool": "cpu"}
+    outcome = render(dump_all(doc), simple_config(nodeSelector={"dask": {"pool": "gpu"}}))
+    conflict = [f for f in outcome.findings if "nodeSelector.pool" in f.message]
+    assert conflict, outcome.findings
+    assert "cpu" in conflict[0].message
+    assert "gpu" in conflict[0].message
+
+
+def test_security_context_sets_fsgroup_to_group_and_restricts_containers() -> None:
+    config = simple_config(securityContext={"enabled": True, "user": 2000, "group": 3000})
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert spec["securityContext"] == {
+        "runAsUser": 2000,
+        "runAsGroup": 3000,
+        "fsGroup": 3000,
+        "runAsNonRoot": True,
+        "fsGroupChangePolicy": "OnRootMismatch",
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert spec["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def test_security_context_conflict_with_author_is_reported() -> None:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["securityContext"] = {"runAsUser": 0}
+    outcome = render(dump_all(doc), simple_config(securityContext={"enabled": True}))
+    assert outcome.rejected
+    assert any("runAsUser" in f.message for f in outcome.findings)
+
+
+def test_plan_resource_drives_attach_and_config_layers_over_it() -> None:
+    plan = plan_configmap(simple_config())
+    text = dump_all(plan, deployment("w", ROLE))
+    spec = pod_spec_of(load_all(output(render(text)))[1])
+    assert [v["name"] for v in spec["volumes"]] == ["a", "out"]
+    override: dict[str, Any] = {"targets": {"dask": {"dataRefs": []}}}
+    spec = pod_spec_of(load_all(output(render(text, override)))[1])
+    assert [v["name"] for v in spec["volumes"]] == ["out"]
+
+
+def test_no_plan_and_no_config_passes_through_and_says_so() -> None:
+    text = dump_all(deployment("w", ROLE))
+    outcome = render(text)
+    assert output(outcome) == text
+    assert any("passed through untouched" in n for n in outcome.notes)
+
+
+def test_invalid_config_names_the_key() -> None:
+    config = {"persistence": {"data": {"a": {"mountPath": "data", "hostPath": "/x"}}}}
+    with pytest.raises(UsageError, match=r"persistence\.data\.a\.mountPath"):
+        render(dump_all(deployment("w", ROLE)), config)
+
+
+def _auto(type_: str, params: object) -> dict[str, Any]:
+    return simple_config(autoMount={"type": type_, "params": params})
+
+
+PVC_PARAMS = {"pvc_name": "shared", "volume_mount_path": "/mnt/shared"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        PVC_PARAMS,
+        "pvc_name=shared, volume_mount_path=/mnt/shared,junk",
+        base64.b64encode(json.dumps(PVC_PARAMS).encode()).decode(),
+    ],
+    ids=["map", "pairs", "base64-json"],
+)
+def test_auto_mount_pvc_params_in_every_form(params: object) -> None:
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)),
+                                              _auto("pvc", params))))[0])  # fmt: skip
+    assert spec["volumes"][-1] == {
+        "name": "pipeline",
+        "persistentVolumeClaim": {"claimName": "shared"},
+    }
+    assert {"name": "pipeline", "mountPath": "/mnt/shared"} in spec["containers"][0]["volumeMounts"]
+
+
+def test_auto_mount_auto_picks_pvc_or_host_path_or_nothing() -> None:
+    def volumes(config: dict[str, Any]) -> list[str]:
+        spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+        return [v["name"] for v in spec["volumes"]]
+
+    assert volumes(_auto("auto", {"pvc_name": "p"})) == ["a", "out", "pipeline"]
+    assert volumes(_auto("auto", {"host_path": "/srv/p"})) == ["a", "out", "pipeline"]
+    assert volumes(_auto("auto", {})) == ["a", "out"]
+    assert volumes(_auto("none", {"pvc_name": "p"})) == ["a", "out"]
+    assert volumes(_auto("hostPath", "host_path=/srv/x,volume_name=x")) == ["a", "out", "x"]
+
+
+def test_auto_mount_opt_outs() -> None:
+    config = _auto("pvc", {"pvc_name": "p"})
+    opted = deployment("w", ROLE)
+    opted["metadata"]["annotations"] = {"stowage.io/auto-mount": "false"}
+    explicit = deployment("x", ROLE)
+    explicit["metadata"]["annotations"] = {"stowage.io/data-refs": "a"}
+    docs = load_all(output(render(dump_all(opted, explicit), config)))
+    for doc in docs:
+        assert "pipeline" not in [v["name"] for v in pod_spec_of(doc)["volumes"]]
+    config["targets"]["dask"]["autoMount"] = False
+    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)), config)))[0])
+    assert "pipeline" not in [v["name"] for v in spec["volumes"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (base64.b64encode(b"not json at all").decode(), "base64-encoded JSON"),
+        (base64.b64encode(b"[1, 2]").decode(), "decode to an object"),
+        ({"pvc_name": "p", "bogus": "1"}, "unknown key"),
+        ({"volume_mount_path": "/x"}, "needs the 'pvc_name'"),
+        ({"pvc_name": "p", "volume_name": "pvc_volume"}, "not a valid volume name"),
+    ],
+)
+def test_bad_auto_mount_params_are_usage_errors(params: object, expected: str) -> None:
+    with pytest.raises(UsageError, match=expected):
+        render(dump_all(deployment("w", ROLE)), _auto("pvc", params))
+
+
+def test_existing_claim_declared_modes_are_only_for_existing_claims() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["b"] = {**DATA_CLAIM, "existingClaim": None, "hostPath": "/h"}
+    with pytest.raises(UsageError, match="accessModes is only declared for an existingClaim"):
+        render(dump_all(deployment("w", ROLE)), config)

@@ -1,0 +1,134 @@
+"""`${NAME}` expansion: strict, per workload, and kept for the launcher in pod templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from enginehelpers import ROLE, TARGET, deployment, dump_all, load_all, output, pod_spec_of, render
+from stowage.configload import parse_vars
+from stowage.errors import UsageError
+from stowage.variables import expand, unsafe_reason
+
+
+def _user_storage(doc: dict[str, Any]) -> dict[str, Any]:
+    spec = pod_spec_of(doc)
+    spec["volumes"] = [{"name": "user", "hostPath": {"path": "/storage/${USER}"}}]
+    spec["containers"][0]["volumeMounts"] = [{"name": "user", "mountPath": "/storage/${USER}"}]
+    return doc
+
+
+def _paths(doc: dict[str, Any]) -> tuple[str, str]:
+    spec = pod_spec_of(doc)
+    return spec["volumes"][0]["hostPath"]["path"], spec["containers"][0]["volumeMounts"][0][
+        "mountPath"
+    ]
+
+
+CONFIG: dict[str, Any] = {"targets": TARGET}
+
+
+def test_var_from_command_line_expands_volumes_and_mounts() -> None:
+    doc = _user_storage(deployment("w", ROLE))
+    result = load_all(output(render(dump_all(doc), CONFIG, USER="joe")))[0]
+    assert _paths(result) == ("/storage/joe", "/storage/joe")
+
+
+def test_var_from_config_and_user_label_which_wins() -> None:
+    doc = _user_storage(deployment("w", {**ROLE, "stowage.io/user": "ann"}))
+    config = {**CONFIG, "vars": {"USER": "joe"}}
+    result = load_all(output(render(dump_all(doc), config)))[0]
+    assert _paths(result) == ("/storage/ann", "/storage/ann")
+
+
+def test_untargeted_workloads_are_not_expanded() -> None:
+    doc = _user_storage(deployment("w", {"app": "other"}))
+    text = dump_all(doc)
+    assert output(render(text, CONFIG, USER="joe")) == text
+
+
+def test_undefined_variable_is_never_an_empty_string() -> None:
+    doc = _user_storage(deployment("w", ROLE))
+    outcome = render(dump_all(doc), CONFIG)
+    assert _paths(outcome.stream.documents[0].body) == ("/storage/${USER}", "/storage/${USER}")
+    assert outcome.rejected
+    assert any("USER" in f.message for f in outcome.findings)
+
+
+def _template_configmap() -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "pipeline"},
+        "spec": {
+            "template": _user_storage(deployment("x", {"stowage.io/role": "pipeline"}))["spec"][
+                "template"
+            ]
+        },
+    }
+    pod = job["spec"]["template"]["spec"]
+    pod["volumes"].append({"name": "team", "hostPath": {"path": "/teams/${TEAM}"}})
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "rel-pipeline-template",
+            "labels": {"stowage.io/role": "pipeline", "stowage.io/pod-template": "true"},
+        },
+        "data": {"job.yaml": yaml.safe_dump(job), "notes.txt": "not a manifest"},
+    }
+
+
+def test_pipeline_template_keeps_user_for_the_launcher_and_completes_the_rest() -> None:
+    config = {
+        "targets": {"pipeline": {"matchLabels": {"stowage.io/role": "pipeline"}}},
+        "persistence": {"data": {"a": {"mountPath": "/data/a", "hostPath": "/srv/a"}}},
+    }
+    outcome = render(dump_all(_template_configmap()), config, USER="joe", TEAM="vision")
+    assert not outcome.rejected, outcome.findings
+    carrier = load_all(output(outcome))[0]
+    job = yaml.safe_load(carrier["data"]["job.yaml"])
+    pod = job["spec"]["template"]["spec"]
+    paths = [v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v]
+    assert paths == ["/storage/${USER}", "/teams/vision", "/srv/a"]
+    assert carrier["data"]["notes.txt"] == "not a manifest"
+    assert outcome.placements[0].workload == "Job/pipeline in ConfigMap/rel-pipeline-template"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "empty"),
+        ("a/b", "'/'"),
+        ("..", "'..'"),
+        ("joe smith", "whitespace"),
+        ("x" * 64, "longer than 63"),
+        ("Joe!", "not a DNS-1123 label"),
+    ],
+)
+def test_unsafe_values_are_refused_with_a_reason(value: str, reason: str) -> None:
+    assert reason in (unsafe_reason(value) or "")
+    with pytest.raises(UsageError, match="not a safe value"):
+        parse_vars([f"USER={value}"])
+
+
+@pytest.mark.parametrize("value", ["joe", "j-doe", "svc_ml", "a1"])
+def test_safe_values_pass(value: str) -> None:
+    assert unsafe_reason(value) is None
+    assert expand("/storage/${USER}", {"USER": value}).value == f"/storage/{value}"
+
+
+def test_bad_var_syntax_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="expected NAME=VALUE"):
+        parse_vars(["USER"])
+    with pytest.raises(UsageError, match="expected NAME=VALUE"):
+        parse_vars(["1X=a"])
+
+
+def test_expand_reports_undefined_and_unsafe_and_leaves_them() -> None:
+    result = expand(["/a/${X}", {"p": "/b/${Y}"}, "${}"], {"Y": "a/b"})
+    assert result.value == ["/a/${X}", {"p": "/b/${Y}"}, "${}"]
+    assert result.undefined == {"X", ""}
+    assert "Y" in result.unsafe
