@@ -92,7 +92,6 @@ def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult
     for doc_index, before in result.originals.items():
         doc = stream.documents[doc_index]
         doc.changed = doc.changed or doc.body != before
-    _add_generated_claims(stream, plan)
     return result
 
 
@@ -298,7 +297,11 @@ def _expand_variables(
         placement.notes.append("keeps ${USER} for the launcher to fill at run time")
 
 
-def _add_generated_claims(stream: Stream, plan: Plan) -> None:
+def add_generated_claims(stream: Stream, plan: Plan) -> None:
+    """Append the PVCs for `claim` sources that the stream does not already hold.
+
+    Runs after the claims that workloads mention have been parsed.
+    """
     present = {(d.kind, d.ref.name) for d in stream.parsed() if d.kind == "PersistentVolumeClaim"}
     for claim in plan.generated_claims:
         if ("PersistentVolumeClaim", claim["metadata"]["name"]) in present:

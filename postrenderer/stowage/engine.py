@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
 from stowage.layers import Layer
-from stowage.manifests import Document, Stream, read
+from stowage.manifests import Document, Stream, parse_mentioning, read
 from stowage.podspecs import PLAN_LABEL, get_in, looks_pod_bearing
 from stowage.yamlload import Limits, YamlError, load_document
 
@@ -67,6 +67,8 @@ def _plan_attach_check(
         outcome.notes.append("no plan and no --config: manifests passed through untouched")
     workloads = list(collect(stream, lambda t: _load_carried(t, options.limits)))
     attached = attach.apply(stream, workloads, the_plan)
+    parse_referenced(stream, workloads, config, options.limits)
+    attach.add_generated_claims(stream, the_plan)
     ctx = CheckContext(
         stream, workloads, config, attached.roles, dict(config.vars), attached.conflicts
     )
@@ -74,6 +76,50 @@ def _plan_attach_check(
     outcome.placements = attached.placements
     outcome.originals = attached.originals
     return outcome
+
+
+def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: Limits) -> None:
+    """Parse the claims, volumes and Secrets that workloads or the plan refer to."""
+    claims = {c for w in workloads for c in _claim_names(w.pod_spec)}
+    claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
+    parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
+    bound = set(claims)
+    for doc in stream.parsed():
+        if doc.kind == "PersistentVolumeClaim":
+            spec = doc.body.get("spec") or {}
+            bound.add(str(spec.get("volumeName") or ""))
+            bound.update(str(v) for v in (get_in(spec, ("selector", "matchLabels")) or {}).values())
+    parse_mentioning(stream, frozenset({"PersistentVolume"}), _literal(bound), limits)
+    secrets = {s.secret for s in _volume_specs(config) if s.secret}
+    secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
+    parse_mentioning(stream, frozenset({"Secret"}), _literal(secrets), limits)
+
+
+def _literal(names: set[str]) -> set[str]:
+    return {n for n in names if n and "${" not in n}
+
+
+def _volume_specs(config: Any) -> list[Any]:
+    return [*config.persistence.data.values(), *config.persistence.outputs.values()]
+
+
+def _claim_names(pod: dict[str, Any]) -> Iterator[str]:
+    for volume in pod.get("volumes") or []:
+        name = get_in(volume, ("persistentVolumeClaim", "claimName"))
+        if isinstance(name, str):
+            yield name
+
+
+def _secret_names(pod: dict[str, Any]) -> Iterator[str]:
+    for volume in pod.get("volumes") or []:
+        name = get_in(volume, ("secret", "secretName"))
+        if isinstance(name, str):
+            yield name
+    for container in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
+        for env in container.get("env") or []:
+            name = get_in(env, ("valueFrom", "secretKeyRef", "name"))
+            if isinstance(name, str):
+                yield name
 
 
 def plan_layers(stream: Stream) -> list[Layer]:

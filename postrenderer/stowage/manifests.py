@@ -15,16 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from stowage import yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.yamlload import Limits, YamlError, load_document
-
-try:
-    from yaml import CSafeDumper as _Dumper
-except ImportError:  # pragma: no cover
-    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
 
 BOM = "\ufeff"
 _SEPARATOR = re.compile(r"^---(?:[ \t\r\n]|$)")
@@ -42,6 +36,10 @@ READ_KINDS = frozenset(
     }
 )  # fmt: skip
 STOWAGE_MARK = "stowage.io/"
+# Read only when a workload or the plan names them (see engine.parse_referenced):
+# a chart with thousands of per-user claims pays nothing for the ones no pod mounts.
+DEFERRED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Secret"})
+_TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 
 
 @dataclass
@@ -140,7 +138,7 @@ def needs_reading(doc: Document) -> bool:
         return bool(doc.text.strip(" \t\r\n")) and not _only_comments(doc.text)
     if kind == "ConfigMap":
         return STOWAGE_MARK in doc.text
-    return kind in READ_KINDS
+    return kind in READ_KINDS and kind not in DEFERRED_KINDS
 
 
 def _only_comments(text: str) -> bool:
@@ -153,6 +151,19 @@ def parse(stream: Stream, limits: Limits) -> Stream:
         if needs_reading(doc):
             parse_document(doc, limits)
     return stream
+
+
+def parse_mentioning(
+    stream: Stream, kinds: frozenset[str], names: set[str], limits: Limits
+) -> None:
+    """Parse the not-yet-parsed documents of ``kinds`` whose text mentions any of ``names``."""
+    if not names:
+        return
+    for doc in stream.documents:
+        if doc.parsed or sniff_kind(doc) not in kinds:
+            continue
+        if names.intersection(_TOKEN.findall(doc.text)):
+            parse_document(doc, limits)
 
 
 def parse_document(doc: Document, limits: Limits) -> None:
@@ -179,14 +190,7 @@ def read(text: str, limits: Limits) -> Stream:
 
 def dump_body(body: Any) -> str:
     """Deterministic block YAML for a changed document (keys in their original order)."""
-    return yaml.dump(
-        body,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 30,
-    )
+    return yamlwrite.dump(body)
 
 
 def render_document(doc: Document, newline: str) -> str:

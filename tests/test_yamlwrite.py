@@ -1,0 +1,58 @@
+"""The YAML writer for changed documents reads back exactly as the data it wrote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stowage.yamlwrite import dump
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.sampled_from(["yes", "No", "on", "null", "~", "0755", "1e3", "2024-01-01", "- a", "a: b",
+                     "#x", "ghcr.io/dask/dask:2025.11.0", "a\n", "a\n\n", "line\nline2", " lead",
+                     "x\r\ny", "\u2028", "tab\there", "---", "...", "*alias", "&anchor", "!tag"]),
+)  # fmt: skip
+keys = st.one_of(st.text(min_size=1), st.sampled_from(["on", "yes", "key: x", "- k"]))
+data = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(keys, data, min_size=1, max_size=5))
+def test_round_trips_through_pyyaml(document: dict[str, Any]) -> None:
+    assert yaml.safe_load(dump(document)) == document
+
+
+def test_kubernetes_shapes_look_like_kubectl() -> None:
+    doc = {
+        "kind": "Deployment",
+        "spec": {"containers": [{"name": "w", "args": ["--port", "8790"], "env": []}]},
+        "data": {"script.sh": "#!/bin/sh\necho hi\n"},
+    }
+    assert dump(doc) == (
+        "kind: Deployment\n"
+        "spec:\n"
+        "  containers:\n"
+        "    - name: w\n"
+        "      args:\n"
+        '        - "--port"\n'
+        '        - "8790"\n'
+        "      env: []\n"
+        "data:\n"
+        "  script.sh: |\n"
+        "    #!/bin/sh\n"
+        "    echo hi\n"
+    )
