@@ -205,6 +205,16 @@ def test_mount_at_a_taken_path_is_a_conflict_not_an_overwrite() -> None:
     assert all(m["name"] != "a" for m in mounts)
 
 
+def test_read_only_disagreement_with_an_existing_mount_is_a_conflict() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["a"]["readOnly"] = True
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["containers"][0]["volumeMounts"] = [{"name": "a", "mountPath": "/data/a"}]
+    outcome = render(dump_all(doc), config)
+    assert outcome.rejected
+    assert any("readOnly" in f.message for f in outcome.findings)
+
+
 def test_node_pool_selectors_tolerations_affinity_merge() -> None:
     toleration = {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
     affinity: dict[str, Any] = {

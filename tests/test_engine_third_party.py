@@ -11,7 +11,7 @@ import yaml
 
 from enginehelpers import load_all, output, render
 from stowage.engine import Outcome
-from stowage.manifests import split
+from stowage.manifests import render_document, split
 from stowage.podspecs import get_in
 
 DATA = {
@@ -138,3 +138,19 @@ def test_dask_operator_components_filter(third_party: Path) -> None:
 def test_dask_operator_chart_passes_through(third_party: Path) -> None:
     text = (third_party / "dask-operator.rendered.yaml").read_text()
     assert output(render(text, _config({}))) == text
+
+
+@pytest.mark.parametrize("version", ["1.30.0", "1.37.0"])
+def test_changed_documents_are_valid_kubernetes(third_party: Path, version: str) -> None:
+    import kubernetes_validate
+
+    text = (third_party / "z2jh.rendered.yaml").read_text()
+    config = _config({"hub": {"matchLabels": {"component": "hub"}}})
+    config["securityContext"] = {"enabled": True, "user": 1000, "group": 1000}
+    config["nodeSelector"] = {"hub": {"pool": "core"}}
+    outcome = render(text, config)
+    changed = [d for d in outcome.stream.documents if d.changed]
+    assert changed
+    for doc in changed:
+        body = yaml.safe_load(render_document(doc, "\n"))
+        kubernetes_validate.validate(body, version, strict=True)

@@ -198,13 +198,15 @@ class _Merger:
     def _add_mount(self, container: dict[str, Any], mount: dict[str, Any]) -> None:
         mounts = container.setdefault("volumeMounts", [])
         same_path = next((m for m in mounts if m.get("mountPath") == mount["mountPath"]), None)
+        where = f"containers[{container.get('name')}].volumeMounts[{mount['mountPath']}]"
         if same_path is None:
             mounts.append(dict(mount))
         elif same_path.get("name") != mount["name"]:
+            self.conflict(where, same_path.get("name"), mount["name"])
+        elif bool(same_path.get("readOnly")) != bool(mount.get("readOnly")):
+            # Polyaxon's chart once dropped readOnly silently; never let that pass.
             self.conflict(
-                f"containers[{container.get('name')}].volumeMounts[{mount['mountPath']}]",
-                same_path.get("name"),
-                mount["name"],
+                f"{where}.readOnly", bool(same_path.get("readOnly")), bool(mount.get("readOnly"))
             )
 
     def add_env(self, env: dict[str, Any], include_init: bool) -> None:
