@@ -64,7 +64,10 @@ def _plan_attach_check(
     config = plan.merge_layers(layers, options.variables)
     the_plan = plan.build(config)
     if not layers:
-        outcome.notes.append("no plan and no --config: manifests passed through untouched")
+        outcome.notes.append(
+            "no plan and no --config: nothing attached, manifests passed through untouched "
+            "(the checks still ran)"
+        )
     workloads = list(collect(stream, lambda t: _load_carried(t, options.limits)))
     attached = attach.apply(stream, workloads, the_plan)
     parse_referenced(stream, workloads, config, options.limits)
