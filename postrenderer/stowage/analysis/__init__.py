@@ -1,0 +1,1 @@
+"""Analyses over the rendered stream that rules and views share."""

@@ -1,0 +1,313 @@
+"""Access-mode analysis: for every claim pod specs mount, its access modes and where its pods run.
+
+Pure functions over the stream, the workloads and the config. The SW1xx rules
+and the storage graph read :func:`claim_usages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from stowage.config import Config
+from stowage.manifests import Stream
+from stowage.podspecs import get_in
+from stowage.workloads import Workload
+
+HOSTNAME = "kubernetes.io/hostname"
+MANY = 1_000_000  # "as many as the cluster runs": DaemonSets, run-time templates
+
+
+@dataclass(frozen=True)
+class AccessModes:
+    modes: tuple[str, ...] | None  # None: unknown
+    origin: str  # "PersistentVolumeClaim x", "PersistentVolume y", "declared in config", "unknown"
+    nfs: bool = False  # bound to an NFS PersistentVolume
+
+    @property
+    def known(self) -> bool:
+        return self.modes is not None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How many pods of one workload can run at once, and what keeps them on one node."""
+
+    pods: int
+    why: str  # "3 replicas", "HPA maxReplicas 10", "a DaemonSet: one pod per node", ...
+    hostname: str | None  # pinned to this node by nodeName / nodeSelector / node affinity
+    follows: tuple[dict[str, str], ...]  # required pod affinity (hostname) label selectors
+    rolling: bool  # a Deployment whose rollout starts a new pod before the old one stops
+
+    @property
+    def count_text(self) -> str:
+        return "many" if self.pods >= MANY else str(self.pods)
+
+
+@dataclass
+class Mount:
+    index: int  # in ctx.workloads
+    workload: Workload
+    placement: Placement
+    read_only: bool
+
+
+@dataclass
+class ClaimUsage:
+    name: str
+    namespace: str
+    modes: AccessModes
+    mounts: list[Mount] = field(default_factory=list)
+
+    @property
+    def pods(self) -> int:
+        return min(sum(m.placement.pods for m in self.mounts), MANY)
+
+    @property
+    def workloads_text(self) -> str:
+        return ", ".join(f"{m.workload.label} ({m.placement.why})" for m in self.mounts)
+
+
+def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
+    """(claimName, volume is read-only) for every PVC volume of a pod spec."""
+    for volume in pod.get("volumes") or []:
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
+            yield (
+                claim["claimName"],
+                bool(claim.get("readOnly")),
+            )
+
+
+def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
+    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
+    hpas = _hpa_max(stream)
+    usages: dict[tuple[str, str], ClaimUsage] = {}
+    for index, workload in enumerate(workloads):
+        placement = placement_of(workload, hpas)
+        namespace = workload.ref.namespace
+        for name, volume_ro in claim_names(workload.pod_spec):
+            if "${" in name:
+                continue
+            key = (namespace, name)
+            if key not in usages:
+                usages[key] = ClaimUsage(
+                    name, namespace, access_modes(stream, config, name, namespace)
+                )
+            read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
+            usages[key].mounts.append(Mount(index, workload, placement, read_only))
+    return [usages[k] for k in sorted(usages)]
+
+
+def _mounts_read_only(pod: dict[str, Any], claim: str) -> bool:
+    names = {
+        v.get("name")
+        for v in pod.get("volumes") or []
+        if get_in(v, ("persistentVolumeClaim", "claimName")) == claim
+    }
+    mounts = [
+        m for c in _containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") in names
+    ]
+    return bool(mounts) and all(m.get("readOnly") for m in mounts)
+
+
+def _containers(pod: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    return [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]
+
+
+def _same_namespace(a: str, b: str) -> bool:
+    return not a or not b or a == b
+
+
+def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> AccessModes:
+    for doc in stream.parsed():
+        if doc.kind != "PersistentVolumeClaim" or doc.ref.name != name:
+            continue
+        if not _same_namespace(doc.ref.namespace, namespace):
+            continue
+        spec = doc.body.get("spec") or {}
+        pv = _bound_volume(stream, spec)
+        modes = (
+            spec.get("accessModes") or (pv.get("spec") or {}).get("accessModes")
+            if pv
+            else spec.get("accessModes")
+        )
+        nfs = bool(pv and isinstance(get_in(pv, ("spec", "nfs")), dict))
+        if modes:
+            return AccessModes(tuple(str(m) for m in modes), f"PersistentVolumeClaim {name}", nfs)
+    for spec in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
+        if spec.existingClaim == name and spec.accessModes:
+            return AccessModes(tuple(spec.accessModes), "declared in the storage plan")
+    return AccessModes(None, "unknown")
+
+
+def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
+    volume_name = claim_spec.get("volumeName")
+    selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
+    for doc in stream.parsed():
+        if doc.kind != "PersistentVolume":
+            continue
+        body: dict[str, Any] = doc.body
+        if volume_name and doc.ref.name == volume_name:
+            return body
+        labels = get_in(body, ("metadata", "labels")) or {}
+        if selector and all(labels.get(k) == v for k, v in selector.items()):
+            return body
+    return None
+
+
+def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
+    for doc in stream.parsed():
+        if (
+            doc.kind == "PersistentVolumeClaim"
+            and doc.ref.name == name
+            and _same_namespace(doc.ref.namespace, namespace)
+        ):
+            pv = _bound_volume(stream, doc.body.get("spec") or {})
+            return bool(pv and isinstance(get_in(pv, ("spec", "nfs")), dict))
+    return False
+
+
+def _hpa_max(stream: Stream) -> dict[tuple[str, str], int]:
+    result: dict[tuple[str, str], int] = {}
+    for doc in stream.parsed():
+        if doc.kind != "HorizontalPodAutoscaler":
+            continue
+        target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
+        maximum = get_in(doc.body, ("spec", "maxReplicas"))
+        if isinstance(maximum, int):
+            result[(str(target.get("kind")), str(target.get("name")))] = maximum
+    return result
+
+
+def placement_of(workload: Workload, hpas: dict[tuple[str, str], int]) -> Placement:
+    pods, why = _pod_count(workload, hpas)
+    pod = workload.pod_spec
+    return Placement(pods, why, pinned_hostname(pod), _follows(pod), _rolling(workload))
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _pod_count(workload: Workload, hpas: dict[tuple[str, str], int]) -> tuple[int, str]:
+    body, kind, component = workload.manifest, workload.kind, workload.site.component
+    if workload.is_template:
+        return MANY, "a pod template launched once per run: many at once"
+    if kind == "DaemonSet":
+        return MANY, "a DaemonSet: one pod per node"
+    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+        replicas = _int(get_in(body, ("spec", "replicas")), 1)
+        hpa = hpas.get((kind, workload.ref.name))
+        if hpa is not None and hpa > replicas:
+            return hpa, f"HPA maxReplicas {hpa}"
+        return replicas, f"{replicas} replica{'s' * (replicas != 1)}"
+    if kind == "Job":
+        return _job_pods(get_in(body, ("spec",)) or {})
+    if kind == "CronJob":
+        pods, why = _job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
+        if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
+            return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
+        return pods, why
+    if component == "worker":
+        path = (
+            ("spec", "cluster", "spec", "worker", "replicas")
+            if kind == "DaskJob"
+            else ("spec", "worker", "replicas")
+        )
+        replicas = _int(get_in(body, path), 1)
+        return replicas, f"{replicas} Dask worker{'s' * (replicas != 1)}, one Deployment each"
+    return 1, "1 pod"
+
+
+def _job_pods(spec: dict[str, Any]) -> tuple[int, str]:
+    parallelism = _int(spec.get("parallelism"), 1)
+    completions = spec.get("completions")
+    pods = (
+        min(parallelism, completions)
+        if isinstance(completions, int) and completions > 0
+        else parallelism
+    )
+    return pods, f"Job parallelism {pods}"
+
+
+def pinned_hostname(pod: dict[str, Any]) -> str | None:
+    if isinstance(pod.get("nodeName"), str):
+        return str(pod["nodeName"])
+    selector = pod.get("nodeSelector") or {}
+    if isinstance(selector, dict) and isinstance(selector.get(HOSTNAME), str):
+        return str(selector[HOSTNAME])
+    terms = (
+        get_in(
+            pod,
+            (
+                "affinity",
+                "nodeAffinity",
+                "requiredDuringSchedulingIgnoredDuringExecution",
+                "nodeSelectorTerms",
+            ),
+        )
+        or []
+    )
+    hosts = {_term_host(term) for term in terms if isinstance(term, dict)}
+    if len(hosts) == 1 and None not in hosts:
+        return hosts.pop()
+    return None
+
+
+def _term_host(term: dict[str, Any]) -> str | None:
+    for expr in [*(term.get("matchExpressions") or []), *(term.get("matchFields") or [])]:
+        key = expr.get("key")
+        values = expr.get("values") or []
+        if key in (HOSTNAME, "metadata.name") and expr.get("operator") == "In" and len(values) == 1:
+            return str(values[0])
+    return None
+
+
+def _follows(pod: dict[str, Any]) -> tuple[dict[str, str], ...]:
+    terms = (
+        get_in(pod, ("affinity", "podAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+        or []
+    )
+    selectors = []
+    for term in terms:
+        if not isinstance(term, dict) or term.get("topologyKey") != HOSTNAME:
+            continue
+        selector = dict(get_in(term, ("labelSelector", "matchLabels")) or {})
+        for expr in get_in(term, ("labelSelector", "matchExpressions")) or []:
+            if expr.get("operator") == "In" and len(expr.get("values") or []) == 1:
+                selector[str(expr["key"])] = str(expr["values"][0])
+        if selector:
+            selectors.append({str(k): str(v) for k, v in selector.items()})
+    return tuple(selectors)
+
+
+def _rolling(workload: Workload) -> bool:
+    if workload.kind != "Deployment" or workload.is_template:
+        return False
+    strategy = get_in(workload.manifest, ("spec", "strategy", "type"))
+    return strategy in (None, "RollingUpdate")
+
+
+def on_one_node(usage: ClaimUsage) -> bool:
+    """True when every pod mounting the claim must run on one node."""
+    hosts = {m.placement.hostname for m in usage.mounts}
+    if len(hosts) == 1 and None not in hosts:
+        return True
+    anchors = [m for m in usage.mounts if not _follows_another(m, usage)]
+    if len(anchors) != 1:
+        return False
+    anchor = anchors[0]
+    return anchor.placement.pods == 1 or anchor.placement.hostname is not None
+
+
+def _follows_another(mount: Mount, usage: ClaimUsage) -> bool:
+    for selector in mount.placement.follows:
+        for other in usage.mounts:
+            if other is mount:
+                continue
+            labels = other.workload.labels
+            if all(labels.get(k) == v for k, v in selector.items()):
+                return True
+    return False

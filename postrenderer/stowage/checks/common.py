@@ -1,0 +1,39 @@
+"""Helpers shared by the rules: plan volume names, containers, hostPath normalisation."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from typing import Any
+
+from stowage.checks import CheckContext
+from stowage.findings import ResourceRef
+from stowage.workloads import Workload
+
+PLAN_REF = ResourceRef("StoragePlan", "", "config")
+
+
+def containers(pod: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for key in ("initContainers", "containers"):
+        for container in pod.get(key) or []:
+            if isinstance(container, dict):
+                yield container
+
+
+def volumes(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for v in pod.get("volumes") or [] if isinstance(v, dict)]
+
+
+def plan_volume_names(ctx: CheckContext) -> set[str]:
+    names = set(ctx.config.persistence.data) | set(ctx.config.persistence.outputs)
+    return names
+
+
+def targeted(ctx: CheckContext) -> Iterator[tuple[int, Workload]]:
+    for index, workload in enumerate(ctx.workloads):
+        if index in ctx.roles:
+            yield index, workload
+
+
+def normalize_host_path(path: str) -> str:
+    return posixpath.normpath("/" + path.lstrip("/")) if path else "/"

@@ -1,0 +1,61 @@
+"""A ReadWriteOnce claim mounted by pods that can run on different nodes.
+
+Why it matters: a ReadWriteOnce volume attaches to one node at a time. When a
+second pod that mounts it is scheduled on another node, that pod hangs in
+ContainerCreating with a Multi-Attach error — in production, not at install.
+
+What triggers it: one PersistentVolumeClaim whose access modes (from the claim
+in the manifests, the volume it binds to, or `accessModes` declared for an
+`existingClaim`) are ReadWriteOnce, mounted by more than one pod at once —
+replicas, an HPA's maxReplicas, Job parallelism, an overlapping CronJob, a
+DaemonSet, Dask workers (the operator makes one Deployment per worker), a
+pipeline template launched per run, or several workloads sharing the claim —
+where nothing keeps them on one node. Pinning that counts: `nodeName`, a
+nodeSelector or required node affinity on `kubernetes.io/hostname` with one
+value, or required pod affinity with topologyKey `kubernetes.io/hostname`
+toward the one pod that mounts the claim (Owl's API pod does this to share the
+scheduler's claim). `cluster.singleNode: true` turns this rule off.
+
+How to fix it: use ReadWriteMany storage (NFS, CephFS, a cloud file store);
+give each pod its own claim (a StatefulSet's volumeClaimTemplates); pin the
+pods to one node; or run one pod.
+
+Example (rejected): a ReadWriteOnce `claim` data volume attached to a Dask
+worker Deployment with `replicas: 3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stowage.analysis.claims import claim_usages, on_one_node
+from stowage.checks import CheckContext
+from stowage.findings import Finding, ResourceRef, Severity
+
+ID = "SW101"
+NAME = "rwo-multi-node"
+SEVERITY = Severity.ERROR
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.config.cluster.singleNode:
+        return
+    for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
+        modes = usage.modes.modes or ()
+        if not modes or "ReadWriteMany" in modes or modes == ("ReadWriteOncePod",):
+            continue
+        if "ReadOnlyMany" in modes and all(m.read_only for m in usage.mounts):
+            continue
+        if "ReadWriteOnce" not in modes or usage.pods <= 1 or on_one_node(usage):
+            continue
+        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
+        yield Finding(
+            ID,
+            SEVERITY,
+            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
+            f"ReadWriteOnce claim {usage.name!r} ({usage.modes.origin}) is mounted by {count} "
+            f"pods that can run on different nodes: {usage.workloads_text}",
+            "use ReadWriteMany storage (e.g. nfs), give each pod its own claim (a StatefulSet's "
+            "volumeClaimTemplates), pin the pods to one node, or run a single pod",
+            tuple(m.workload.ref for m in usage.mounts),
+        )

@@ -1,0 +1,38 @@
+"""A ReadWriteOncePod claim mounted by more than one pod.
+
+Why it matters: ReadWriteOncePod admits exactly one pod cluster-wide; every
+other pod that mounts the claim stays Pending, even on the same node.
+
+What triggers it: a claim whose only access mode is ReadWriteOncePod mounted by
+two or more pods at once (replicas, HPA, Job parallelism, several workloads).
+
+How to fix it: run one pod, give each pod its own claim, or use ReadWriteMany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stowage.analysis.claims import claim_usages
+from stowage.checks import CheckContext
+from stowage.findings import Finding, ResourceRef, Severity
+
+ID = "SW102"
+NAME = "rwop-shared"
+SEVERITY = Severity.ERROR
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
+        if usage.modes.modes != ("ReadWriteOncePod",) or usage.pods <= 1:
+            continue
+        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
+        yield Finding(
+            ID,
+            SEVERITY,
+            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
+            f"ReadWriteOncePod claim {usage.name!r} is mounted by {count} pods "
+            f"(only one may ever mount it): {usage.workloads_text}",
+            "run a single pod, give each pod its own claim, or use ReadWriteMany storage",
+            tuple(m.workload.ref for m in usage.mounts),
+        )

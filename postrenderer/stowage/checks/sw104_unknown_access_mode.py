@@ -1,0 +1,43 @@
+"""A claim of unknown access mode is mounted by more than one pod.
+
+Why it matters: stowage cannot tell whether the claim can be shared. If it is
+ReadWriteOnce, the pods that land on other nodes never start.
+
+What triggers it: a claim that is neither in the manifests nor declared with
+`accessModes` in the plan (`existingClaim` + `accessModes`), mounted by two or
+more pods at once on possibly different nodes. A warning; an error with
+`--strict`.
+
+How to fix it: declare the claim's access modes next to its `existingClaim`
+in the chart values or config, so stowage can check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stowage.analysis.claims import claim_usages, on_one_node
+from stowage.checks import CheckContext
+from stowage.findings import Finding, ResourceRef, Severity
+
+ID = "SW104"
+NAME = "unknown-access-mode"
+SEVERITY = Severity.WARNING
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.config.cluster.singleNode:
+        return
+    for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
+        if usage.modes.known or usage.pods <= 1 or on_one_node(usage):
+            continue
+        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
+        yield Finding(
+            ID,
+            SEVERITY,
+            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
+            f"claim {usage.name!r} has unknown access modes and is mounted by {count} pods: "
+            f"{usage.workloads_text}",
+            "declare its access modes (existingClaim + accessModes) so stowage can check them",
+            tuple(m.workload.ref for m in usage.mounts),
+        )

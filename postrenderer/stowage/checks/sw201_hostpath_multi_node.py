@@ -1,0 +1,55 @@
+"""Data or outputs on a hostPath in a multi-node cluster, with nothing pinning the pods.
+
+Why it matters: a hostPath is a directory on whichever node the pod lands on.
+Pods on different nodes see different data, and outputs written on one node are
+lost with it. Polyaxon's and stowage's out-of-the-box default is such a host
+path: fine for a single-node trial, wrong for production.
+
+What triggers it: a targeted workload mounts a stowage data, outputs or
+auto-mount volume from a hostPath, `cluster.singleNode` is false, and the pod is
+not pinned to one node (`nodeName`, hostname nodeSelector or node affinity). A
+warning: the chart still installs.
+
+How to fix it: use shared storage (nfs, a ReadWriteMany claim, a cloud store),
+set `cluster.singleNode: true` if the cluster really has one node, or make sure
+every node mounts the same share at that path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stowage.analysis.claims import pinned_hostname
+from stowage.checks import CheckContext
+from stowage.checks.common import targeted, volumes
+from stowage.findings import Finding, Severity
+from stowage.workloads import Workload
+
+ID = "SW201"
+NAME = "hostpath-multi-node"
+SEVERITY = Severity.WARNING
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.config.cluster.singleNode:
+        return
+    names = set(ctx.config.persistence.data) | set(ctx.config.persistence.outputs) | {"pipeline"}
+    users: dict[tuple[str, str], list[Workload]] = {}
+    for _, workload in targeted(ctx):
+        pod = workload.pod_spec
+        if pinned_hostname(pod) is not None:
+            continue
+        for volume in volumes(pod):
+            path = (volume.get("hostPath") or {}).get("path")
+            if path is not None and volume.get("name") in names:
+                users.setdefault((str(volume.get("name")), str(path)), []).append(workload)
+    for (name, path), workloads in sorted(users.items()):
+        yield Finding(
+            ID,
+            SEVERITY,
+            workloads[0].ref,
+            f"volume {name!r} is hostPath {path} on whichever node each pod lands (single-node "
+            f"only), mounted by {', '.join(w.label for w in workloads)}",
+            "use nfs, a ReadWriteMany claim or a cloud store, or set cluster.singleNode: true",
+            tuple(w.ref for w in workloads),
+        )

@@ -1,0 +1,312 @@
+"""SW101-SW104: the access-mode analysis, each source of pod count and of pinning,
+every case with the look-alike that must pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from checkhelpers import claim_volume, context, findings, mounting, pod, pvc, workload
+from stowage.checks import run_all
+from stowage.findings import Severity
+
+RWO = pvc("db", "ReadWriteOnce")
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def sw101(*docs: dict[str, Any], **kwargs: Any) -> list[str]:
+    return [f.message for f in findings(context(*docs, **kwargs), "SW101")]
+
+
+def test_rwo_with_several_replicas_is_rejected_naming_claim_workload_count_and_fix() -> None:
+    ctx = context(RWO, mounting("workers", "db", replicas=3))
+    (finding,) = findings(ctx, "SW101")
+    assert finding.severity is Severity.ERROR
+    assert "'db'" in finding.message
+    assert "Deployment/workers" in finding.message
+    assert "3 pods" in finding.message
+    assert "ReadWriteMany" in finding.fix
+    assert "StatefulSet" in finding.fix
+
+
+def test_rwo_with_one_replica_passes_and_rwx_with_many_passes() -> None:
+    assert not sw101(RWO, mounting("one", "db", replicas=1))
+    assert not sw101(pvc("db", "ReadWriteMany"), mounting("many", "db", replicas=5))
+
+
+def test_read_only_many_passes_when_every_mount_is_read_only() -> None:
+    rox = pvc("db", "ReadOnlyMany")
+    spec = pod([claim_volume("db", read_only=True)], [{"name": "data", "mountPath": "/d"}])
+    assert not sw101(rox, workload("readers", replicas=4, spec=spec))
+    rwo_rox = pvc("db", "ReadWriteOnce", "ReadOnlyMany")
+    assert sw101(rwo_rox, mounting("writers", "db", replicas=4))
+
+
+def test_several_workloads_sharing_one_rwo_claim() -> None:
+    assert sw101(RWO, mounting("a", "db"), mounting("b", "db"))
+
+
+def test_hpa_max_replicas_counts() -> None:
+    hpa: dict[str, Any] = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "a"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+        },
+    }
+    (message,) = sw101(RWO, mounting("a", "db"), hpa)
+    assert "HPA maxReplicas 10" in message
+    other = {**hpa, "spec": {**hpa["spec"], "scaleTargetRef": {"kind": "Deployment", "name": "x"}}}
+    assert not sw101(RWO, mounting("a", "db"), other)
+
+
+def test_job_parallelism_and_completions() -> None:
+    assert sw101(RWO, mounting("j", "db", kind="Job", parallelism=4))
+    assert not sw101(RWO, mounting("j", "db", kind="Job", parallelism=4, completions=1))
+    assert not sw101(RWO, mounting("j", "db", kind="Job"))
+
+
+def _cron(policy: str | None) -> dict[str, Any]:
+    job = mounting("c", "db", kind="Job")
+    spec: dict[str, Any] = {"schedule": "* * * * *", "jobTemplate": {"spec": job["spec"]}}
+    if policy:
+        spec["concurrencyPolicy"] = policy
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"}, "spec": spec}
+
+
+def test_cronjob_concurrency() -> None:
+    assert sw101(RWO, _cron(None))
+    assert sw101(RWO, _cron("Allow"))
+    assert not sw101(RWO, _cron("Forbid"))
+
+
+def test_daemonset_runs_on_every_node_unless_pinned() -> None:
+    assert sw101(RWO, mounting("ds", "db", kind="DaemonSet"))
+    pinned = mounting("ds", "db", kind="DaemonSet", pod_extra={"nodeSelector": {HOSTNAME: "n1"}})
+    assert not sw101(RWO, pinned)
+
+
+def _dask(kind: str, replicas: int) -> dict[str, Any]:
+    spec = pod([claim_volume("db")], [{"name": "data", "mountPath": "/data"}])
+    worker = {"replicas": replicas, "spec": spec}
+    body: dict[str, Any] = {"worker": worker}
+    if kind == "DaskCluster":
+        body["scheduler"] = {"spec": pod()}
+    if kind == "DaskJob":
+        body = {
+            "job": {"spec": pod()},
+            "cluster": {"spec": {"worker": worker, "scheduler": {"spec": pod()}}},
+        }
+    return {
+        "apiVersion": "kubernetes.dask.org/v1",
+        "kind": kind,
+        "metadata": {"name": "dask"},
+        "spec": body,
+    }
+
+
+@pytest.mark.parametrize("kind", ["DaskCluster", "DaskWorkerGroup", "DaskJob"])
+def test_dask_workers_each_get_a_deployment_so_they_spread(kind: str) -> None:
+    (message,) = sw101(RWO, _dask(kind, 3))
+    assert "3 Dask workers" in message
+    assert not sw101(RWO, _dask(kind, 1))
+
+
+def test_pipeline_template_means_many_concurrent_pods() -> None:
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "run"},
+        "spec": {
+            "template": {"spec": pod([claim_volume("db")], [{"name": "data", "mountPath": "/d"}])}
+        },
+    }
+    carrier = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tpl", "labels": {"stowage.io/pod-template": "true"}},
+        "data": {"job.yaml": yaml.safe_dump(job)},
+    }
+    (message,) = sw101(RWO, carrier)
+    assert "many pods" in message
+    assert "ConfigMap/tpl" in message
+
+
+@pytest.mark.parametrize(
+    "pinning",
+    [
+        {"nodeName": "node-1"},
+        {"nodeSelector": {HOSTNAME: "node-1"}},
+        {
+            "affinity": {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": HOSTNAME, "operator": "In", "values": ["node-1"]}
+                                ]
+                            }
+                        ]
+                    }
+                }
+            }
+        },
+    ],
+    ids=["nodeName", "nodeSelector", "nodeAffinity"],
+)
+def test_pinning_to_one_node_makes_rwo_sharing_safe(pinning: dict[str, Any]) -> None:
+    assert not sw101(RWO, mounting("w", "db", replicas=3, pod_extra=pinning))
+
+
+def test_node_affinity_to_two_hosts_is_not_pinning() -> None:
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": HOSTNAME, "operator": "In", "values": ["n1", "n2"]}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    assert sw101(RWO, mounting("w", "db", replicas=3, pod_extra={"affinity": affinity}))
+
+
+def _owl(with_affinity: bool) -> list[dict[str, Any]]:
+    scheduler = mounting("owl-scheduler", "db", labels={"app": "owl", "component": "scheduler"})
+    extra: dict[str, Any] = {}
+    if with_affinity:
+        extra = {
+            "affinity": {
+                "podAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {
+                            "labelSelector": {
+                                "matchLabels": {"app": "owl", "component": "scheduler"}
+                            },
+                            "topologyKey": HOSTNAME,
+                        }
+                    ]
+                }
+            }
+        }
+    api = mounting("owl-api", "db", labels={"app": "owl", "component": "api"}, pod_extra=extra)
+    return [RWO, scheduler, api]
+
+
+def test_owl_api_pinned_to_scheduler_by_pod_affinity_passes_and_fails_without() -> None:
+    assert not sw101(*_owl(with_affinity=True))
+    (message,) = sw101(*_owl(with_affinity=False))
+    assert "Deployment/owl-scheduler" in message
+    assert "Deployment/owl-api" in message
+
+
+def test_single_node_cluster_makes_multi_node_findings_moot() -> None:
+    assert not sw101(RWO, mounting("w", "db", replicas=3), config={"cluster": {"singleNode": True}})
+
+
+def test_access_modes_from_bound_pv_and_from_declared_existing_claim() -> None:
+    claim = pvc("db", volumeName="pv-1")
+    claim["spec"].pop("accessModes")
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv-1"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
+    }
+    assert sw101(claim, pv, mounting("w", "db", replicas=2))
+    declared = {
+        "persistence": {
+            "data": {
+                "d": {"mountPath": "/d", "existingClaim": "db", "accessModes": ["ReadWriteOnce"]}
+            }
+        }
+    }
+    (message,) = sw101(mounting("w", "db", replicas=2), config=declared)
+    assert "declared in the storage plan" in message
+
+
+def test_statefulset_claim_templates_are_per_pod() -> None:
+    sts = workload(
+        "db",
+        kind="StatefulSet",
+        replicas=3,
+        spec=pod(mounts=[{"name": "data", "mountPath": "/data"}]),
+    )
+    sts["spec"]["volumeClaimTemplates"] = [pvc("data", "ReadWriteOnce")]
+    ctx = context(sts)
+    assert not [f for f in run_all(ctx) if f.severity is Severity.ERROR]
+
+
+def test_rwop_shared_by_two_pods_even_on_one_node() -> None:
+    rwop = pvc("db", "ReadWriteOncePod")
+    pinned = {"nodeName": "n1"}
+    (finding,) = findings(context(rwop, mounting("w", "db", replicas=2, pod_extra=pinned)), "SW102")
+    assert "only one may ever mount it" in finding.message
+    assert not findings(context(rwop, mounting("w", "db", replicas=1)), "SW102")
+
+
+def test_rolling_update_with_rwo_deadlocks_recreate_passes() -> None:
+    (finding,) = findings(context(RWO, mounting("w", "db", strategy=None)), "SW103")
+    assert "RollingUpdate" in finding.message
+    assert "Recreate" in finding.fix
+    explicit = findings(context(RWO, mounting("w", "db", strategy="RollingUpdate")), "SW103")
+    assert explicit
+    assert not findings(context(RWO, mounting("w", "db", strategy="Recreate")), "SW103")
+    assert not findings(
+        context(pvc("db", "ReadWriteMany"), mounting("w", "db", strategy=None)), "SW103"
+    )
+
+
+def test_unknown_access_mode_warns_and_strict_makes_it_an_error() -> None:
+    ctx = context(mounting("w", "mystery", replicas=2))
+    (warning,) = findings(ctx, "SW104")
+    assert warning.severity is Severity.WARNING
+    assert "accessModes" in warning.fix
+    (error,) = findings(ctx, "SW104", strict=True)
+    assert error.severity is Severity.ERROR
+    assert not findings(context(mounting("w", "mystery", replicas=1)), "SW104")
+
+
+def _z2jh(third_party: Path, edit: str | None = None) -> list[dict[str, Any]]:
+    docs = [d for d in yaml.safe_load_all((third_party / "z2jh.rendered.yaml").read_text()) if d]
+    hub = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "hub")
+    if edit == "replicas":
+        hub["spec"]["replicas"] = 2
+    if edit == "rolling":
+        hub["spec"]["strategy"] = {"type": "RollingUpdate"}
+    return docs
+
+
+def test_z2jh_hub_passes_and_its_broken_variants_do_not(third_party: Path) -> None:
+    ok = [f for f in run_all(context(*_z2jh(third_party))) if f.severity is Severity.ERROR]
+    assert ok == []
+    assert findings(context(*_z2jh(third_party, "replicas")), "SW101")
+    assert findings(context(*_z2jh(third_party, "rolling")), "SW103")
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "dask.rendered.yaml",
+        "z2jh.rendered.yaml",
+        "dask-operator.rendered.yaml",
+        "dask-operator-simplecluster.yaml",
+        "dask-operator-simplejob.yaml",
+        "dask-operator-simpleworkergroup.yaml",
+    ],
+)
+def test_third_party_fixtures_have_no_errors(third_party: Path, fixture: str) -> None:
+    docs = [d for d in yaml.safe_load_all((third_party / fixture).read_text()) if d]
+    errors = [f for f in run_all(context(*docs)) if f.severity is Severity.ERROR]
+    assert errors == []
