@@ -55,18 +55,22 @@ def test_render_with_config_attaches(config_file: Path) -> None:
 
 def test_later_config_files_deep_merge_over_earlier(config_file: Path, tmp_path: Path) -> None:
     team = write_yaml(tmp_path / "team.yaml", {"targets": {"dask": {"outputs": False}}})
-    proc = stowage("--config", str(config_file), "--config", str(team),
-                   stdin=dump_all(deployment("w", ROLE)))  # fmt: skip
+    proc = stowage(
+        "--config", str(config_file), "--config", str(team), stdin=dump_all(deployment("w", ROLE))
+    )
     assert proc.returncode == 0, proc.stderr
     assert [v["name"] for v in pod_spec_of(load_all(proc.stdout)[0])["volumes"]] == ["a"]
 
 
 def _rwo_shared() -> str:
     config = {
-        "persistence": {"data": {"a": {"mountPath": "/a", "existingClaim": "a",
-                                       "accessModes": ["ReadWriteOnce"]}}},
+        "persistence": {
+            "data": {
+                "a": {"mountPath": "/a", "existingClaim": "a", "accessModes": ["ReadWriteOnce"]}
+            }
+        },
         "targets": {"dask": {"matchLabels": ROLE}},
-    }  # fmt: skip
+    }
     plan = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -95,8 +99,9 @@ def test_json_report_has_findings_and_changes(tmp_path: Path, config_file: Path)
     assert set(finding) >= {"rule", "severity", "resource", "message"}
     assert finding["severity"] == "error"
     assert finding["resource"].count("/") == 2
-    proc = stowage("--report", "json", "--config", str(config_file),
-                   stdin=dump_all(deployment("w", ROLE)))  # fmt: skip
+    proc = stowage(
+        "--report", "json", "--config", str(config_file), stdin=dump_all(deployment("w", ROLE))
+    )
     change = json.loads(proc.stderr)["changes"][0]
     assert change["resource"] == "Deployment/-/w"
     assert {"op": "add", "path": "/spec/template/spec/volumes"}.items() <= change["patch"][

@@ -34,27 +34,59 @@ def _kinds() -> list[tuple[str, dict[str, Any], list[tuple[str | int, ...]]]]:
     dask_spec = {"metadata": {"labels": ROLE}, "spec": POD_SPEC}
     return [
         ("Pod", {"metadata": {"name": "p", "labels": ROLE}, "spec": POD_SPEC}, [("spec",)]),
-        ("ReplicaSet", {"metadata": {"name": "r"}, "spec": {"template": template}},
-         [("spec", "template", "spec")]),
-        ("StatefulSet", {"metadata": {"name": "s"}, "spec": {"template": template}},
-         [("spec", "template", "spec")]),
-        ("DaemonSet", {"metadata": {"name": "d"}, "spec": {"template": template}},
-         [("spec", "template", "spec")]),
+        (
+            "ReplicaSet",
+            {"metadata": {"name": "r"}, "spec": {"template": template}},
+            [("spec", "template", "spec")],
+        ),
+        (
+            "StatefulSet",
+            {"metadata": {"name": "s"}, "spec": {"template": template}},
+            [("spec", "template", "spec")],
+        ),
+        (
+            "DaemonSet",
+            {"metadata": {"name": "d"}, "spec": {"template": template}},
+            [("spec", "template", "spec")],
+        ),
         ("Job", {"metadata": {"name": "j"}, "spec": job_spec}, [("spec", "template", "spec")]),
-        ("CronJob", {"metadata": {"name": "cj"}, "spec": {"jobTemplate": {"spec": job_spec}}},
-         [("spec", "jobTemplate", "spec", "template", "spec")]),
-        ("DaskCluster", {"metadata": {"name": "dc", "labels": ROLE},
-                         "spec": {"scheduler": dask_spec, "worker": {"replicas": 2, **dask_spec}}},
-         [("spec", "scheduler", "spec"), ("spec", "worker", "spec")]),
-        ("DaskWorkerGroup", {"metadata": {"name": "wg", "labels": ROLE},
-                             "spec": {"worker": {"replicas": 2, **dask_spec}}},
-         [("spec", "worker", "spec")]),
-        ("DaskJob", {"metadata": {"name": "dj", "labels": ROLE}, "spec": {
-            "job": dask_spec,
-            "cluster": {"spec": {"scheduler": dask_spec, "worker": dask_spec}}}},
-         [("spec", "job", "spec"), ("spec", "cluster", "spec", "scheduler", "spec"),
-          ("spec", "cluster", "spec", "worker", "spec")]),
-    ]  # fmt: skip
+        (
+            "CronJob",
+            {"metadata": {"name": "cj"}, "spec": {"jobTemplate": {"spec": job_spec}}},
+            [("spec", "jobTemplate", "spec", "template", "spec")],
+        ),
+        (
+            "DaskCluster",
+            {
+                "metadata": {"name": "dc", "labels": ROLE},
+                "spec": {"scheduler": dask_spec, "worker": {"replicas": 2, **dask_spec}},
+            },
+            [("spec", "scheduler", "spec"), ("spec", "worker", "spec")],
+        ),
+        (
+            "DaskWorkerGroup",
+            {
+                "metadata": {"name": "wg", "labels": ROLE},
+                "spec": {"worker": {"replicas": 2, **dask_spec}},
+            },
+            [("spec", "worker", "spec")],
+        ),
+        (
+            "DaskJob",
+            {
+                "metadata": {"name": "dj", "labels": ROLE},
+                "spec": {
+                    "job": dask_spec,
+                    "cluster": {"spec": {"scheduler": dask_spec, "worker": dask_spec}},
+                },
+            },
+            [
+                ("spec", "job", "spec"),
+                ("spec", "cluster", "spec", "scheduler", "spec"),
+                ("spec", "cluster", "spec", "worker", "spec"),
+            ],
+        ),
+    ]
 
 
 @pytest.mark.parametrize(("kind", "body", "paths"), _kinds(), ids=lambda v: str(v)[:20])
@@ -78,8 +110,12 @@ def test_kind_list_items_are_found() -> None:
 
 def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     other = deployment("other", {"app": "x"})
-    custom = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-              "spec": {"template": pod_template(ROLE)}}  # fmt: skip
+    custom = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"template": pod_template(ROLE)},
+    }
     text = "# Source: keep me\n" + dump_all(other, custom)
     outcome = render(text, simple_config())
     assert output(outcome) == text
@@ -87,17 +123,27 @@ def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
 
 
 SOURCES: list[tuple[dict[str, Any], dict[str, Any]]] = [
-    ({"mountPath": "/d", "hostPath": "/srv/d"},
-     {"hostPath": {"path": "/srv/d", "type": "DirectoryOrCreate"}}),
-    ({"mountPath": "/d", "existingClaim": "c", "readOnly": True},
-     {"persistentVolumeClaim": {"claimName": "c", "readOnly": True}}),
-    ({"mountPath": "/d", "nfs": {"server": "10.0.0.2", "path": "/exports/d"}},
-     {"nfs": {"server": "10.0.0.2", "path": "/exports/d"}}),
-    ({"mountPath": "/d", "claim": {"size": "5Gi", "accessModes": ["ReadWriteMany"]}},
-     {"persistentVolumeClaim": {"claimName": "stowage-d"}}),
-    ({"mountPath": "/d", "store": "gcs", "bucket": "gs://b", "secret": "s", "secretKey": "k"},
-     {"secret": {"secretName": "s", "items": [{"key": "k", "path": "k"}]}}),
-]  # fmt: skip
+    (
+        {"mountPath": "/d", "hostPath": "/srv/d"},
+        {"hostPath": {"path": "/srv/d", "type": "DirectoryOrCreate"}},
+    ),
+    (
+        {"mountPath": "/d", "existingClaim": "c", "readOnly": True},
+        {"persistentVolumeClaim": {"claimName": "c", "readOnly": True}},
+    ),
+    (
+        {"mountPath": "/d", "nfs": {"server": "10.0.0.2", "path": "/exports/d"}},
+        {"nfs": {"server": "10.0.0.2", "path": "/exports/d"}},
+    ),
+    (
+        {"mountPath": "/d", "claim": {"size": "5Gi", "accessModes": ["ReadWriteMany"]}},
+        {"persistentVolumeClaim": {"claimName": "stowage-d"}},
+    ),
+    (
+        {"mountPath": "/d", "store": "gcs", "bucket": "gs://b", "secret": "s", "secretKey": "k"},
+        {"secret": {"secretName": "s", "items": [{"key": "k", "path": "k"}]}},
+    ),
+]
 
 
 @pytest.mark.parametrize(("spec", "volume_source"), SOURCES, ids=lambda v: str(v)[:30])
@@ -110,8 +156,10 @@ def test_each_source_becomes_the_right_pod_volume(
 
 
 def test_claim_source_generates_one_kept_pvc_and_not_again() -> None:
-    config = {"persistence": {"data": {"d": {"mountPath": "/d", "claim": {"size": "5Gi"}}}},
-              "targets": TARGET}  # fmt: skip
+    config = {
+        "persistence": {"data": {"d": {"mountPath": "/d", "claim": {"size": "5Gi"}}}},
+        "targets": TARGET,
+    }
     first = output(render(dump_all(deployment("w", ROLE)), config))
     claims = [d for d in load_all(first) if d["kind"] == "PersistentVolumeClaim"]
     assert len(claims) == 1
@@ -315,8 +363,9 @@ PVC_PARAMS = {"pvc_name": "shared", "volume_mount_path": "/mnt/shared"}
     ids=["map", "pairs", "base64-json"],
 )
 def test_auto_mount_pvc_params_in_every_form(params: object) -> None:
-    spec = pod_spec_of(load_all(output(render(dump_all(deployment("w", ROLE)),
-                                              _auto("pvc", params))))[0])  # fmt: skip
+    spec = pod_spec_of(
+        load_all(output(render(dump_all(deployment("w", ROLE)), _auto("pvc", params))))[0]
+    )
     assert spec["volumes"][-1] == {
         "name": "pipeline",
         "persistentVolumeClaim": {"claimName": "shared"},

@@ -28,8 +28,12 @@ def documents(draw: st.DrawFn) -> str:
         return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: 'v'  # c\n"
     doc: dict[str, Any] = deployment(name, draw(labels), replicas=1)
     if kind == "Job":
-        doc = {"apiVersion": "batch/v1", "kind": "Job", "metadata": doc["metadata"],
-               "spec": {"template": doc["spec"]["template"]}}  # fmt: skip
+        doc = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": doc["metadata"],
+            "spec": {"template": doc["spec"]["template"]},
+        }
     if draw(st.booleans()):
         doc["spec"]["template"]["spec"]["nodeSelector"] = {"zone": draw(names)}
     style: dict[str, Any] = draw(st.sampled_from([{}, {"default_flow_style": True}, {"indent": 4}]))

@@ -100,14 +100,23 @@ def test_z2jh_without_a_target_is_byte_identical(third_party: Path) -> None:
 @pytest.mark.parametrize(
     ("fixture", "kind", "paths"),
     [
-        ("dask-operator-simplecluster.yaml", "DaskCluster",
-         [("spec", "scheduler", "spec"), ("spec", "worker", "spec")]),
+        (
+            "dask-operator-simplecluster.yaml",
+            "DaskCluster",
+            [("spec", "scheduler", "spec"), ("spec", "worker", "spec")],
+        ),
         ("dask-operator-simpleworkergroup.yaml", "DaskWorkerGroup", [("spec", "worker", "spec")]),
-        ("dask-operator-simplejob.yaml", "DaskJob",
-         [("spec", "job", "spec"), ("spec", "cluster", "spec", "scheduler", "spec"),
-          ("spec", "cluster", "spec", "worker", "spec")]),
+        (
+            "dask-operator-simplejob.yaml",
+            "DaskJob",
+            [
+                ("spec", "job", "spec"),
+                ("spec", "cluster", "spec", "scheduler", "spec"),
+                ("spec", "cluster", "spec", "worker", "spec"),
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_dask_operator_resources(
     third_party: Path, fixture: str, kind: str, paths: list[tuple[str, ...]]
 ) -> None:

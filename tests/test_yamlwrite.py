@@ -16,10 +16,35 @@ scalars = st.one_of(
     st.integers(),
     st.floats(allow_nan=False),
     st.text(),
-    st.sampled_from(["yes", "No", "on", "null", "~", "0755", "1e3", "2024-01-01", "- a", "a: b",
-                     "#x", "ghcr.io/dask/dask:2025.11.0", "a\n", "a\n\n", "line\nline2", " lead",
-                     "x\r\ny", "\u2028", "tab\there", "---", "...", "*alias", "&anchor", "!tag"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "yes",
+            "No",
+            "on",
+            "null",
+            "~",
+            "0755",
+            "1e3",
+            "2024-01-01",
+            "- a",
+            "a: b",
+            "#x",
+            "ghcr.io/dask/dask:2025.11.0",
+            "a\n",
+            "a\n\n",
+            "line\nline2",
+            " lead",
+            "x\r\ny",
+            "\u2028",
+            "tab\there",
+            "---",
+            "...",
+            "*alias",
+            "&anchor",
+            "!tag",
+        ]
+    ),
+)
 keys = st.one_of(st.text(min_size=1), st.sampled_from(["on", "yes", "key: x", "- k"]))
 data = st.recursive(
     scalars,

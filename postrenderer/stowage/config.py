@@ -57,9 +57,26 @@ def _claim_name(value: str) -> str:
     return value
 
 
-AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
-VolumeName = Annotated[str, AfterValidator(_volume_name)]
+def _user_name(value: str) -> str:
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid user name for per-user storage (DNS-1123 label)"
+        )
+    return value
+
+
+# The JSON-schema patterns let Helm reject the same values (values.schema.json);
+# the validators give the post-renderer's messages.
+AbsolutePath = Annotated[
+    str, AfterValidator(_absolute_path), Field(json_schema_extra={"pattern": "^/"})
+]
+VolumeName = Annotated[
+    str, AfterValidator(_volume_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
+]
 ClaimName = Annotated[str, AfterValidator(_claim_name)]
+UserName = Annotated[
+    str, AfterValidator(_user_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
+]
 
 
 class Strict(BaseModel):
@@ -90,6 +107,16 @@ SOURCE_FIELDS = ("hostPath", "existingClaim", "nfs", "claim", "store")
 
 class VolumeSpec(Strict):
     """A named data or outputs volume: a mount path and exactly one source."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name]}
+                for name in ("hostPath", "existingClaim", "nfs", "claim", "store")
+            ]
+        },
+    )
 
     mountPath: AbsolutePath | None = Field(
         None,

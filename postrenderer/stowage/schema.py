@@ -1,0 +1,153 @@
+"""Generate chart/values.schema.json and chart/README.md from :class:`ChartValues`.
+
+`python -m stowage.schema` writes both; `--check` exits 1 when a committed
+file is stale (a test runs it), so the schema Helm validates with and the
+values reference can never drift from the models the post-renderer uses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from stowage.values import ChartValues
+
+CHART = Path(__file__).resolve().parents[2] / "chart"
+SCHEMA_FILE = CHART / "values.schema.json"
+README_FILE = CHART / "README.md"
+
+
+def values_schema() -> dict[str, Any]:
+    schema = ChartValues.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "stowage chart values"
+    _forbid_unmatched_keys(schema)
+    return schema
+
+
+def _forbid_unmatched_keys(node: Any) -> None:
+    """A map keyed by volume or user names accepts only keys matching the name pattern."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            _forbid_unmatched_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forbid_unmatched_keys(value)
+
+
+def schema_text() -> str:
+    return json.dumps(values_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        resolved: dict[str, Any] = schema["$defs"][ref.rsplit("/", 1)[-1]]
+        return resolved
+    return node
+
+
+def _type_of(schema: dict[str, Any], node: dict[str, Any]) -> str:
+    node = _resolve(schema, node)
+    if "anyOf" in node:
+        return " or ".join(_type_of(schema, n) for n in node["anyOf"])
+    if "enum" in node:
+        return " | ".join(json.dumps(v) for v in node["enum"])
+    if "const" in node:
+        return json.dumps(node["const"])
+    kind = node.get("type", "object")
+    if kind == "array" and "items" in node:
+        return f"list of {_type_of(schema, node['items'])}"
+    return str(kind)
+
+
+def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str) -> Iterator[tuple[str, ...]]:
+    node = _resolve(schema, node)
+    for key, prop in node.get("properties", {}).items():
+        path = f"{prefix}.{key}" if prefix else key
+        target = _resolve(schema, prop)
+        description = prop.get("description") or target.get("description") or ""
+        if target.get("properties"):
+            if description:
+                yield path, "object", "", description
+            yield from _rows(schema, target, path)
+            continue
+        default = json.dumps(prop["default"]) if "default" in prop else ""
+        yield path, _type_of(schema, prop), default, description
+        pattern_props = target.get("patternProperties")
+        if pattern_props:
+            item = next(iter(pattern_props.values()))
+            yield from _rows(schema, item, f"{path}.<name>")
+
+
+def readme_text() -> str:
+    schema = values_schema()
+    defaults = ChartValues().model_dump(mode="json")
+    lines = [
+        "# stowage chart",
+        "",
+        "An ML pipeline platform (a scheduler with its SQLite state, pipeline runs launched",
+        "from a pod template, Dask) whose storage is declared once here and attached by the",
+        "stowage post-renderer. Install it with `--post-renderer stowage` (see the",
+        "[quickstarts](../docs/)).",
+        "",
+        "Generated from `postrenderer/stowage/values.py` by `python -m stowage.schema`;",
+        "`values.schema.json` comes from the same models, so Helm rejects bad values with",
+        "the key named.",
+        "",
+        "## Values",
+        "",
+        "| key | type | default | description |",
+        "|---|---|---|---|",
+    ]
+    for path, kind, default, description in _rows(schema, schema, ""):
+        shown = default if default else ""
+        if not shown and path in _flat(defaults):
+            shown = json.dumps(_flat(defaults)[path])
+        lines.append(f"| `{path}` | {kind} | {_cell(shown)} | {_cell(description)} |")
+    lines += [
+        "",
+        "A data or outputs volume takes exactly one source: `hostPath`, `existingClaim`",
+        "(with optional `accessModes`), `nfs` (the chart creates a PersistentVolume and a",
+        "claim), `claim` (the chart creates a claim), or `store` with `bucket`, `secret`",
+        "and `secretKey`. Every claim and volume the chart creates carries",
+        "`helm.sh/resource-policy: keep` unless `persistence.resourcePolicy` says otherwise.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    else:
+        out[prefix] = data
+    return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def main(argv: list[str]) -> int:
+    outputs = {SCHEMA_FILE: schema_text(), README_FILE: readme_text()}
+    if "--check" in argv:
+        stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
+        for path in stale:
+            print(f"{path} is stale: run `python -m stowage.schema`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
