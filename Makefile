@@ -22,7 +22,7 @@ tools:
 	$(PYTHON) ci/install_tools.py --dest $(TOOLS)
 
 demo: setup
-	$(PY) -m stowage.demo
+	$(PY) -m stowage.demo $(DEMO_ARGS)
 
 lint: setup
 	$(BIN)/ruff check postrenderer tests ci benchmarks

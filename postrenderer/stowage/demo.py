@@ -83,7 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(proc.stderr)
         return proc.returncode
     sys.stdout.write(summarize(proc.stdout))
+    sys.stdout.write("\nwhat the checks say (stowage check on the same output):\n")
+    sys.stdout.write(verdict(proc.stdout))
     return 0
+
+
+def verdict(manifests: str) -> str:
+    from stowage.engine import Options, run
+    from stowage.report import as_text
+
+    return as_text(run(manifests, Options()))
 
 
 if __name__ == "__main__":
