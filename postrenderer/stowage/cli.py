@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 RENDER_COMMANDS = ("render", "check", "plan")
-COMMANDS = (*RENDER_COMMANDS, "explain", "version")
+COMMANDS = (*RENDER_COMMANDS, "explain", "version", "helm-check")
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
+# Set by the Helm 4 plugin launcher: Helm drops a post-renderer plugin's stderr,
+# so a report worth reading also goes straight to the user's terminal.
+REPORT_TTY_ENV = "STOWAGE_REPORT_TTY"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print the documentation of a check")
     explain.add_argument("rule", nargs="?", help="rule ID or name (omit to list all)")
     sub.add_parser("version", help="print the version")
+    helm_check = sub.add_parser(
+        "helm-check",
+        help="run `helm template ARGS` and check the result (the `helm stowage-check` plugin)",
+        description="Render with `helm template` (the HELM_BIN Helm sets for plugins, or helm "
+        "on PATH) and print stowage's full report. Arguments after `--` go to stowage.",
+    )
+    helm_check.add_argument(
+        "helm_args",
+        nargs=argparse.REMAINDER,
+        help="helm template arguments [-- stowage check options]",
+    )
     return parser
 
 
@@ -139,7 +153,48 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "explain":
         return _explain(args.rule)
+    if args.command == "helm-check":
+        return _helm_check(args.helm_args)
     return _render(args)
+
+
+def _helm_check(arguments: list[str]) -> int:
+    import shutil
+    import subprocess
+
+    helm_args, _, stowage_args = _split_on_dashes(arguments)
+    helm = os.environ.get("HELM_BIN") or shutil.which("helm") or "helm"
+    try:
+        rendered = subprocess.run(
+            [helm, "template", *helm_args], capture_output=True, text=True, check=False
+        )
+    except OSError as err:
+        print(
+            f"stowage: error: cannot run {helm!r}: {err.strerror}; set HELM_BIN to the helm binary",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if rendered.returncode != 0:
+        sys.stderr.write(rendered.stderr)
+        print("stowage: error: helm template failed; nothing was checked", file=sys.stderr)
+        return EXIT_USAGE
+    checked = subprocess.run(
+        [sys.executable, "-m", "stowage", "check", *stowage_args],
+        input=rendered.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, REPORT_TTY_ENV: "0"},
+    )
+    sys.stdout.write(checked.stderr)
+    return checked.returncode
+
+
+def _split_on_dashes(arguments: list[str]) -> tuple[list[str], str, list[str]]:
+    if "--" in arguments:
+        index = arguments.index("--")
+        return arguments[:index], "--", arguments[index + 1 :]
+    return arguments, "", []
 
 
 def _explain(rule: str | None) -> int:
@@ -186,6 +241,7 @@ def _render(args: argparse.Namespace) -> int:
         message = f"stowage: error: {err}\n"
         sys.stderr.write(message)
         _write_report_file(args, message)
+        _to_terminal(message)
         return EXIT_USAGE
     return _finish(args, outcome)
 
@@ -236,6 +292,19 @@ def _emit_report(args: argparse.Namespace, outcome: Outcome, text: str) -> None:
     quiet = args.quiet and not outcome.findings
     if not quiet or args.command == "check":
         sys.stderr.write(text)
+    if outcome.findings:
+        _to_terminal(text)
+
+
+def _to_terminal(text: str) -> None:
+    """Under Helm 4's plugin runtime stderr is lost: write to the terminal, if there is one."""
+    if os.environ.get(REPORT_TTY_ENV) != "1":
+        return
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write(text)
+    except OSError:
+        pass  # no terminal (CI): the report file still has it
 
 
 def _write_report_file(args: argparse.Namespace, content: str) -> None:

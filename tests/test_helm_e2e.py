@@ -1,0 +1,221 @@
+"""End to end through the real pinned Helm binaries: Helm 3.19 with the post-renderer as an
+executable, Helm 4.3 with the postrenderer/v1 plugin; golden output for every example."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import CHART, EXAMPLES, ROOT, Helm
+
+GOLDEN = ROOT / "tests" / "golden"
+PLUGIN = ROOT / "postrenderer"
+CHECK_PLUGIN = ROOT / "postrenderer" / "helm-stowage-check"
+STOWAGE = Path(sys.executable).parent / "stowage"
+ACCEPTED = sorted(
+    p.name for p in EXAMPLES.glob("*.yaml") if not p.name.startswith(("rejected-", "team-"))
+)
+
+
+def install_plugins(helm: Helm) -> None:
+    for path in (PLUGIN, CHECK_PLUGIN):
+        helm.run("plugin", "install", str(path))
+
+
+def post_render(helm: Helm, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`helm template` through stowage: the path form on Helm 3, the plugin on Helm 4."""
+    if helm.major == 4:
+        install_plugins(helm)
+        renderer = "stowage"
+    else:
+        renderer = str(STOWAGE)
+    return helm.run(
+        "template", "ml", str(CHART), "-n", "ml", "--post-renderer", renderer, *args, check=check
+    )
+
+
+def values(*names: str) -> list[str]:
+    return [arg for name in names for arg in ("-f", str(EXAMPLES / name))]
+
+
+@pytest.mark.parametrize("example", ACCEPTED)
+def test_golden_output_of_every_example(helm: Helm, example: str) -> None:
+    out = post_render(helm, *values(example)).stdout
+    golden = GOLDEN / f"helm{helm.major}" / example
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out)
+    assert golden.exists(), f"no golden file {golden}: run with UPDATE_GOLDEN=1"
+    assert out == golden.read_text(), f"{golden} differs: review, then UPDATE_GOLDEN=1"
+
+
+def _docs(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+
+
+def test_helm3_console_script_form_and_post_renderer_args(helm3: Helm, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("targets:\n  dask:\n    dataRefs: []\n")
+    out = helm3.run(
+        "template",
+        "ml",
+        str(CHART),
+        "--post-renderer",
+        "stowage",
+        "--post-renderer-args",
+        f"--config={extra}",
+    ).stdout
+    worker = next(d for d in _docs(out) if d["metadata"]["name"] == "ml-stowage-dask-worker")
+    volumes = [v["name"] for v in worker["spec"]["template"]["spec"]["volumes"]]
+    assert volumes == ["outputs"]
+
+
+def test_helm3_shows_why_a_render_was_rejected(helm3: Helm) -> None:
+    proc = post_render(helm3, *values("rejected-rwo-dask-workers.yaml"), check=False)
+    assert proc.returncode != 0
+    assert "SW101" in proc.stderr
+    assert "ReadWriteOnce claim 'ml-stowage-data-features'" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_helm4_rejection_is_in_the_report_file(helm4: Helm) -> None:
+    proc = post_render(helm4, *values("rejected-rwo-dask-workers.yaml"), check=False)
+    assert proc.returncode != 0
+    assert 'plugin "stowage" exited with error' in proc.stderr
+    report = Path(helm4.env["XDG_STATE_HOME"]) / "stowage" / "last-report.txt"
+    text = report.read_text()
+    assert "error SW101" in text
+    assert "stowage explain SW101" in text
+
+
+def test_helm4_plugin_passes_post_renderer_args(helm4: Helm, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.json"
+    extra.write_text('{"persistence": {"data": {"x": {"mountPath": "/x", "hostPath": "/srv/x"}}}}')
+    proc = post_render(
+        helm4,
+        "--post-renderer-args",
+        f"--config={extra}",
+        "--post-renderer-args",
+        "--strict",
+        check=False,
+    )
+    assert proc.returncode != 0  # --strict turned the hostPath warnings into errors
+    report = (Path(helm4.env["XDG_STATE_HOME"]) / "stowage" / "last-report.txt").read_text()
+    assert "error SW201" in report
+
+
+def test_helm4_keeps_documents_in_their_template_files(helm4: Helm) -> None:
+    out = post_render(helm4).stdout
+    assert "generated-by-postrender" not in out
+    assert "# Source: stowage/templates/dask.yaml" in out
+    assert "postrenderer.helm.sh/postrender-filename" not in out  # Helm removes it afterwards
+    worker = next(d for d in _docs(out) if d["metadata"]["name"] == "ml-stowage-dask-worker")
+    assert [v["name"] for v in worker["spec"]["template"]["spec"]["volumes"]] == ["data", "outputs"]
+
+
+def test_helm4_install_dry_run_client(helm4: Helm) -> None:
+    install_plugins(helm4)
+    proc = helm4.run(
+        "install",
+        "ml",
+        str(CHART),
+        "--dry-run=client",
+        "--post-renderer",
+        "stowage",
+        *values("production.yaml"),
+    )
+    assert "STATUS: pending-install" in proc.stdout
+    assert "/data/imagenet (read-only)" in proc.stdout  # NOTES.txt says where data is
+
+
+@pytest.mark.parametrize(
+    ("base", "team"), [("base.yaml", "team-a.yaml"), ("base.yaml", "team-b.yaml")]
+)
+def test_team_values_layer_through_the_post_renderer(helm: Helm, base: str, team: str) -> None:
+    out = post_render(helm, *values(base, team)).stdout
+    docs = _docs(out)
+    worker = next(d for d in docs if d["metadata"]["name"] == "ml-stowage-dask-worker")
+    mounts = worker["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    paths = {m["mountPath"] for m in mounts}
+    assert "/data/shared" in paths
+    assert ("/data/team-a" in paths) == (team == "team-a.yaml")
+    if team == "team-a.yaml":
+        assert worker["spec"]["replicas"] == 6
+
+
+def _hook_config(tmp_path: Path) -> Path:
+    config = tmp_path / "hooks.yaml"
+    config.write_text(
+        "targets:\n  tests:\n    matchLabels: {app.kubernetes.io/component: test}\n"
+        "    outputs: false\n"
+    )
+    return config
+
+
+def test_helm4_post_renders_hooks_helm3_does_not(helm: Helm, tmp_path: Path) -> None:
+    args = ["--post-renderer-args", f"--config={_hook_config(tmp_path)}"]
+    out = post_render(helm, *args).stdout
+    hook = next(d for d in _docs(out) if "test-scheduler" in str(d["metadata"]["name"]))
+    volumes = hook["spec"].get("volumes", [])
+    if helm.major == 4:
+        assert [v["name"] for v in volumes] == ["data"]
+    else:
+        assert volumes == []  # Helm 3 never hands hooks to a post-renderer
+        # ... which is why the hook carries its own restricted security context
+        assert hook["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_helm_stowage_check_cli_plugin(helm4: Helm) -> None:
+    install_plugins(helm4)
+    ok = helm4.run("stowage-check", "ml", str(CHART), *values("production.yaml"))
+    assert "stowage: ok:" in ok.stdout
+    bad = helm4.run(
+        "stowage-check", "ml", str(CHART), *values("rejected-undefined-user.yaml"), check=False
+    )
+    assert bad.returncode != 0
+    assert "error SW401" in bad.stdout
+    assert "${USER}" in bad.stdout
+
+
+def test_helm4_rejection_reaches_the_terminal(helm4: Helm) -> None:
+    """Helm 4 drops the plugin's stderr; under a terminal the report still shows."""
+    install_plugins(helm4)
+    cmd = [
+        str(helm4.binary),
+        "template",
+        "ml",
+        str(CHART),
+        "--post-renderer",
+        "stowage",
+        *values("rejected-rwo-dask-workers.yaml"),
+    ]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a process whose controlling terminal is the pty
+        os.execve(cmd[0], cmd, helm4.env)
+    output = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode("utf-8", "replace")
+    assert os.WEXITSTATUS(status) != 0
+    assert "SW101" in text
+    assert "ReadWriteOnce claim 'ml-stowage-data-features'" in text
