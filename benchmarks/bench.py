@@ -67,7 +67,8 @@ BASE_VALUES = {
 }
 
 KUSTOMIZE_SCRIPT = """#!/bin/sh
-# kustomize as a Helm post-renderer: the same volume and mount injection as stowage.
+# kustomize as a Helm post-renderer: the same volume and mount injection as stowage
+# (strategic merge: volumes by name, containers by name, mounts by mountPath).
 set -e
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -75,23 +76,41 @@ cat > "$dir/all.yaml"
 cat > "$dir/kustomization.yaml" <<'EOF'
 resources: [all.yaml]
 patches:
-- target: {kind: Deployment, labelSelector: "stowage.io/role"}
-  patch: |-
-    - op: add
-      path: /spec/template/spec/volumes/-
-      value: {name: datasets, nfs: {server: nfs.example.org, path: /datasets}}
-    - op: add
-      path: /spec/template/spec/volumes/-
-      value: {name: outputs, persistentVolumeClaim: {claimName: outputs}}
-    - op: add
-      path: /spec/template/spec/containers/0/volumeMounts/-
-      value: {name: datasets, mountPath: /data}
-    - op: add
-      path: /spec/template/spec/containers/0/volumeMounts/-
-      value: {name: outputs, mountPath: /outputs}
+%(patches)s
 EOF
 exec "%(kubectl)s" kustomize "$dir"
 """
+KUSTOMIZE_PATCH = """- target:
+    kind: Deployment
+    labelSelector: "app.kubernetes.io/component=%(component)s"
+  patch: |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: any}
+    spec:
+      template:
+        spec:
+          volumes:
+            - {name: datasets, nfs: {server: nfs.example.org, path: /datasets}}
+            - {name: outputs, persistentVolumeClaim: {claimName: outputs}}
+          containers:
+            - name: %(container)s
+              volumeMounts:
+                - {name: datasets, mountPath: /data}
+                - {name: outputs, mountPath: /outputs}"""
+# The chart's Deployments that stowage's plan targets, and their main container.
+KUSTOMIZE_TARGETS = {
+    "scheduler": "scheduler",
+    "dask-scheduler": "dask-scheduler",
+    "dask-worker": "dask-worker",
+}
+
+
+def kustomize_script() -> str:
+    patches = "\n".join(
+        KUSTOMIZE_PATCH % {"component": c, "container": n} for c, n in KUSTOMIZE_TARGETS.items()
+    )
+    return KUSTOMIZE_SCRIPT % {"patches": patches, "kubectl": KUBECTL}
 
 
 @dataclass
@@ -170,7 +189,7 @@ def bench_chart(label: str, target: int, home: Path, args: argparse.Namespace) -
     documents = rendered.count(b"\nkind: ")
     row = Row(f"chart, {users} users", documents, len(rendered))
     kustomize = home / "kustomize-post-renderer.sh"
-    kustomize.write_text(KUSTOMIZE_SCRIPT % {"kubectl": KUBECTL})
+    kustomize.write_text(kustomize_script())
     kustomize.chmod(0o755)
     variants = {
         "a_helm": base,

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stowage import yamlwrite
@@ -21,8 +22,8 @@ from stowage.findings import ResourceRef
 from stowage.yamlload import Limits, YamlError, load_document
 
 BOM = "\ufeff"
-_SEPARATOR = re.compile(r"^---(?:[ \t\r\n]|$)")
-_END = re.compile(r"^\.\.\.[ \t\r]*$")
+# A `---` or `...` marker line at column 0, with its line ending.
+_MARKER = re.compile(r"^(?:---(?:[ \t][^\n]*)?|\.\.\.[ \t]*)\r?(?:\n|\Z)", re.MULTILINE)
 _KIND_LINE = re.compile(
     r"^kind:[ \t]*[\"']?([A-Za-z0-9.]+)[\"']?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE
 )
@@ -53,6 +54,12 @@ class Document:
     body: Any = None  # parsed data, when parsed
     parsed: bool = False
     changed: bool = False
+
+    @cached_property
+    def sniffed_kind(self) -> str | None:
+        """The kind from a block-style `kind:` line at column 0, without parsing."""
+        match = _KIND_LINE.search(self.text)
+        return match.group(1) if match else None
 
     @property
     def kind(self) -> str:
@@ -97,39 +104,51 @@ class Stream:
 
 
 def split(text: str) -> Stream:
-    """Split a multi-document YAML text into documents without parsing them."""
+    """Split a multi-document YAML text into documents without parsing them.
+
+    One multiline regex finds the `---` and `...` marker lines, so the cost is a
+    scan in C rather than a Python loop over lines.
+    """
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[:4096] else "\n"
     docs: list[Document] = []
-    chunk: list[str] = []
-    separator, start_line = "", 1
-    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
-        if _SEPARATOR.match(raw) or _END.match(raw):
+    lines = _LineCounter(text)
+    separator, start, pos = "", 1, 0
+    for marker in _MARKER.finditer(text):
+        chunk, line = text[pos : marker.start()], marker.group(0)
+        if line.startswith("---"):
             if chunk or separator:
-                docs.append(Document(len(docs), start_line, separator, "".join(chunk)))
-            separator, chunk, start_line = (raw if _SEPARATOR.match(raw) else ""), [], number
-            if _END.match(raw):
-                # `...` ends a document; what follows starts a new one after its own `---`
-                docs[-1:] = [_with_end_marker(docs[-1], raw)] if docs else []
-                separator, start_line = "", number + 1
-            continue
-        chunk.append(raw)
-    if chunk or separator:
-        docs.append(Document(len(docs), start_line, separator, "".join(chunk)))
+                docs.append(Document(len(docs), start, separator, chunk))
+            separator, start = line, lines.at(marker.start())
+        else:  # `...` ends the current document; the next starts after it
+            if chunk or separator:
+                docs.append(Document(len(docs), start, separator, chunk + line))
+            elif docs:
+                docs[-1].text += line
+            separator, start = "", lines.at(marker.end())
+        pos = marker.end()
+    tail = text[pos:]
+    if tail or separator:
+        docs.append(Document(len(docs), start, separator, tail))
     return Stream(docs, bom=bom, newline=newline)
 
 
-def _with_end_marker(doc: Document, marker: str) -> Document:
-    doc.text += marker
-    return doc
+class _LineCounter:
+    """1-based line numbers of increasing offsets, counted incrementally."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def sniff_kind(doc: Document) -> str | None:
-    """The kind from a block-style `kind:` line at column 0, without parsing."""
-    match = _KIND_LINE.search(doc.text)
-    return match.group(1) if match else None
+    return doc.sniffed_kind
 
 
 def needs_reading(doc: Document) -> bool:
@@ -162,8 +181,15 @@ def parse_mentioning(
     for doc in stream.documents:
         if doc.parsed or sniff_kind(doc) not in kinds:
             continue
-        if names.intersection(_TOKEN.findall(doc.text)):
+        if _mentions(doc.text, names):
             parse_document(doc, limits)
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    """Whether ``text`` may name one of ``names`` (false positives only cost a parse)."""
+    if len(names) <= 32:
+        return any(name in text for name in names)
+    return not names.isdisjoint(_TOKEN.findall(text))
 
 
 def parse_document(doc: Document, limits: Limits) -> None:
