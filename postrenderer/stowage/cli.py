@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from stowage.engine import Options, Outcome
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-RENDER_COMMANDS = ("render", "check", "plan")
+RENDER_COMMANDS = ("render", "check", "plan", "graph")
 COMMANDS = (*RENDER_COMMANDS, "explain", "version", "helm-check")
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
 # Set by the Helm 4 plugin launcher: Helm drops a post-renderer plugin's stderr,
@@ -37,7 +37,7 @@ class _ArgumentError(Exception):
     pass
 
 
-def _render_options(parser: argparse.ArgumentParser) -> None:
+def _render_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
     parser.add_argument(
         "--config",
         action="append",
@@ -86,7 +86,13 @@ def _render_options(parser: argparse.ArgumentParser) -> None:
         "(alias bombs; default 2,000,000)",
     )
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="`plan` output format"
+        "--format", choices=formats, default=formats[0], help="output format of `plan` / `graph`"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="`graph`: write the drawing here instead of stdout",
     )
 
 
@@ -101,9 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         "render": "read manifests on stdin, write them with storage attached (the default)",
         "check": "do the same work but write only the report",
         "plan": "print which volumes, mounts, env and node pool each workload gets, and why",
+        "graph": "draw the storage map (Mermaid or SVG) with every finding highlighted",
     }
+    formats = {"graph": ("mermaid", "svg"), "plan": ("text", "json")}
     for name, text in helps.items():
-        _render_options(sub.add_parser(name, help=text, description=text))
+        _render_options(
+            sub.add_parser(name, help=text, description=text), formats.get(name, ("text",))
+        )
     explain = sub.add_parser("explain", help="print the documentation of a check")
     explain.add_argument("rule", nargs="?", help="rule ID or name (omit to list all)")
     sub.add_parser("version", help="print the version")
@@ -263,9 +273,11 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     text = body or report.as_text(outcome, color=sys.stderr.isatty())
     plain = body or report.as_text(outcome)
     _write_report_file(args, plain)
+    if args.command == "graph":
+        _emit_report(args, outcome, text)
+        _write_graph(args, outcome)
+        return EXIT_OK
     if args.command == "plan":
-        from stowage.manifests import write
-
         plan_out = report.plan_text(outcome) if args.format == "text" else _plan_json(outcome)
         sys.stdout.write(plan_out)
         _emit_report(args, outcome, text)
@@ -280,6 +292,17 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
 
         _write_all(sys.stdout, write(outcome.stream))
     return EXIT_OK
+
+
+def _write_graph(args: argparse.Namespace, outcome: Outcome) -> None:
+    from stowage import graph
+
+    drawing = graph.build(outcome)
+    text = graph.svg(drawing) if args.format == "svg" else graph.mermaid(drawing)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _plan_json(outcome: Outcome) -> str:

@@ -32,6 +32,8 @@ class Outcome:
     placements: list[Any] = field(default_factory=list)
     originals: dict[int, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    workloads: list[Any] = field(default_factory=list)  # stowage.workloads.Workload
+    config: Any = None  # the merged stowage.config.Config, when a plan or config was read
 
     @property
     def rejected(self) -> bool:
@@ -78,6 +80,8 @@ def _plan_attach_check(
     outcome.findings = run_all(ctx, strict=options.strict)
     outcome.placements = attached.placements
     outcome.originals = attached.originals
+    outcome.workloads = workloads
+    outcome.config = config
     return outcome
 
 

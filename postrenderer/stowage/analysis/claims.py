@@ -82,7 +82,7 @@ def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
 
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
     """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
-    hpas = _hpa_max(stream)
+    hpas = hpa_max_replicas(stream)
     usages: dict[tuple[str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
         placement = placement_of(workload, hpas)
@@ -169,7 +169,7 @@ def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
     return False
 
 
-def _hpa_max(stream: Stream) -> dict[tuple[str, str], int]:
+def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
     result: dict[tuple[str, str], int] = {}
     for doc in stream.parsed():
         if doc.kind != "HorizontalPodAutoscaler":
