@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +70,7 @@ def _plan_attach_check(
             "no plan and no --config: nothing attached, manifests passed through untouched "
             "(the checks still ran)"
         )
-    workloads = list(collect(stream, lambda t: _load_carried(t, options.limits)))
+    workloads = list(collect(stream, _carried_loader(stream, options.limits)))
     attached = attach.apply(stream, workloads, the_plan)
     parse_referenced(stream, workloads, config, options.limits)
     attach.add_generated_claims(stream, the_plan)
@@ -147,11 +147,25 @@ def plan_layers(stream: Stream) -> list[Layer]:
     return layers
 
 
-def _load_carried(text: str, limits: Limits) -> Any:
-    try:
-        return load_document(text, limits)
-    except YamlError as err:
-        raise UsageError(f"pod template: {err.message}", where=f"line {err.line}") from None
+def _carried_loader(stream: Stream, limits: Limits) -> Callable[[str], Any]:
+    """Parse a pod template carried in a ConfigMap; errors name that ConfigMap."""
+
+    def load(text: str) -> Any:
+        try:
+            return load_document(text, limits)
+        except YamlError as err:
+            owner = next(
+                (d.where() for d in stream.parsed() if text in _data_values(d.body)), "a ConfigMap"
+            )
+            line = f" (line {err.line} of the template)" if err.line else ""
+            raise UsageError(f"carried pod template{line}: {err.message}", where=owner) from None
+
+    return load
+
+
+def _data_values(body: dict[str, Any]) -> list[Any]:
+    data = body.get("data")
+    return list(data.values()) if isinstance(data, dict) else []
 
 
 def _refuse_kindless_pods(stream: Stream) -> None:

@@ -196,7 +196,7 @@ def parse_document(doc: Document, limits: Limits) -> None:
     try:
         body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
-        line = doc.line + (err.line - 1 if err.line else 0) - (1 if doc.separator else 0)
+        line = doc.line + (err.line - 1 if err.line else 0)  # doc.line is its `---` line
         raise UsageError(
             err.message, where=f"document {doc.index} at line {max(line, 1)}"
         ) from None

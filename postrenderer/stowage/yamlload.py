@@ -10,6 +10,7 @@ so changing one place never changes another.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +45,16 @@ class YamlError(Exception):
         self.line = line
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+# PyYAML's C composer recurses per nesting level and crashes the process somewhere
+# past ~50,000 levels; refuse long before that, without parsing. The exact depth
+# limit (max_depth) is enforced while building, where quoting is understood.
+PRESCAN_DEPTH = 1000
+
+
 def load_document(text: str, limits: Limits) -> Any:
     """Parse one YAML document (``---`` markers allowed) into plain data."""
+    _refuse_flow_nesting(text, max(PRESCAN_DEPTH, limits.max_depth), limits.max_depth)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
@@ -55,7 +64,45 @@ def load_document(text: str, limits: Limits) -> Any:
         raise YamlError(str(err).replace("\n", " ")) from None
     if node is None:
         return None
+    size = _expanded_size(node, limits, {}, 0)
+    if size > limits.max_nodes:
+        raise YamlError(
+            f"document expands to more than {limits.max_nodes} nodes (an alias bomb?); "
+            "raise --max-nodes if it is genuine",
+            node.start_mark.line + 1,
+        )
     return _Builder(limits).build(node)
+
+
+def _refuse_flow_nesting(text: str, limit: int, stated: int) -> None:
+    if text.count("[") + text.count("{") <= limit:
+        return
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group(0) in "[{" else -1
+        if depth > limit:
+            line = text.count("\n", 0, match.start()) + 1
+            raise YamlError(f"document nests deeper than {stated} levels", line)
+
+
+def _expanded_size(node: Node, limits: Limits, memo: dict[int, int], depth: int) -> int:
+    """Nodes the document would have with every alias expanded, without expanding them."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    if depth > limits.max_depth:
+        raise YamlError(
+            f"document nests deeper than {limits.max_depth} levels", node.start_mark.line + 1
+        )
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(child, limits, memo, depth + 1) for child in node.value)
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            size += _expanded_size(key, limits, memo, depth + 1)
+            size += _expanded_size(value, limits, memo, depth + 1)
+    memo[id(node)] = size = min(size, limits.max_nodes + 1)
+    return size
 
 
 def _describe(err: yaml.MarkedYAMLError) -> str:
@@ -97,8 +144,11 @@ class _Builder:
             return node.value  # unknown tags: keep the text, as kubectl does
         try:
             return constructor(_SCALARS, node)
-        except (ValueError, yaml.YAMLError) as err:
-            raise YamlError(f"bad scalar {node.value!r}: {err}", node.start_mark.line + 1) from None
+        except (ValueError, yaml.YAMLError):
+            # Never echo the value: it may be a Secret's.
+            raise YamlError(
+                f"a value tagged {node.tag} is not valid for that tag", node.start_mark.line + 1
+            ) from None
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
