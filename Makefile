@@ -46,7 +46,9 @@ bench: setup
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 fuzz: setup
-	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-20000}
+	mkdir -p .fuzz-corpus
+	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-50000} .fuzz-corpus \
+		tests/fuzz/corpus ../shared/fixtures/third-party
 
 docs: setup
 	$(PY) -m stowage.docs
