@@ -1,0 +1,148 @@
+"""The output edge of `stowage import`: commented YAML values and the stderr report."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from stowage.importers.base import EMPTY, Imported, Key
+
+EOL_LIMIT = 70
+INDENT = 2
+
+
+def to_yaml(imported: Imported, origin: str) -> str:
+    root = _commented(imported.values)
+    orphans = _attach(root, imported)
+    header = header_lines(imported, origin, orphans)
+    if not imported.values:
+        return "".join(f"#{' ' if line else ''}{line}\n" for line in header) + "{}\n"
+    root.yaml_set_start_comment("\n".join(header))
+    yaml = YAML()
+    yaml.indent(mapping=INDENT, sequence=INDENT * 2, offset=INDENT)
+    yaml.width = 4096
+    out = io.StringIO()
+    yaml.dump(root, out)
+    return out.getvalue()
+
+
+def header_lines(imported: Imported, origin: str, orphans: list[str]) -> list[str]:
+    lines = [
+        f"stowage chart values imported from {imported.system} ({origin})",
+        f"by `stowage import {imported.system}`. Each value says where it came from.",
+    ]
+    if imported.problems:
+        lines += ["", "PROBLEMS in the source (carried over as they are; fix them):"]
+        for p in imported.problems:
+            lines += _bullet(f"{p.source}: {p.message}. Fix: {p.fix}")
+    if imported.skipped:
+        lines += ["", "NOT CARRIED OVER:"]
+        for s in imported.skipped:
+            lines += _bullet(f"{s.source}: {s.reason}")
+    if orphans:
+        lines += ["", "ALSO READ:"]
+        for text in orphans:
+            lines += _bullet(text)
+    return lines
+
+
+def _bullet(text: str) -> list[str]:
+    first, *rest = _wrap(text, 84).split("\n")
+    return [f"  - {first}", *(f"    {line}" for line in rest)]
+
+
+def report_lines(imported: Imported) -> list[str]:
+    """What goes to stderr: every problem and every setting not carried over."""
+    out = [f"stowage: problem: {p.source}: {p.message}; fix: {p.fix}" for p in imported.problems]
+    out += [f"stowage: not carried over: {s.source}: {s.reason}" for s in imported.skipped]
+    return out
+
+
+def _commented(value: Any) -> Any:
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for key, item in value.items():
+            node[key] = _commented(item)
+        return node
+    if isinstance(value, list):
+        return CommentedSeq(_commented(item) for item in value)
+    return value
+
+
+def _attach(root: CommentedMap, imported: Imported) -> list[str]:
+    """Put each provenance comment on its key; return those with no key to sit on."""
+    texts: dict[tuple[Key, ...], list[str]] = {}
+    orphans: list[str] = []
+    for entry in imported.mapped:
+        text = entry.comment()
+        if entry.note == EMPTY or not text:
+            continue
+        parent = _parent(root, entry.target)
+        if parent is None:
+            orphans.append(text)
+            continue
+        texts.setdefault(entry.target, [])
+        if text not in texts[entry.target]:
+            texts[entry.target].append(text)
+    for target, parts in texts.items():
+        _comment(root, target, "; ".join(parts))
+    return orphans
+
+
+def _parent(root: CommentedMap, target: tuple[Key, ...]) -> Any:
+    if not target:
+        return None
+    node: Any = root
+    for key in target[:-1]:
+        node = _child(node, key)
+        if node is None:
+            return None
+    return node if _child(node, target[-1]) is not None or _has(node, target[-1]) else None
+
+
+def _child(node: Any, key: Key) -> Any:
+    if isinstance(node, CommentedMap):
+        return node.get(str(key))
+    if isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+        return node[key]
+    return None
+
+
+def _has(node: Any, key: Key) -> bool:
+    if isinstance(node, CommentedMap):
+        return str(key) in node
+    return isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node)
+
+
+def _comment(root: CommentedMap, target: tuple[Key, ...], text: str) -> None:
+    parent = _parent(root, target)
+    key = target[-1]
+    if isinstance(parent, CommentedSeq):
+        item = parent[key]
+        if isinstance(item, CommentedMap) and item:
+            # A comment on the "- " line would break the item's first key: it goes after that key.
+            item.yaml_add_eol_comment(text, next(iter(item)))
+        else:
+            parent.yaml_add_eol_comment(text, key)
+        return
+    if len(text) <= EOL_LIMIT:
+        parent.yaml_add_eol_comment(text, str(key))
+        return
+    column = INDENT * len(target[:-1]) + INDENT * sum(isinstance(k, int) for k in target[:-1])
+    parent.yaml_set_comment_before_after_key(str(key), before=_wrap(text), indent=column)
+
+
+def _wrap(text: str, width: int = 88) -> str:
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
+    return "\n".join(lines)
