@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 RENDER_COMMANDS = ("render", "check", "plan", "graph")
-COMMANDS = (*RENDER_COMMANDS, "explain", "version", "helm-check")
+COMMANDS = (*RENDER_COMMANDS, "explain", "version", "helm-check", "import")
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
 # Set by the Helm 4 plugin launcher: Helm drops a post-renderer plugin's stderr,
 # so a report worth reading also goes straight to the user's terminal.
@@ -128,7 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="helm template arguments [-- stowage check options]",
     )
+    _import_parser(sub)
     return parser
+
+
+def _import_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    text = "turn a Polyaxon, Owl or MLRun storage setup into stowage chart values (YAML)"
+    parser = sub.add_parser("import", help=text, description=text)
+    parser.add_argument("system", metavar="{polyaxon,owl,mlrun}", help="the system to import")
+    parser.add_argument("file", type=Path, help="its values/config file ('-' for stdin)")
+    parser.add_argument(
+        "--polyaxonfile",
+        type=Path,
+        metavar="FILE",
+        help="polyaxon only: also take environment.data_refs from this polyaxonfile",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,6 +179,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _explain(args.rule)
     if args.command == "helm-check":
         return _helm_check(args.helm_args)
+    if args.command == "import":
+        from stowage.importers.command import run
+
+        return run(args.system, args.file, args.polyaxonfile, sys.stdout, sys.stderr)
     return _render(args)
 
 
