@@ -49,6 +49,7 @@ ENV_PVC = "MLRUN_PVC_MOUNT"
 class Setting:
     value: Any
     source: str
+    form: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,7 @@ def _params(draft: Draft, setting: Setting) -> dict[str, Setting]:
     decoded = _base64(text)
     if decoded is not None:
         parsed = _json_object(decoded, setting.source)
-        form = "base64 JSON"
-        return {k: Setting(str(v), f"{setting.source} ({form})") for k, v in parsed.items()}
+        return {k: Setting(str(v), setting.source, "base64 JSON") for k, v in parsed.items()}
     return _pairs(draft, text, setting.source)
 
 
@@ -171,7 +171,7 @@ def _pairs(draft: Draft, text: str, source: str) -> dict[str, Setting]:
                 draft.skip(f"{source} item {item.strip()!r}", "has no '='; MLRun skips it too")
             continue
         key, value = item.split("=", 1)
-        out[key.strip()] = Setting(value.strip(), f"{source} (k=v)")
+        out[key.strip()] = Setting(value.strip(), source, "k=v pairs")
     return out
 
 
@@ -191,8 +191,8 @@ def _pvc_mount(
         return params
     return {
         **params,
-        "pvc_name": Setting(parts[0], pvc_mount.source),
-        "volume_mount_path": Setting(parts[1], pvc_mount.source),
+        "pvc_name": Setting(parts[0], pvc_mount.source, "<pvc>:<path>"),
+        "volume_mount_path": Setting(parts[1], pvc_mount.source, "<pvc>:<path>"),
     }
 
 
@@ -246,7 +246,7 @@ def _auto_mount(
     plain = {key: setting.value for key, setting in params.items()}
     draft.put(("autoMount", "params"), plain, note="decoded to a map")
     for key, setting in params.items():
-        draft.note(("autoMount", "params", key), setting.source)
+        draft.note(("autoMount", "params", key), setting.source, note=setting.form)
     if name == "auto" and "pvc_name" not in params:
         draft.note(
             ("autoMount", "type"), note="no claim configured: nothing is mounted, as in MLRun"

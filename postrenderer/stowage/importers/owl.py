@@ -208,7 +208,12 @@ def _user_storage(draft: Draft, own: Sourced) -> Sourced:
             continue
         m_where, mount = mounts[0]
         draft.put(("userStorage", "type"), kind, v_where, note="Owl's per-user storage shape")
-        draft.put(("userStorage", "mountPath"), mount["mountPath"], join(m_where, "mountPath"))
+        draft.put(
+            ("userStorage", "mountPath"),
+            mount["mountPath"],
+            m_where,
+            note=f"the chart names its volume and mount user-storage (was {volume['name']})",
+        )
         if kind == "hostPath":
             draft.put(
                 ("userStorage", "hostPath"), volume["hostPath"]["path"], f"{v_where}.hostPath.path"
