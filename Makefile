@@ -10,7 +10,16 @@ export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup tools demo test lint typecheck chart-check pytest bench fuzz docs clean
 
-setup: $(VENV)/.installed tools
+# checkov (the Pod Security scanner the tests use) lives in its own venv: its large
+# dependency tree must not move the project's pinned packages.
+CHECKOV_VERSION := 3.3.30
+
+setup: $(VENV)/.installed tools .tools/checkov/.installed
+
+.tools/checkov/.installed:
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
