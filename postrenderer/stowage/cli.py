@@ -261,7 +261,7 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         options = _options(args)
-        text = _read_stdin()
+        text = _read_stdin(options.limits.max_input_bytes)
         from stowage.engine import run
 
         outcome = run(text, options)
@@ -274,10 +274,14 @@ def _render(args: argparse.Namespace) -> int:
     return _finish(args, outcome)
 
 
-def _read_stdin() -> str:
+def _read_stdin(max_bytes: int) -> str:
     from stowage.errors import UsageError
 
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(max_bytes + 1)  # never hold more than the limit
+    if len(data) > max_bytes:
+        raise UsageError(
+            f"input is larger than {max_bytes} bytes; raise --max-input-bytes if it is genuine"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
