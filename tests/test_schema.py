@@ -8,13 +8,23 @@ import sys
 import yaml
 
 from conftest import CHART
-from stowage.schema import README_FILE, SCHEMA_FILE, readme_text, schema_text
+from stowage.schema import (
+    CONFIG_REFERENCE_FILE,
+    README_FILE,
+    SCHEMA_FILE,
+    config_reference_text,
+    readme_text,
+    schema_text,
+)
 from stowage.values import ChartValues
 
 
 def test_committed_schema_and_readme_are_fresh() -> None:
     assert SCHEMA_FILE.read_text() == schema_text(), "run: python -m stowage.schema"
     assert README_FILE.read_text() == readme_text(), "run: python -m stowage.schema"
+    assert CONFIG_REFERENCE_FILE.read_text() == config_reference_text(), (
+        "run: python -m stowage.schema"
+    )
 
 
 def test_check_mode_reports_staleness(tmp_path: object) -> None:

@@ -1,8 +1,10 @@
-"""Generate chart/values.schema.json and chart/README.md from :class:`ChartValues`.
+"""Generate chart/values.schema.json, chart/README.md and docs/config-reference.md.
 
-`python -m stowage.schema` writes both; `--check` exits 1 when a committed
-file is stale (a test runs it), so the schema Helm validates with and the
-values reference can never drift from the models the post-renderer uses.
+All three come from the pydantic models (:class:`ChartValues` for the chart,
+:class:`Config` for the post-renderer's config file). `python -m stowage.schema`
+writes them; `--check` exits 1 when a committed file is stale (a test runs it),
+so the schema Helm validates with and both references can never drift from
+the models the post-renderer uses.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stowage.config import Config
 from stowage.values import ChartValues
 
-CHART = Path(__file__).resolve().parents[2] / "chart"
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "chart"
 SCHEMA_FILE = CHART / "values.schema.json"
 README_FILE = CHART / "README.md"
+CONFIG_REFERENCE_FILE = ROOT / "docs" / "config-reference.md"
 
 
-def values_schema() -> dict[str, Any]:
-    schema = ChartValues.model_json_schema()
+def values_schema(model: type[ChartValues] | type[Config] = ChartValues) -> dict[str, Any]:
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "stowage chart values"
     _forbid_unmatched_keys(schema)
@@ -79,6 +84,10 @@ def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str) -> Iterator
             continue
         default = json.dumps(prop["default"]) if "default" in prop else ""
         yield path, _type_of(schema, prop), default, description
+        for member in target.get("anyOf", []):  # an optional object: document its keys too
+            resolved = _resolve(schema, member)
+            if resolved.get("properties"):
+                yield from _rows(schema, resolved, path)
         pattern_props = target.get("patternProperties")
         if pattern_props:
             item = next(iter(pattern_props.values()))
@@ -102,14 +111,8 @@ def readme_text() -> str:
         "",
         "## Values",
         "",
-        "| key | type | default | description |",
-        "|---|---|---|---|",
+        *values_table(schema, defaults),
     ]
-    for path, kind, default, description in _rows(schema, schema, ""):
-        shown = default if default else ""
-        if not shown and path in _flat(defaults):
-            shown = json.dumps(_flat(defaults)[path])
-        lines.append(f"| `{path}` | {kind} | {_cell(shown)} | {_cell(description)} |")
     lines += [
         "",
         "A data or outputs volume takes exactly one source: `hostPath`, `existingClaim`",
@@ -117,6 +120,34 @@ def readme_text() -> str:
         "claim), `claim` (the chart creates a claim), or `store` with `bucket`, `secret`",
         "and `secretKey`. Every claim and volume the chart creates carries",
         "`helm.sh/resource-policy: keep` unless `persistence.resourcePolicy` says otherwise.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def values_table(schema: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
+    lines = ["| key | type | default | description |", "|---|---|---|---|"]
+    flat = _flat(defaults)
+    for path, kind, default, description in _rows(schema, schema, ""):
+        shown = default or (json.dumps(flat[path]) if path in flat else "")
+        lines.append(f"| `{path}` | {_cell(kind)} | {_cell(shown)} | {_cell(description)} |")
+    return lines
+
+
+def config_reference_text() -> str:
+    lines = [
+        "# Config reference",
+        "",
+        "The keys of a `--config` file and of the chart's plan resource, generated from",
+        "`postrenderer/stowage/config.py` by `python -m stowage.schema`. Files given with",
+        "`--config` deep-merge over the plan and over each other (maps merge, lists are",
+        "replaced, `null` removes a key); see [postrenderer.md](postrenderer.md).",
+        "",
+        *values_table(values_schema(Config), Config().model_dump(mode="json")),
+        "",
+        "A volume (`persistence.data.<name>`, `persistence.outputs.<name>`) takes exactly one",
+        "source: `hostPath`, `existingClaim` (with optional `accessModes`), `nfs`, `claim`, or",
+        "`store` with `bucket`, `secret` and `secretKey`.",
         "",
     ]
     return "\n".join(lines)
@@ -137,7 +168,11 @@ def _cell(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    outputs = {SCHEMA_FILE: schema_text(), README_FILE: readme_text()}
+    outputs = {
+        SCHEMA_FILE: schema_text(),
+        README_FILE: readme_text(),
+        CONFIG_REFERENCE_FILE: config_reference_text(),
+    }
     if "--check" in argv:
         stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
         for path in stale:
