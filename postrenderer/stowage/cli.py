@@ -158,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stowage: interrupted", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`stowage ... | head`): nothing to report to, no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
     except Exception as err:  # the last line of defence: never a traceback
         if os.environ.get("STOWAGE_DEBUG"):
             raise
