@@ -53,6 +53,7 @@ test: lint typecheck chart-check pytest
 bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+	$(PY) benchmarks/limits.py
 
 fuzz: setup
 	mkdir -p .fuzz-corpus
