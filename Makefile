@@ -60,8 +60,9 @@ fuzz: setup
 	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-50000} .fuzz-corpus \
 		tests/fuzz/corpus ../shared/fixtures/third-party
 
-docs: setup
-	$(PY) -m stowage.docs
+docs: setup  # regenerate the schema, chart README, config reference and checks reference
+	$(PY) -m stowage.schema
+	$(PY) -m stowage.checks.docs
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -63,17 +63,15 @@ class Workload:
     @property
     def labels(self) -> dict[str, str]:
         """Workload labels overlaid with pod template labels."""
-        merged: dict[str, str] = {}
-        for path in (("metadata", "labels"), (*self.site.metadata_path, "labels")):
-            value = get_in(self.manifest, path)
-            if isinstance(value, dict):
-                merged.update({str(k): str(v) for k, v in value.items()})
-        return merged
+        return self._merged("labels")
 
     @property
     def annotations(self) -> dict[str, str]:
+        return self._merged("annotations")
+
+    def _merged(self, field: str) -> dict[str, str]:
         merged: dict[str, str] = {}
-        for path in (("metadata", "annotations"), (*self.site.metadata_path, "annotations")):
+        for path in (("metadata", field), (*self.site.metadata_path, field)):
             value = get_in(self.manifest, path)
             if isinstance(value, dict):
                 merged.update({str(k): str(v) for k, v in value.items()})

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.config import Config
+from stowage.findings import ResourceRef
 from stowage.manifests import Stream
 from stowage.podspecs import get_in
 from stowage.workloads import Workload
@@ -63,6 +64,18 @@ class ClaimUsage:
     @property
     def pods(self) -> int:
         return min(sum(m.placement.pods for m in self.mounts), MANY)
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef("PersistentVolumeClaim", self.namespace, self.name)
+
+    @property
+    def count_text(self) -> str:
+        return "many" if self.pods >= MANY else str(self.pods)
+
+    @property
+    def workload_refs(self) -> tuple[ResourceRef, ...]:
+        return tuple(m.workload.ref for m in self.mounts)
 
     @property
     def workloads_text(self) -> str:

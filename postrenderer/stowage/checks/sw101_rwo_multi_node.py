@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from stowage.analysis.claims import claim_usages, on_one_node
 from stowage.checks import CheckContext
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, Severity
 
 ID = "SW101"
 NAME = "rwo-multi-node"
@@ -48,14 +48,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if "ReadWriteOnce" not in modes or usage.pods <= 1 or on_one_node(usage):
             continue
-        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
         yield Finding(
             ID,
             SEVERITY,
-            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
-            f"ReadWriteOnce claim {usage.name!r} ({usage.modes.origin}) is mounted by {count} "
-            f"pods that can run on different nodes: {usage.workloads_text}",
+            usage.ref,
+            f"ReadWriteOnce claim {usage.name!r} ({usage.modes.origin}) is mounted by "
+            f"{usage.count_text} pods that can run on different nodes: {usage.workloads_text}",
             "use ReadWriteMany storage (e.g. nfs), give each pod its own claim (a StatefulSet's "
             "volumeClaimTemplates), pin the pods to one node, or run a single pod",
-            tuple(m.workload.ref for m in usage.mounts),
+            usage.workload_refs,
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from stowage.analysis.claims import claim_usages
 from stowage.checks import CheckContext
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, Severity
 
 ID = "SW102"
 NAME = "rwop-shared"
@@ -26,13 +26,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
         if usage.modes.modes != ("ReadWriteOncePod",) or usage.pods <= 1:
             continue
-        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
         yield Finding(
             ID,
             SEVERITY,
-            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
-            f"ReadWriteOncePod claim {usage.name!r} is mounted by {count} pods "
+            usage.ref,
+            f"ReadWriteOncePod claim {usage.name!r} is mounted by {usage.count_text} pods "
             f"(only one may ever mount it): {usage.workloads_text}",
             "run a single pod, give each pod its own claim, or use ReadWriteMany storage",
-            tuple(m.workload.ref for m in usage.mounts),
+            usage.workload_refs,
         )

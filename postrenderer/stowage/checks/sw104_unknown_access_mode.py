@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from stowage.analysis.claims import claim_usages, on_one_node
 from stowage.checks import CheckContext
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, Severity
 
 ID = "SW104"
 NAME = "unknown-access-mode"
@@ -31,13 +31,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
         if usage.modes.known or usage.pods <= 1 or on_one_node(usage):
             continue
-        count = "many" if usage.pods >= 1_000_000 else str(usage.pods)
         yield Finding(
             ID,
             SEVERITY,
-            ResourceRef("PersistentVolumeClaim", usage.namespace, usage.name),
-            f"claim {usage.name!r} has unknown access modes and is mounted by {count} pods: "
-            f"{usage.workloads_text}",
+            usage.ref,
+            f"claim {usage.name!r} has unknown access modes and is mounted by "
+            f"{usage.count_text} pods: {usage.workloads_text}",
             "declare its access modes (existingClaim + accessModes) so stowage can check them",
-            tuple(m.workload.ref for m in usage.mounts),
+            usage.workload_refs,
         )
