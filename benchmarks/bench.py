@@ -78,7 +78,7 @@ resources: [all.yaml]
 patches:
 %(patches)s
 EOF
-exec "%(kubectl)s" kustomize "$dir"
+"%(kubectl)s" kustomize "$dir"  # not exec: the EXIT trap must still remove $dir
 """
 KUSTOMIZE_PATCH = """- target:
     kind: Deployment
