@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stowage",
         description="Attach durable storage to rendered "
         "Kubernetes manifests and refuse unsafe storage setups.",
+        epilog="With no command, `render` runs (what Helm's --post-renderer does). Exit codes: "
+        "0 output written, 1 rejected by a check, 2 unusable input, config or arguments; "
+        "stdout is empty unless 0. Docs: docs/README.md",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     helps = {
