@@ -55,8 +55,10 @@ BAD_TEMPLATE = (
 )
 
 UNUSABLE = [
-    ("bad-yaml", "---\nkind: Deployment\nmetadata: {name: x\n", "document 0 at line"),
-    ("second-doc", "kind: Service\n---\nkind: Deployment\nspec: [\n", "document 1 at line"),
+    ("bad-yaml", "---\nkind: Deployment\nmetadata: {name: x\n",
+     "document 0 (Deployment/x) at line 4"),
+    ("second-doc", "kind: Service\n---\nkind: Deployment\nspec: [\n",
+     "document 1 (Deployment) at line 5"),
     ("duplicate-key", "kind: Deployment\nmetadata: {name: a}\nmetadata: {name: b}\n",
      "duplicate key 'metadata'"),
     ("alias-bomb", alias_bomb(), "alias bomb"),
@@ -178,9 +180,20 @@ def test_no_report_ever_contains_secret_values(args: list[str], tmp_path: Path) 
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("kind: Deployment\nmetadata: {name: b}\nspec: {}\nspec: {}\n", "document 0 at line 4"),
-        ("kind: Service\n---\nkind: Deployment\nspec: {}\nspec: {}\n", "document 1 at line 5"),
-        ("---\n# c\nkind: Deployment\nspec: {}\nspec: {}\n", "document 0 at line 5"),
+        (
+            "kind: Deployment\nmetadata: {name: b}\nspec: {}\nspec: {}\n",
+            "document 0 (Deployment/b) at line 4",
+        ),
+        (
+            "kind: Service\n---\nkind: Deployment\nspec: {}\nspec: {}\n",
+            "document 1 (Deployment) at line 5",
+        ),
+        (
+            "---\n# c\nkind: Deployment\nmetadata:\n  labels:\n    name: no\n  name: web\n"
+            "spec: {}\nspec: {}\n",
+            "document 0 (Deployment/web) at line 9",
+        ),
+        ("a: [1\n", "document 0 at line 2"),
     ],
 )
 def test_error_line_is_the_line_in_the_input(text: str, where: str, tmp_path: Path) -> None:

@@ -41,6 +41,38 @@ STOWAGE_MARK = "stowage.io/"
 # a chart with thousands of per-user claims pays nothing for the ones no pod mounts.
 DEFERRED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Secret"})
 _TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
+_FLOW_METADATA_NAME = re.compile(
+    r"^metadata:[ \t]*\{[^}\n]*?\bname:[ \t]*[\"']?([A-Za-z0-9][-A-Za-z0-9_.]*)", re.MULTILINE
+)
+_NAME_LINE = re.compile(r"name:[ \t]*[\"']?([A-Za-z0-9][-A-Za-z0-9_.]*)")
+
+
+def sniff_name(text: str) -> str | None:
+    """metadata.name from block or flow style at column 0, without parsing (best effort)."""
+    flow = _FLOW_METADATA_NAME.search(text)
+    if flow:
+        return flow.group(1)
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        if line.rstrip() == "metadata:":
+            return _first_level_name(lines[start + 1 :])
+    return None
+
+
+def _first_level_name(lines: list[str]) -> str | None:
+    indent: str | None = None
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        body = line.lstrip(" ")
+        if body == line:  # back at column 0: metadata ended
+            return None
+        indent = indent if indent is not None else line[: len(line) - len(body)]
+        if line.startswith(indent) and not line[len(indent)].isspace():
+            match = _NAME_LINE.match(body)
+            if match:
+                return match.group(1)
+    return None
 
 
 @dataclass
@@ -78,6 +110,13 @@ class Document:
     def where(self) -> str:
         kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
         return f"document {self.index}{kind_name} at line {self.line}"
+
+    def sniffed_label(self) -> str:
+        """` (Kind/name)` read from the raw text, for a document that does not parse."""
+        if not self.sniffed_kind:
+            return ""
+        name = sniff_name(self.text)
+        return f" ({self.sniffed_kind}/{name})" if name else f" ({self.sniffed_kind})"
 
     def leading_comments(self) -> str:
         """Comment lines (e.g. Helm 3's `# Source:`) before the content, kept on rewrite."""
@@ -198,7 +237,7 @@ def parse_document(doc: Document, limits: Limits) -> None:
     except YamlError as err:
         line = doc.line + (err.line - 1 if err.line else 0)  # doc.line is its `---` line
         raise UsageError(
-            err.message, where=f"document {doc.index} at line {max(line, 1)}"
+            err.message, where=f"document {doc.index}{doc.sniffed_label()} at line {max(line, 1)}"
         ) from None
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
