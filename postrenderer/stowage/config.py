@@ -255,6 +255,23 @@ class Target(Strict):
     initContainers: bool = Field(False, description="Mount into init containers too.")
 
 
+# Settings the chart's values and the post-renderer's config share, documented once.
+Vars = Annotated[dict[str, str], Field(description="Values for `${NAME}` variables.")]
+NodeSelectors = Annotated[
+    dict[str, dict[str, str]],
+    Field(description="Node selector per node pool: `core` (scheduler), `pipeline`, `dask`."),
+]
+Tolerations = Annotated[
+    dict[str, list[dict[str, Any]]],
+    Field(description="Tolerations per node pool (each a list)."),
+]
+Affinities = Annotated[dict[str, dict[str, Any]], Field(description="Affinity per node pool.")]
+HostPathAllow = Annotated[
+    list[AbsolutePath],
+    Field(description="Sensitive host paths that are allowed anyway (exact paths or prefixes)."),
+]
+
+
 class Config(Strict):
     """A storage plan: the post-renderer's `--config` file and the chart's plan resource."""
 
@@ -268,25 +285,13 @@ class Config(Strict):
     targets: dict[str, Target] = Field(
         default_factory=dict, description="Roles and the workloads they select."
     )
-    vars: dict[str, str] = Field(
-        default_factory=dict, description="Values for `${NAME}` variables."
-    )
-    nodeSelector: dict[str, dict[str, str]] = Field(
-        default_factory=dict,
-        description="Node selector per node pool (e.g. `core`, `pipeline`, `dask`).",
-    )
-    tolerations: dict[str, list[dict[str, Any]]] = Field(
-        default_factory=dict, description="Tolerations per node pool."
-    )
-    affinity: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Affinity per node pool."
-    )
+    vars: Vars = Field(default_factory=dict)
+    nodeSelector: NodeSelectors = Field(default_factory=dict)
+    tolerations: Tolerations = Field(default_factory=dict)
+    affinity: Affinities = Field(default_factory=dict)
     securityContext: SecurityContext = Field(default_factory=SecurityContext)
     autoMount: AutoMount = Field(default_factory=AutoMount)
-    hostPathAllow: list[AbsolutePath] = Field(
-        default_factory=list,
-        description="Sensitive host paths that are allowed anyway (exact paths or prefixes).",
-    )
+    hostPathAllow: HostPathAllow = Field(default_factory=list)
     stateMountPath: AbsolutePath | None = Field(
         None,
         description="Mount path of the scheduler's SQLite state (for the SQLite-on-NFS check).",

@@ -15,13 +15,18 @@ from pydantic import Field
 from stowage.config import (
     AbsolutePath,
     AccessMode,
+    Affinities,
     AutoMount,
     ClaimName,
     Cluster,
+    HostPathAllow,
+    NodeSelectors,
     Persistence,
     SecurityContext,
     Strict,
+    Tolerations,
     UserName,
+    Vars,
 )
 
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
@@ -201,20 +206,11 @@ class ChartValues(Strict):
         description="Env var with JSON {name: mountPath}; `POLYAXON_RUN_DATA_PATHS` keeps "
         "Polyaxon code working.",
     )
-    vars: dict[str, str] = Field(default_factory=dict, description="Values for `${NAME}`.")
-    hostPathAllow: list[AbsolutePath] = Field(
-        default_factory=list, description="Sensitive host paths allowed anyway."
-    )
-    nodeSelector: dict[str, dict[str, str]] = Field(
-        default_factory=dict,
-        description="Node selector per node pool: `core` (scheduler), `pipeline`, `dask`.",
-    )
-    tolerations: dict[str, list[dict[str, Any]]] = Field(
-        default_factory=dict, description="Tolerations per node pool (each a list)."
-    )
-    affinity: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Affinity per node pool."
-    )
+    vars: Vars = Field(default_factory=dict)
+    hostPathAllow: HostPathAllow = Field(default_factory=list)
+    nodeSelector: NodeSelectors = Field(default_factory=dict)
+    tolerations: Tolerations = Field(default_factory=dict)
+    affinity: Affinities = Field(default_factory=dict)
     securityContext: SecurityContext = Field(
         default_factory=lambda: SecurityContext(enabled=True),
         description="Non-root pods; fsGroup = group so mounted volumes belong to it.",
