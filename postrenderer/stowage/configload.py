@@ -24,7 +24,11 @@ def load_config_file(path: Path) -> Layer:
 
 
 def parse_config_text(text: str, origin: str) -> dict[str, Any]:
-    """YAML or JSON; duplicate keys refused; must be a mapping."""
+    """A settings file (config, values, another system's settings) as plain data.
+
+    YAML or JSON; duplicate keys refused; anchors and merge keys allowed as Helm
+    allows them in values files; must be a mapping; empty is ``{}``.
+    """
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -32,13 +36,14 @@ def parse_config_text(text: str, origin: str) -> dict[str, Any]:
     except MarkedYAMLError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else "?"
         problem = str(err.problem or err.context or "invalid YAML")
-        raise UsageError(f"line {line}: {problem}", where=origin) from None
+        raise UsageError(f"not valid YAML: line {line}: {problem}", where=origin) from None
     except YAMLError as err:
-        raise UsageError(str(err).splitlines()[0], where=origin) from None
+        first_line = str(err).splitlines()[0]
+        raise UsageError(f"not valid YAML: {first_line}", where=origin) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError("a config file must be a mapping of settings", where=origin)
+        raise UsageError("expected a mapping of settings at the top level", where=origin)
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))  # plain data only
     return plain
 

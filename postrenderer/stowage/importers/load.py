@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+from stowage.configload import parse_config_text
+from stowage.errors import UsageError
 from stowage.importers.base import ImportInputError
 
 ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -34,21 +33,10 @@ def parse(text: str, *, env_lines: bool = False) -> dict[str, Any]:
 
 
 def parse_yaml(text: str) -> dict[str, Any]:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(text)
-    except MarkedYAMLError as err:
-        line = err.problem_mark.line + 1 if err.problem_mark else "?"
-        problem = str(err.problem or err.context or "invalid YAML")
-        raise ImportInputError("", f"not valid YAML: line {line}: {problem}") from None
-    except YAMLError as err:
-        raise ImportInputError("", f"not valid YAML: {str(err).splitlines()[0]}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ImportInputError("", "expected a map of settings at the top level")
-    return {str(key): value for key, value in data.items()}
+        return parse_config_text(text, origin="")
+    except UsageError as err:
+        raise ImportInputError("", err.message) from None
 
 
 def looks_like_env(text: str) -> bool:
