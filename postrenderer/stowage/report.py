@@ -69,10 +69,15 @@ def as_text(outcome: Outcome, color: bool = False) -> str:
     lines.extend(f"note: {note}" for note in outcome.notes)
     verdict = "REJECTED" if outcome.rejected else "ok"
     lines.append(
-        f"stowage: {verdict}: {counts['documents']} documents, {counts['changed']} changed, "
-        f"{counts['errors']} error(s), {counts['warnings']} warning(s)"
+        f"stowage: {verdict}: {_count(counts['documents'], 'document')}, "
+        f"{counts['changed']} changed, {_count(counts['errors'], 'error')}, "
+        f"{_count(counts['warnings'], 'warning')}"
     )
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def diff_text(outcome: Outcome) -> str:
