@@ -1,13 +1,20 @@
-"""Property-based fuzzing: mutations of real third-party manifests never crash stowage.
+"""Property-based fuzzing: mutations of real manifests never crash stowage.
 
-Any input either renders (deterministically, every document kept, in order) or
-is refused with a UsageError (exit 2); nothing else may escape.
+Two mutators: text edits of the third-party fixtures (broken YAML), and type
+confusion in parsed manifests (our chart's golden output and the fixtures, with
+a field swapped for a value of another type). Any input either renders
+(deterministically, every document kept, in order) or is refused with a
+UsageError (exit 2); nothing else may escape.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
+from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +98,54 @@ def test_mutated_third_party_manifests_render_or_are_refused_cleanly(
 def test_every_fixture_survives_unmutated(third_party: Path) -> None:
     for text in FIXTURES:
         assert write(run(text, Options(layers=[CONFIG], limits=LIMITS)).stream)
+
+
+GOLDEN = sorted((Path(__file__).parent / "golden" / "helm3").glob("*.yaml"))
+PARSED = [
+    json.loads(json.dumps(list(yaml.safe_load_all(text)), default=str))
+    for text in [*FIXTURES, *(path.read_text() for path in GOLDEN)]
+]
+ODD_VALUES = st.sampled_from(
+    [None, True, 0, -1, "", "x", "${USER}", "/", [], {}, ["x"], [None], {"a": 1}, [{"name": 1}]]
+)
+
+
+def field_paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict | list):
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            found.extend(field_paths(child, (*prefix, key)))
+    return found
+
+
+@st.composite
+def type_confused(draw: st.DrawFn) -> str:
+    docs = copy.deepcopy(draw(st.sampled_from(PARSED)))
+    for _ in range(draw(st.integers(1, 3))):
+        doc = docs[draw(st.integers(0, len(docs) - 1))]
+        paths = field_paths(doc)
+        if not paths:
+            continue
+        *parents, last = draw(st.sampled_from(paths))
+        node = doc
+        for key in parents:
+            node = node[key]
+        node[last] = copy.deepcopy(draw(ODD_VALUES))
+    return yaml.safe_dump_all(docs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(type_confused(), st.booleans())
+def test_fields_of_the_wrong_type_render_or_are_refused_cleanly(
+    text: str, with_config: bool
+) -> None:
+    options = Options(layers=[CONFIG] if with_config else [], limits=LIMITS)
+    try:
+        outcome = run(text, options)
+    except UsageError as err:
+        assert "Traceback" not in str(err)
+        assert str(err)
+        return
+    out = write(outcome.stream)
+    assert write(run(out, options).stream) == out  # idempotent on its own output

@@ -54,7 +54,42 @@ BAD_TEMPLATE = (
     "    spec: [oops\n"
 )
 
-UNUSABLE = [
+# Found by hypothesis (test_fuzz_properties): a fixture's worker with `- ` dropped, so
+# containers became a mapping; the engine crashed reading env of a string.
+CONTAINERS_MAPPING = (
+    "apiVersion: kubernetes.dask.org/v1\nkind: DaskWorkerGroup\nmetadata:\n"
+    "  name: simple-additional\nspec:\n  cluster: simple\n  worker:\n    replicas: 1\n"
+    "    spec:\n      containers:\n          image: dask-kubernetes:dev\n"
+    "          env:\n            - name: WORKER_ENV\n              value: hello-world\n"
+)
+WRONG_SHAPES = [
+    ("containers-mapping", CONTAINERS_MAPPING,
+     "(DaskWorkerGroup/simple-additional) at line 1: spec.worker.spec.containers must be a "
+     "list, got a mapping"),
+    ("env-mapping",
+     "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, env: {A: b}}]\n",
+     "spec.containers[0].env must be a list, got a mapping"),
+    ("volume-string", "kind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [data]\n",
+     "spec.volumes[0] must be a mapping, got a string"),
+    ("null-container", "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [null]\n",
+     "spec.containers[0] must not be null"),
+    ("metadata-list", "kind: Deployment\nmetadata: [web]\nspec: {}\n",
+     "metadata must be a mapping, got a list"),
+    ("mount-path-number",
+     "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+     "  - {name: c, volumeMounts: [{name: v, mountPath: 5}]}\n",
+     "spec.containers[0].volumeMounts[0].mountPath must be a string, got a number"),
+    ("node-selector-list", "kind: Pod\nmetadata: {name: p}\nspec:\n  nodeSelector: [a]\n",
+     "spec.nodeSelector must be a mapping, got a list"),
+    ("template-mounts",
+     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tpl\n"
+     "  labels: {stowage.io/pod-template: 'true'}\ndata:\n  job.yaml: |\n    kind: Job\n"
+     "    metadata: {name: run}\n    spec: {template: {spec: {containers: [{volumeMounts: x}]}}}\n",
+     "(ConfigMap/tpl) at line 1: carried pod template data.job.yaml: "
+     "spec.template.spec.containers[0].volumeMounts must be a list, got a string"),
+]  # fmt: skip
+
+UNUSABLE = [*WRONG_SHAPES,
     ("bad-yaml", "---\nkind: Deployment\nmetadata: {name: x\n",
      "document 0 (Deployment/x) at line 4"),
     ("second-doc", "kind: Service\n---\nkind: Deployment\nspec: [\n",
@@ -199,3 +234,15 @@ def test_no_report_ever_contains_secret_values(args: list[str], tmp_path: Path) 
 def test_error_line_is_the_line_in_the_input(text: str, where: str, tmp_path: Path) -> None:
     proc = stowage(stdin=text, tmp=tmp_path)
     assert where in proc.stderr.decode()
+
+
+def test_null_lists_are_read_as_unset_and_filled(tmp_path: Path) -> None:
+    """Found by the type-confusion fuzzer: `volumeMounts:` with no value crashed attach."""
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["volumes"] = None
+    pod_spec_of(doc)["containers"][0].update(volumeMounts=None, env=None)
+    proc = stowage(stdin=dump_all(doc), config=CONFIG, tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    spec = pod_spec_of(load_all(proc.stdout.decode())[0])
+    assert [v["name"] for v in spec["volumes"]] == ["a", "out"]
+    assert [m["name"] for m in spec["containers"][0]["volumeMounts"]] == ["a", "out"]

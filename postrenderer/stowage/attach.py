@@ -176,7 +176,7 @@ class _Merger:
 
     def add_volume(self, planned: PlannedVolume, include_init: bool) -> None:
         if planned.volume is not None:
-            volumes = self.pod.setdefault("volumes", [])
+            volumes = _slot(self.pod, "volumes", [])
             own = next((v for v in volumes if v.get("name") == planned.name), None)
             if own is None:
                 volumes.append(copy.deepcopy(planned.volume))
@@ -196,7 +196,7 @@ class _Merger:
         self.placement.env.extend(e["name"] for e in planned.env)
 
     def _add_mount(self, container: dict[str, Any], mount: dict[str, Any]) -> None:
-        mounts = container.setdefault("volumeMounts", [])
+        mounts = _slot(container, "volumeMounts", [])
         same_path = next((m for m in mounts if m.get("mountPath") == mount["mountPath"]), None)
         where = f"containers[{container.get('name')}].volumeMounts[{mount['mountPath']}]"
         if same_path is None:
@@ -215,7 +215,7 @@ class _Merger:
         self.placement.env.append(f"{env['name']}={env.get('value', '')}")
 
     def _add_env_to(self, container: dict[str, Any], env: dict[str, Any]) -> None:
-        entries = container.setdefault("env", [])
+        entries = _slot(container, "env", [])
         own = next((e for e in entries if e.get("name") == env["name"]), None)
         if own is None:
             entries.append(copy.deepcopy(env))
@@ -227,7 +227,7 @@ class _Merger:
         self.placement.pool = pool
         selector = config.nodeSelector.get(pool) or {}
         if selector:
-            own = self.pod.setdefault("nodeSelector", {})
+            own = _slot(self.pod, "nodeSelector", {})
             for key, value in sorted(selector.items()):
                 self._set_key(own, key, value, f"nodeSelector.{key}")
             self.placement.scheduling.append(
@@ -235,14 +235,14 @@ class _Merger:
             )
         tolerations = config.tolerations.get(pool) or []
         if tolerations:
-            own_tolerations = self.pod.setdefault("tolerations", [])
+            own_tolerations = _slot(self.pod, "tolerations", [])
             for toleration in tolerations:
                 if toleration not in own_tolerations:
                     own_tolerations.append(copy.deepcopy(toleration))
             self.placement.scheduling.append(f"{len(tolerations)} toleration(s)")
         affinity = config.affinity.get(pool) or {}
         if affinity:
-            own_affinity = self.pod.setdefault("affinity", {})
+            own_affinity = _slot(self.pod, "affinity", {})
             for key, value in sorted(affinity.items()):
                 self._set_key(own_affinity, key, copy.deepcopy(value), f"affinity.{key}")
             self.placement.scheduling.append("affinity " + ", ".join(sorted(affinity)))
@@ -255,7 +255,7 @@ class _Merger:
 
     def secure(self, config: Any) -> None:
         sc = config.securityContext
-        pod_sc = self.pod.setdefault("securityContext", {})
+        pod_sc = _slot(self.pod, "securityContext", {})
         wanted: dict[str, object] = {
             "runAsUser": sc.user,
             "runAsGroup": sc.group,
@@ -271,7 +271,7 @@ class _Merger:
         self.placement.scheduling.append(f"runs as {sc.user}:{sc.group}, fsGroup {sc.group}")
 
     def _secure_container(self, container: dict[str, Any]) -> None:
-        csc = container.setdefault("securityContext", {})
+        csc = _slot(container, "securityContext", {})
         name = container.get("name")
         self._set_key(
             csc,
@@ -279,8 +279,8 @@ class _Merger:
             False,
             f"containers[{name}].securityContext.allowPrivilegeEscalation",
         )
-        capabilities = csc.setdefault("capabilities", {})
-        drop = capabilities.setdefault("drop", [])
+        capabilities = _slot(csc, "capabilities", {})
+        drop = _slot(capabilities, "drop", [])
         if "ALL" not in drop:
             drop.append("ALL")
 
@@ -310,3 +310,10 @@ def add_generated_claims(stream: Stream, plan: Plan) -> None:
             continue
         doc = Document(len(stream.documents), 0, "---" + stream.newline, "", claim, True, True)
         stream.documents.append(doc)
+
+
+def _slot(parent: dict[str, Any], key: str, empty: Any) -> Any:
+    """``parent[key]``, set to ``empty`` when missing or null (YAML `key:` with no value)."""
+    if parent.get(key) is None:
+        parent[key] = empty
+    return parent[key]

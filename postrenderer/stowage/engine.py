@@ -12,6 +12,7 @@ from stowage.findings import Finding, Severity
 from stowage.layers import Layer
 from stowage.manifests import Document, Stream, parse_mentioning, read
 from stowage.podspecs import PLAN_LABEL, get_in, looks_pod_bearing
+from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
 PLAN_KEY = "plan.json"
@@ -150,22 +151,34 @@ def plan_layers(stream: Stream) -> list[Layer]:
 def _carried_loader(stream: Stream, limits: Limits) -> Callable[[str], Any]:
     """Parse a pod template carried in a ConfigMap; errors name that ConfigMap."""
 
+    def origin(text: str) -> tuple[str, str]:
+        """Where the template is (the ConfigMap) and its data key."""
+        for doc in stream.parsed():
+            data = doc.body.get("data") if isinstance(doc.body, dict) else None
+            for key, value in data.items() if isinstance(data, dict) else ():
+                if value == text:
+                    return doc.where(), str(key)
+        return "a ConfigMap", "?"
+
     def load(text: str) -> Any:
         try:
-            return load_document(text, limits)
+            manifest = load_document(text, limits)
         except YamlError as err:
-            owner = next(
-                (d.where() for d in stream.parsed() if text in _data_values(d.body)), "a ConfigMap"
+            where, key = origin(text)
+            line = f" line {err.line}" if err.line else ""
+            raise UsageError(
+                f"carried pod template data.{key}{line}: {err.message}", where=where
+            ) from None
+        problem = manifest_problem(manifest)
+        if problem:
+            where, key = origin(text)
+            raise UsageError(
+                f"carried pod template data.{key}: {problem} (the API server would refuse it too)",
+                where=where,
             )
-            line = f" (line {err.line} of the template)" if err.line else ""
-            raise UsageError(f"carried pod template{line}: {err.message}", where=owner) from None
+        return manifest
 
     return load
-
-
-def _data_values(body: dict[str, Any]) -> list[Any]:
-    data = body.get("data")
-    return list(data.values()) if isinstance(data, dict) else []
 
 
 def _refuse_kindless_pods(stream: Stream) -> None:

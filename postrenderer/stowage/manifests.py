@@ -19,6 +19,7 @@ from typing import Any
 from stowage import yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
+from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
 BOM = "\ufeff"
@@ -242,6 +243,9 @@ def parse_document(doc: Document, limits: Limits) -> None:
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
     doc.body, doc.parsed = body, True
+    problem = manifest_problem(body)
+    if problem:
+        raise UsageError(f"{problem} (the API server would refuse it too)", where=doc.where())
 
 
 def read(text: str, limits: Limits) -> Stream:

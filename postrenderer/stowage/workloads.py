@@ -36,7 +36,8 @@ class Workload:
 
     @property
     def ref(self) -> ResourceRef:
-        meta = self.manifest.get("metadata") or {}
+        meta = self.manifest.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
         return ResourceRef(
             self.kind,
             str(meta.get("namespace") or self.doc.ref.namespace or ""),
@@ -87,9 +88,8 @@ def collect(stream: Stream, load_template: Loader) -> Iterator[Workload]:
         if is_pod_template_carrier(doc.body):
             for key, manifest in carried_templates(doc.body, load_template):
                 for site in sites(manifest):
-                    yield Workload(
-                        doc, manifest, PodSite(site.kind, site.component, site.path, key)
-                    )
+                    carried = PodSite(site.kind, site.component, site.path, key)
+                    yield Workload(doc, manifest, carried)
             continue
         for site in sites(doc.body):
             yield Workload(doc, doc.body, site)

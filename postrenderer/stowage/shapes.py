@@ -1,0 +1,241 @@
+"""The shape of every field stowage reads, checked once when a document is read.
+
+The API server refuses a manifest whose fields have the wrong type (a
+`containers` mapping instead of a list, a numeric `mountPath`), so stowage
+refuses it too, with the field's path, instead of guessing later. Only the
+fields stowage reads are described; everything else is left to the API server.
+A null is always accepted: Kubernetes reads it as unset.
+
+A shape is one of: a Python type (``str``, ``bool``); :data:`ANY`; a dict of
+field name to shape (a mapping whose other fields are not checked); a one-item
+list ``[shape]`` (a list of that shape); or :class:`MapOf` (a mapping whose
+every value has that shape).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stowage.podspecs import POD_SPEC_PATHS, Path
+
+
+@dataclass(frozen=True)
+class MapOf:
+    value: Any
+
+
+ANY = object()
+SCALAR = (str, int, float, bool)  # label values: YAML may type them; stowage reads str()
+MAP = MapOf(ANY)
+STRINGS = [str]
+
+METADATA = {
+    "name": str,
+    "namespace": str,
+    "labels": MapOf(SCALAR),
+    "annotations": MapOf(SCALAR),
+}
+SELECTOR = {
+    "matchLabels": MapOf(SCALAR),
+    "matchExpressions": [{"key": str, "operator": str, "values": STRINGS}],
+}
+NODE_SELECTOR_TERM = {
+    "matchExpressions": [{"key": str, "operator": str, "values": STRINGS}],
+    "matchFields": [{"key": str, "operator": str, "values": STRINGS}],
+}
+POD_AFFINITY_TERM = {"labelSelector": SELECTOR, "topologyKey": str}
+AFFINITY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [NODE_SELECTOR_TERM]
+        },
+        "preferredDuringSchedulingIgnoredDuringExecution": [MAP],
+    },
+    "podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [POD_AFFINITY_TERM],
+        "preferredDuringSchedulingIgnoredDuringExecution": [MAP],
+    },
+    "podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [MAP],
+        "preferredDuringSchedulingIgnoredDuringExecution": [MAP],
+    },
+}
+CONTAINER = {
+    "name": str,
+    "volumeMounts": [{"name": str, "mountPath": str, "subPath": str, "readOnly": bool}],
+    "env": [
+        {
+            "name": str,
+            "value": str,
+            "valueFrom": {"secretKeyRef": {"name": str, "key": str}},
+        }
+    ],
+    "envFrom": [MAP],
+    "securityContext": {"capabilities": {"add": STRINGS, "drop": STRINGS}, "seccompProfile": MAP},
+}
+VOLUME = {
+    "name": str,
+    "hostPath": {"path": str, "type": str},
+    "persistentVolumeClaim": {"claimName": str, "readOnly": bool},
+    "nfs": {"server": str, "path": str, "readOnly": bool},
+    "secret": {"secretName": str},
+}
+POD_SPEC = {
+    "containers": [CONTAINER],
+    "initContainers": [CONTAINER],
+    "ephemeralContainers": [CONTAINER],
+    "volumes": [VOLUME],
+    "nodeName": str,
+    "nodeSelector": MapOf(SCALAR),
+    "tolerations": [MAP],
+    "affinity": AFFINITY,
+    "securityContext": {"seccompProfile": MAP},
+}
+ACCESS_MODES = STRINGS
+CLAIM = {
+    "metadata": METADATA,
+    "spec": {"accessModes": ACCESS_MODES, "volumeName": str, "selector": SELECTOR},
+}
+OTHER_KINDS: dict[str, dict[str, Any]] = {
+    "PersistentVolumeClaim": CLAIM,
+    "PersistentVolume": {
+        "metadata": METADATA,
+        "spec": {"accessModes": ACCESS_MODES, "claimRef": MAP, "nfs": MAP, "hostPath": MAP},
+    },
+    "HorizontalPodAutoscaler": {
+        "metadata": METADATA,
+        "spec": {"scaleTargetRef": {"kind": str, "name": str}},
+    },
+    "ConfigMap": {"metadata": METADATA, "data": MapOf(str)},
+    "Secret": {"metadata": METADATA, "data": MAP, "stringData": MAP},
+}
+WORKLOAD_EXTRAS: dict[str, dict[str, Any]] = {
+    "StatefulSet": {"spec": {"volumeClaimTemplates": [CLAIM]}},
+}
+
+
+def _nest(shape: dict[str, Any], path: Path, leaf: dict[str, Any]) -> None:
+    """Merge ``leaf`` into ``shape`` at ``path`` (string keys only)."""
+    node = shape
+    for key in path:
+        node = node.setdefault(str(key), {})
+    node.update(leaf)
+
+
+def _workload_shape(kind: str) -> dict[str, Any]:
+    shape: dict[str, Any] = {"metadata": METADATA}
+    for extra_key, extra in WORKLOAD_EXTRAS.get(kind, {}).items():
+        shape[extra_key] = dict(extra)
+    for _, path in POD_SPEC_PATHS[kind]:
+        _nest(shape, path[:-1], {"metadata": METADATA})
+        _nest(shape, path, POD_SPEC)
+    return shape
+
+
+KIND_SHAPES: dict[str, dict[str, Any]] = {
+    **OTHER_KINDS,
+    **{kind: _workload_shape(kind) for kind in POD_SPEC_PATHS},
+}
+
+
+def manifest_problem(body: Any) -> str | None:
+    """The first field of a manifest stowage reads that has the wrong type, described.
+
+    A `kind: List` is checked item by item; kinds stowage does not read pass.
+    """
+    if not isinstance(body, dict):
+        return None
+    if body.get("kind") == "List":
+        problem = problem_in(body.get("items"), [MAP], "items")
+        if problem:
+            return problem
+        for index, item in enumerate(body.get("items") or []):
+            problem = manifest_problem(item)
+            if problem:
+                return f"items[{index}].{problem}"
+        return None
+    shape = KIND_SHAPES.get(str(body.get("kind")))
+    return problem_in(body, shape, "") if shape else None
+
+
+def problem_in(value: Any, shape: Any, path: str) -> str | None:
+    if value is None or shape is ANY:
+        return None
+    if isinstance(shape, dict):
+        return _fields_problem(value, shape, path)
+    if isinstance(shape, list):
+        return _list_problem(value, shape[0], path)
+    if isinstance(shape, MapOf):
+        return _map_of_problem(value, shape.value, path)
+    return _scalar_problem(value, shape, path)
+
+
+def _fields_problem(value: Any, fields: dict[str, Any], path: str) -> str | None:
+    if not isinstance(value, dict):
+        return _wrong(path, "a mapping", value)
+    for key, field_shape in fields.items():
+        problem = problem_in(value.get(key), field_shape, _join(path, key))
+        if problem:
+            return problem
+    return None
+
+
+def _list_problem(value: Any, item_shape: Any, path: str) -> str | None:
+    if not isinstance(value, list):
+        return _wrong(path, "a list", value)
+    for index, item in enumerate(value):
+        if item is None and item_shape is not ANY:
+            return f"{path}[{index}] must not be null"
+        problem = problem_in(item, item_shape, f"{path}[{index}]")
+        if problem:
+            return problem
+    return None
+
+
+def _map_of_problem(value: Any, value_shape: Any, path: str) -> str | None:
+    if not isinstance(value, dict):
+        return _wrong(path, "a mapping", value)
+    for key, item in value.items():
+        problem = problem_in(item, value_shape, _join(path, str(key)))
+        if problem:
+            return problem
+    return None
+
+
+def _scalar_problem(value: Any, shape: Any, path: str) -> str | None:
+    allowed = shape if isinstance(shape, tuple) else (shape,)
+    if isinstance(value, bool) and bool not in allowed:
+        return _wrong(path, _type_word(allowed), value)
+    if isinstance(value, allowed):
+        return None
+    return _wrong(path, _type_word(allowed), value)
+
+
+def _type_word(allowed: tuple[type, ...]) -> str:
+    if allowed == (str,):
+        return "a string"
+    if allowed == (bool,):
+        return "true or false"
+    return "a string or number"
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _wrong(path: str, expected: str, value: Any) -> str:
+    # Name the type, never the value: it may be a Secret's.
+    return f"{path} must be {expected}, got {_type_name(value)}"
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
