@@ -410,8 +410,9 @@ def test_auto_mount_opt_outs() -> None:
     ],
 )
 def test_bad_auto_mount_params_are_usage_errors(params: object, expected: str) -> None:
-    with pytest.raises(UsageError, match=expected):
+    with pytest.raises(UsageError, match=expected) as caught:
         render(dump_all(deployment("w", ROLE)), _auto("pvc", params))
+    assert caught.value.where == "test-config"  # names the config file they came from
 
 
 def test_existing_claim_declared_modes_are_only_for_existing_claims() -> None:

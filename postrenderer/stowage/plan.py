@@ -44,10 +44,16 @@ def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Confi
         origins.append(layer.origin)
     if variables:
         merged = deep_merge(merged, {"vars": dict(variables)})
+    where = " + ".join(origins) or "--var"
     try:
-        return Config.model_validate(merged)
+        config = Config.model_validate(merged)
     except ValidationError as err:
-        raise UsageError(_validation_message(err), where=" + ".join(origins) or "--var") from None
+        raise UsageError(_validation_message(err), where=where) from None
+    try:
+        resolve(config.autoMount)  # params are free text: check them where their origin is known
+    except AutoMountError as err:
+        raise UsageError(str(err), where=where) from None
+    return config
 
 
 def _validation_message(err: ValidationError) -> str:
