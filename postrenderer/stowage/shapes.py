@@ -226,10 +226,13 @@ def _join(path: str, key: str) -> str:
 
 def _wrong(path: str, expected: str, value: Any) -> str:
     # Name the type, never the value: it may be a Secret's.
-    return f"{path} must be {expected}, got {_type_name(value)}"
+    return f"{path} must be {expected}, got {type_name(value)}"
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """How messages name a value's type (never the value: it may be a Secret's)."""
+    if value is None:
+        return "null"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

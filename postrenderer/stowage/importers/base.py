@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stowage.shapes import type_name
+
 Key = str | int
 EMPTY = "empty in the source: nothing to carry over"
 Target = tuple[Key, ...]
@@ -143,7 +145,7 @@ def expect_map(value: Any, key: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ImportInputError(key, f"expected a map, got {type_name(value)}")
+        raise ImportInputError(key, f"expected a mapping, got {type_name(value)}")
     return {str(k): v for k, v in value.items()}
 
 
@@ -153,20 +155,6 @@ def expect_list(value: Any, key: str) -> list[Any]:
     if not isinstance(value, list):
         raise ImportInputError(key, f"expected a list, got {type_name(value)}")
     return list(value)
-
-
-def type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a map"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "null" if value is None else type(value).__name__
 
 
 def skip_rest(draft: Draft, data: Mapping[str, Any], handled: set[str], prefix: str) -> None:

@@ -24,8 +24,8 @@ from stowage.importers.base import (
     expect_list,
     expect_map,
     join,
-    type_name,
 )
+from stowage.shapes import type_name
 
 VOLUME_KEYS = (
     "mountPath",
