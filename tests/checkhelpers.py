@@ -8,10 +8,11 @@ import yaml
 
 from stowage.checks import CheckContext, Conflict, run_all
 from stowage.config import Config
+from stowage.engine import carried_loader
 from stowage.findings import Finding
 from stowage.manifests import read
 from stowage.workloads import collect
-from stowage.yamlload import Limits, load_document
+from stowage.yamlload import Limits
 
 
 def context(
@@ -30,7 +31,7 @@ def context(
             from stowage.manifests import parse_document
 
             parse_document(doc, limits)
-    workloads = list(collect(stream, lambda t: load_document(t, limits)))
+    workloads = list(collect(stream, carried_loader(limits)))
     roles = {i: "role" for i, w in enumerate(workloads) if w.ref.name in targeted}
     return CheckContext(
         stream,

@@ -19,9 +19,10 @@ import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, TOOLS
+from stowage.engine import carried_loader
 from stowage.manifests import read
 from stowage.workloads import Workload, collect
-from stowage.yamlload import Limits, load_document
+from stowage.yamlload import Limits
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 # checkov's checks for the controls of the restricted profile
@@ -66,7 +67,7 @@ def rendered(example: str) -> str:
 def workloads(example: str) -> list[Workload]:
     limits = Limits()
     stream = read(rendered(example), limits)
-    return list(collect(stream, lambda text: load_document(text, limits)))
+    return list(collect(stream, carried_loader(limits)))
 
 
 def violations(workload: Workload, allow_host_path: bool) -> list[str]:

@@ -16,9 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from stowage.engine import carried_loader
 from stowage.manifests import read
 from stowage.workloads import Workload, collect
-from stowage.yamlload import Limits, load_document
+from stowage.yamlload import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +59,7 @@ def summarize(manifests: str) -> str:
     stream = read(manifests, limits)
     count = sum(1 for doc in stream.documents if doc.text.strip())
     lines = [f"rendered {count} documents; storage went here:", ""]
-    for workload in collect(stream, lambda text: load_document(text, limits)):
+    for workload in collect(stream, carried_loader(limits)):
         lines.extend(describe(workload))
     return "\n".join(lines) + "\n"
 

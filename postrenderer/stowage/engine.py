@@ -71,7 +71,7 @@ def _plan_attach_check(
             "no plan and no --config: nothing attached, manifests passed through untouched "
             "(the checks still ran)"
         )
-    workloads = list(collect(stream, _carried_loader(stream, options.limits)))
+    workloads = list(collect(stream, carried_loader(options.limits)))
     attached = attach.apply(stream, workloads, the_plan)
     parse_referenced(stream, workloads, config, options.limits)
     attach.add_generated_claims(stream, the_plan)
@@ -148,33 +148,22 @@ def plan_layers(stream: Stream) -> list[Layer]:
     return layers
 
 
-def _carried_loader(stream: Stream, limits: Limits) -> Callable[[str], Any]:
-    """Parse a pod template carried in a ConfigMap; errors name that ConfigMap."""
+def carried_loader(limits: Limits) -> Callable[[Document, str, str], Any]:
+    """Parse a pod template carried in a ConfigMap; errors name the ConfigMap and data key."""
 
-    def origin(text: str) -> tuple[str, str]:
-        """Where the template is (the ConfigMap) and its data key."""
-        for doc in stream.parsed():
-            data = doc.body.get("data") if isinstance(doc.body, dict) else None
-            for key, value in data.items() if isinstance(data, dict) else ():
-                if value == text:
-                    return doc.where(), str(key)
-        return "a ConfigMap", "?"
-
-    def load(text: str) -> Any:
+    def load(carrier: Document, key: str, text: str) -> Any:
         try:
             manifest = load_document(text, limits)
         except YamlError as err:
-            where, key = origin(text)
             line = f" line {err.line}" if err.line else ""
             raise UsageError(
-                f"carried pod template data.{key}{line}: {err.message}", where=where
+                f"carried pod template data.{key}{line}: {err.message}", where=carrier.where()
             ) from None
         problem = manifest_problem(manifest)
         if problem:
-            where, key = origin(text)
             raise UsageError(
                 f"carried pod template data.{key}: {problem} (the API server would refuse it too)",
-                where=where,
+                where=carrier.where(),
             )
         return manifest
 

@@ -94,18 +94,19 @@ def is_pod_template_carrier(body: Any) -> bool:
 
 
 def carried_templates(
-    body: dict[str, Any], load: Callable[[str], Any]
+    body: dict[str, Any], load: Callable[[str, str], Any]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(data key, manifest) for every pod-bearing manifest a template ConfigMap carries.
 
-    ``load`` parses a data value (with the stream's limits) and raises on bad YAML.
+    ``load(key, text)`` parses a data value (with the stream's limits) and raises on
+    bad YAML, naming the key.
     """
     data = body.get("data") or {}
     for key in sorted(data):
         text = data[key]
         if not isinstance(text, str) or "kind:" not in text:
             continue
-        manifest = load(text)
+        manifest = load(str(key), text)
         if isinstance(manifest, dict) and manifest.get("kind") in POD_KINDS:
             yield key, manifest
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from stowage.findings import ResourceRef
@@ -36,8 +37,7 @@ class Workload:
 
     @property
     def ref(self) -> ResourceRef:
-        meta = self.manifest.get("metadata")
-        meta = meta if isinstance(meta, dict) else {}
+        meta = self.manifest.get("metadata") or {}
         return ResourceRef(
             self.kind,
             str(meta.get("namespace") or self.doc.ref.namespace or ""),
@@ -79,14 +79,16 @@ class Workload:
         return merged
 
 
-Loader = Callable[[str], Any]
+# Parses a carried template: (the ConfigMap's document, its data key, the text).
+Loader = Callable[[Document, str, str], Any]
 
 
 def collect(stream: Stream, load_template: Loader) -> Iterator[Workload]:
     """Every workload in stream order; carried templates are parsed with ``load_template``."""
     for doc in stream.parsed():
         if is_pod_template_carrier(doc.body):
-            for key, manifest in carried_templates(doc.body, load_template):
+            load = partial(load_template, doc)
+            for key, manifest in carried_templates(doc.body, load):
                 for site in sites(manifest):
                     carried = PodSite(site.kind, site.component, site.path, key)
                     yield Workload(doc, manifest, carried)
