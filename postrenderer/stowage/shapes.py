@@ -205,11 +205,7 @@ def _map_of_problem(value: Any, value_shape: Any, path: str) -> str | None:
 
 def _scalar_problem(value: Any, shape: Any, path: str) -> str | None:
     allowed = shape if isinstance(shape, tuple) else (shape,)
-    if isinstance(value, bool) and bool not in allowed:
-        return _wrong(path, _type_word(allowed), value)
-    if isinstance(value, allowed):
-        return None
-    return _wrong(path, _type_word(allowed), value)
+    return None if isinstance(value, allowed) else _wrong(path, _type_word(allowed), value)
 
 
 def _type_word(allowed: tuple[type, ...]) -> str:
