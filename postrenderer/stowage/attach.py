@@ -10,7 +10,7 @@ the author's value stays. Running attach on its own output changes nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,12 @@ from stowage.checks import Conflict
 from stowage.config import Target
 from stowage.manifests import Document, Stream, dump_body
 from stowage.plan import Plan, PlannedVolume, data_paths_json
-from stowage.podspecs import AUTO_MOUNT_ANNOTATION, DATA_REFS_ANNOTATION, SKIP_ANNOTATION
+from stowage.podspecs import (
+    AUTO_MOUNT_ANNOTATION,
+    DATA_REFS_ANNOTATION,
+    SKIP_ANNOTATION,
+    containers,
+)
 from stowage.variables import RUNTIME_VARS, expand, workload_variables
 from stowage.workloads import Workload
 
@@ -142,14 +147,6 @@ def _wants_auto_mount(workload: Workload, target: Target, refs_annotation: str |
     opted_out = workload.annotations.get(AUTO_MOUNT_ANNOTATION, "").lower() == "false"
     # Like MLRun: a workload that chose its own storage is not auto-mounted on top.
     return target.autoMount and not opted_out and refs_annotation is None
-
-
-def containers(pod: dict[str, Any], include_init: bool) -> Iterator[dict[str, Any]]:
-    keys = ("containers", "initContainers") if include_init else ("containers",)
-    for key in keys:
-        for container in pod.get(key) or []:
-            if isinstance(container, dict):
-                yield container
 
 
 class _Merger:

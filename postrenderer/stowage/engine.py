@@ -11,7 +11,7 @@ from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
 from stowage.layers import Layer
 from stowage.manifests import Document, Stream, parse_mentioning, read
-from stowage.podspecs import PLAN_LABEL, get_in, looks_pod_bearing
+from stowage.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
 from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
@@ -88,7 +88,7 @@ def _plan_attach_check(
 
 def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: Limits) -> None:
     """Parse the claims, volumes and Secrets that workloads or the plan refer to."""
-    claims = {c for w in workloads for c in _claim_names(w.pod_spec)}
+    claims = {name for w in workloads for name, _ in claim_names(w.pod_spec)}
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
     parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
     bound = set(claims)
@@ -111,19 +111,12 @@ def _volume_specs(config: Any) -> list[Any]:
     return [*config.persistence.data.values(), *config.persistence.outputs.values()]
 
 
-def _claim_names(pod: dict[str, Any]) -> Iterator[str]:
-    for volume in pod.get("volumes") or []:
-        name = get_in(volume, ("persistentVolumeClaim", "claimName"))
-        if isinstance(name, str):
-            yield name
-
-
 def _secret_names(pod: dict[str, Any]) -> Iterator[str]:
     for volume in pod.get("volumes") or []:
         name = get_in(volume, ("secret", "secretName"))
         if isinstance(name, str):
             yield name
-    for container in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
+    for container in containers(pod):
         for env in container.get("env") or []:
             name = get_in(env, ("valueFrom", "secretKeyRef", "name"))
             if isinstance(name, str):

@@ -19,6 +19,7 @@ from stowage.analysis.claims import access_modes, hpa_max_replicas, placement_of
 from stowage.config import Config
 from stowage.engine import Outcome
 from stowage.findings import Finding, ResourceRef, Severity
+from stowage.podspecs import containers
 from stowage.workloads import Workload
 
 NOT_STORAGE = {"configMap", "secret", "projected", "downwardAPI", "emptyDir", "serviceAccountToken"}
@@ -92,7 +93,7 @@ def _mounts(
     pod = workload.pod_spec
     volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
     paths: dict[str, list[str]] = {}
-    for container in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
+    for container in containers(pod):
         for mount in container.get("volumeMounts") or []:
             text = str(mount.get("mountPath")) + (" (ro)" if mount.get("readOnly") else "")
             paths.setdefault(str(mount.get("name")), [])

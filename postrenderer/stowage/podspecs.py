@@ -71,6 +71,23 @@ def get_in(body: Any, path: Path) -> Any:
     return node
 
 
+def containers(pod: dict[str, Any], include_init: bool = True) -> Iterator[dict[str, Any]]:
+    """The containers of a pod spec, then (by default) its init containers."""
+    keys = ("containers", "initContainers") if include_init else ("containers",)
+    for key in keys:
+        for container in pod.get(key) or []:
+            if isinstance(container, dict):
+                yield container
+
+
+def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
+    """(claimName, volume is read-only) for every PVC volume of a pod spec."""
+    for volume in pod.get("volumes") or []:
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
+            yield claim["claimName"], bool(claim.get("readOnly"))
+
+
 def sites(body: Any) -> Iterator[PodSite]:
     """Every pod spec in a manifest (a `kind: List` yields its items' pod specs)."""
     if not isinstance(body, dict):

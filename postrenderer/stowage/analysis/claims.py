@@ -6,14 +6,13 @@ and the storage graph read :func:`claim_usages`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.config import Config
 from stowage.findings import ResourceRef
 from stowage.manifests import Stream
-from stowage.podspecs import get_in
+from stowage.podspecs import claim_names, containers, get_in
 from stowage.workloads import Workload
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -82,17 +81,6 @@ class ClaimUsage:
         return ", ".join(f"{m.workload.label} ({m.placement.why})" for m in self.mounts)
 
 
-def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
-    """(claimName, volume is read-only) for every PVC volume of a pod spec."""
-    for volume in pod.get("volumes") or []:
-        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
-        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
-            yield (
-                claim["claimName"],
-                bool(claim.get("readOnly")),
-            )
-
-
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
     """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
     hpas = hpa_max_replicas(stream)
@@ -120,13 +108,9 @@ def _mounts_read_only(pod: dict[str, Any], claim: str) -> bool:
         if get_in(v, ("persistentVolumeClaim", "claimName")) == claim
     }
     mounts = [
-        m for c in _containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") in names
+        m for c in containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") in names
     ]
     return bool(mounts) and all(m.get("readOnly") for m in mounts)
-
-
-def _containers(pod: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    return [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]
 
 
 def _same_namespace(a: str, b: str) -> bool:

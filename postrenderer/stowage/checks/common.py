@@ -1,4 +1,4 @@
-"""Helpers shared by the rules: plan volume names, containers, hostPath normalisation."""
+"""Helpers shared by the rules: plan volume names, volumes, hostPath normalisation."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ from stowage.findings import ResourceRef
 from stowage.workloads import Workload
 
 PLAN_REF = ResourceRef("StoragePlan", "", "config")
-
-
-def containers(pod: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for key in ("initContainers", "containers"):
-        for container in pod.get(key) or []:
-            if isinstance(container, dict):
-                yield container
 
 
 def volumes(pod: dict[str, Any]) -> list[dict[str, Any]]:

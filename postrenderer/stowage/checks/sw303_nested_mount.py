@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import containers
 from stowage.findings import Finding, Severity
+from stowage.podspecs import containers
 
 ID = "SW303"
 NAME = "nested-mount"

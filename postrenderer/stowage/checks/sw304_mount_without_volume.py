@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import containers, volumes
+from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import get_in
+from stowage.podspecs import containers, get_in
 
 ID = "SW304"
 NAME = "mount-without-volume"

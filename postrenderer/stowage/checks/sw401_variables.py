@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import containers, volumes
+from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
+from stowage.podspecs import containers
 from stowage.variables import RUNTIME_VARS, references, unsafe_reason, workload_variables
 
 ID = "SW401"

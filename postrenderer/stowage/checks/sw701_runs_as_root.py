@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import containers, targeted
+from stowage.checks.common import targeted
 from stowage.findings import Finding, Severity
+from stowage.podspecs import containers
 
 ID = "SW701"
 NAME = "runs-as-root"
