@@ -6,6 +6,7 @@ and the storage graph read :func:`claim_usages`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,11 @@ from stowage.workloads import Workload
 
 HOSTNAME = "kubernetes.io/hostname"
 MANY = 1_000_000  # "as many as the cluster runs": DaemonSets, run-time templates
+
+
+def count_text(pods: int) -> str:
+    """A pod count as messages say it: "many" for DaemonSets and run-time templates."""
+    return "many" if pods >= MANY else str(pods)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Placement:
 
     @property
     def count_text(self) -> str:
-        return "many" if self.pods >= MANY else str(self.pods)
+        return count_text(self.pods)
 
 
 @dataclass
@@ -70,7 +76,7 @@ class ClaimUsage:
 
     @property
     def count_text(self) -> str:
-        return "many" if self.pods >= MANY else str(self.pods)
+        return count_text(self.pods)
 
     @property
     def workload_refs(self) -> tuple[ResourceRef, ...]:
@@ -118,25 +124,35 @@ def _same_namespace(a: str, b: str) -> bool:
 
 
 def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> AccessModes:
+    for spec, pv in _claims_named(stream, name, namespace):
+        modes = spec.get("accessModes") or get_in(pv, ("spec", "accessModes"))
+        if modes:
+            origin = f"PersistentVolumeClaim {name}"
+            return AccessModes(tuple(str(m) for m in modes), origin, _on_nfs(pv))
+    for volume in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
+        if volume.existingClaim == name and volume.accessModes:
+            return AccessModes(tuple(volume.accessModes), "declared in the storage plan")
+    return AccessModes(None, "unknown")
+
+
+def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
+    return next((_on_nfs(pv) for _, pv in _claims_named(stream, name, namespace)), False)
+
+
+def _claims_named(
+    stream: Stream, name: str, namespace: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(claim spec, the PersistentVolume it binds to) for claims of that name in the stream."""
     for doc in stream.parsed():
         if doc.kind != "PersistentVolumeClaim" or doc.ref.name != name:
             continue
-        if not _same_namespace(doc.ref.namespace, namespace):
-            continue
-        spec = doc.body.get("spec") or {}
-        pv = _bound_volume(stream, spec)
-        modes = (
-            spec.get("accessModes") or (pv.get("spec") or {}).get("accessModes")
-            if pv
-            else spec.get("accessModes")
-        )
-        nfs = bool(pv and isinstance(get_in(pv, ("spec", "nfs")), dict))
-        if modes:
-            return AccessModes(tuple(str(m) for m in modes), f"PersistentVolumeClaim {name}", nfs)
-    for spec in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
-        if spec.existingClaim == name and spec.accessModes:
-            return AccessModes(tuple(spec.accessModes), "declared in the storage plan")
-    return AccessModes(None, "unknown")
+        if _same_namespace(doc.ref.namespace, namespace):
+            spec = doc.body.get("spec") or {}
+            yield spec, _bound_volume(stream, spec)
+
+
+def _on_nfs(pv: dict[str, Any] | None) -> bool:
+    return isinstance(get_in(pv, ("spec", "nfs")), dict)
 
 
 def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -152,18 +168,6 @@ def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] 
         if selector and all(labels.get(k) == v for k, v in selector.items()):
             return body
     return None
-
-
-def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
-    for doc in stream.parsed():
-        if (
-            doc.kind == "PersistentVolumeClaim"
-            and doc.ref.name == name
-            and _same_namespace(doc.ref.namespace, namespace)
-        ):
-            pv = _bound_volume(stream, doc.body.get("spec") or {})
-            return bool(pv and isinstance(get_in(pv, ("spec", "nfs")), dict))
-    return False
 
 
 def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
