@@ -60,10 +60,10 @@ def build(outcome: Outcome) -> Graph:
             storage.setdefault(volume_key, node)
             graph.edges.append((key, volume_key, label))
     graph.storage = [storage[k] for k in sorted(storage)]
-    for index, node in enumerate(graph.storage):
-        renamed = f"s{index}"
-        graph.edges = [(w, renamed if s == node.key else s, lbl) for w, s, lbl in graph.edges]
-        node.key = renamed
+    short = {node.key: f"s{index}" for index, node in enumerate(graph.storage)}
+    graph.edges = [(w, short[s], label) for w, s, label in graph.edges]
+    for node in graph.storage:
+        node.key = short[node.key]
     return graph
 
 
@@ -96,9 +96,9 @@ def _mounts(
     for container in containers(pod):
         for mount in container.get("volumeMounts") or []:
             text = str(mount.get("mountPath")) + (" (ro)" if mount.get("readOnly") else "")
-            paths.setdefault(str(mount.get("name")), [])
-            if text not in paths[str(mount.get("name"))]:
-                paths[str(mount.get("name"))].append(text)
+            seen = paths.setdefault(str(mount.get("name")), [])
+            if text not in seen:
+                seen.append(text)
     for name in sorted(paths):
         volume = volumes.get(name)
         if volume is None or any(k in volume for k in NOT_STORAGE):
