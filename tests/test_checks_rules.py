@@ -40,6 +40,16 @@ def test_sw201_host_path_data_in_multi_node_cluster_warns() -> None:
     assert not findings(context(host_workload("/srv/data"), config=DATA_HOST), "SW201")
 
 
+def test_sw201_covers_the_auto_mount_volume_by_its_configured_name() -> None:
+    auto = {"autoMount": {"type": "hostPath", "params": "host_path=/srv/p,volume_name=scratch"}}
+    scratch = host_workload("/srv/p", volume="scratch")
+    (finding,) = findings(context(scratch, config=auto, targeted=("w",)), "SW201")
+    assert "volume 'scratch' is hostPath /srv/p" in finding.message
+    # A workload's own hostPath volume is not stowage's: no auto-mount, no finding.
+    own = host_workload("/srv/p", volume="pipeline")
+    assert not findings(context(own, targeted=("w",)), "SW201")
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -18,8 +18,8 @@ def volumes(pod: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plan_volume_names(ctx: CheckContext) -> set[str]:
-    names = set(ctx.config.persistence.data) | set(ctx.config.persistence.outputs)
-    return names
+    """The names of the plan's data and outputs volumes."""
+    return set(ctx.config.persistence.data) | set(ctx.config.persistence.outputs)
 
 
 def targeted(ctx: CheckContext) -> Iterator[tuple[int, Workload]]:

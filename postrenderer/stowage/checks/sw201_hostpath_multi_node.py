@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.analysis.claims import pinned_hostname
+from stowage.automount import resolve
 from stowage.checks import CheckContext
-from stowage.checks.common import targeted, volumes
+from stowage.checks.common import plan_volume_names, targeted, volumes
 from stowage.findings import Finding, Severity
 from stowage.workloads import Workload
 
@@ -33,7 +34,8 @@ SEVERITY = Severity.WARNING
 def check(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.config.cluster.singleNode:
         return
-    names = set(ctx.config.persistence.data) | set(ctx.config.persistence.outputs) | {"pipeline"}
+    auto = resolve(ctx.config.autoMount)
+    names = plan_volume_names(ctx) | ({auto.name} if auto else set())
     users: dict[tuple[str, str], list[Workload]] = {}
     for _, workload in targeted(ctx):
         pod = workload.pod_spec
