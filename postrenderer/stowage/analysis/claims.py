@@ -1,7 +1,8 @@
 """Access-mode analysis: for every claim pod specs mount, its access modes and where its pods run.
 
 Pure functions over the stream, the workloads and the config. The SW1xx rules
-and the storage graph read :func:`claim_usages`.
+read :func:`claim_usages`, computed once per run (``CheckContext.claim_usages``);
+the storage graph reads :func:`access_modes` and :func:`placement_of`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import ModuleType
 
+from stowage.analysis.claims import ClaimUsage, claim_usages
 from stowage.config import Config
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import Stream
@@ -48,6 +50,11 @@ class CheckContext:
 
     def role_of(self, index: int) -> str | None:
         return self.roles.get(index)
+
+    @cached_property
+    def claim_usages(self) -> list[ClaimUsage]:
+        """Every claim pod specs mount, with its access modes and placements (computed once)."""
+        return claim_usages(self.stream, self.workloads, self.config)
 
 
 CheckFunction = Callable[[CheckContext], Iterator[Finding]]

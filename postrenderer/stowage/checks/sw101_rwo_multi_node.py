@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import claim_usages, on_one_node
+from stowage.analysis.claims import on_one_node
 from stowage.checks import CheckContext
 from stowage.findings import Finding, Severity
 
@@ -40,7 +40,7 @@ SEVERITY = Severity.ERROR
 def check(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.config.cluster.singleNode:
         return
-    for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
+    for usage in ctx.claim_usages:
         modes = usage.modes.modes or ()
         if not modes or "ReadWriteMany" in modes or modes == ("ReadWriteOncePod",):
             continue

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import claim_usages
 from stowage.checks import CheckContext
 from stowage.findings import Finding, Severity
 
@@ -23,7 +22,7 @@ SEVERITY = Severity.ERROR
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    for usage in claim_usages(ctx.stream, ctx.workloads, ctx.config):
+    for usage in ctx.claim_usages:
         if usage.modes.modes != ("ReadWriteOncePod",) or usage.pods <= 1:
             continue
         yield Finding(
