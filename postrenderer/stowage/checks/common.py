@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stowage.checks import CheckContext
+from stowage.config import VolumeSpec
 from stowage.findings import ResourceRef
 from stowage.workloads import Workload
 
@@ -15,6 +16,16 @@ PLAN_REF = ResourceRef("StoragePlan", "", "config")
 
 def volumes(pod: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for v in pod.get("volumes") or [] if isinstance(v, dict)]
+
+
+def plan_volumes(ctx: CheckContext) -> Iterator[tuple[str, str, VolumeSpec]]:
+    """(group, name, spec) for the plan's data then outputs volumes, each group by name."""
+    for group, specs in (
+        ("data", ctx.config.persistence.data),
+        ("outputs", ctx.config.persistence.outputs),
+    ):
+        for name, spec in sorted(specs.items()):
+            yield group, name, spec
 
 
 def plan_volume_names(ctx: CheckContext) -> set[str]:

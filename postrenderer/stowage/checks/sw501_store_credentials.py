@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import PLAN_REF
+from stowage.checks.common import PLAN_REF, plan_volumes
 from stowage.findings import Finding, Severity
 
 ID = "SW501"
@@ -24,21 +24,17 @@ SEVERITY = Severity.ERROR
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    for group, specs in (
-        ("data", ctx.config.persistence.data),
-        ("outputs", ctx.config.persistence.outputs),
-    ):
-        for name, spec in sorted(specs.items()):
-            if spec.store is None:
-                continue
-            missing = [k for k in ("secret", "secretKey") if not getattr(spec, k)]
-            if missing:
-                yield Finding(
-                    ID,
-                    SEVERITY,
-                    PLAN_REF,
-                    f"persistence.{group}.{name} ({spec.store} store {spec.bucket}) has no "
-                    f"{' and no '.join(missing)}",
-                    f"set {', '.join(missing)}: the Secret and key holding the {spec.store} "
-                    "credentials",
-                )
+    for group, name, spec in plan_volumes(ctx):
+        if spec.store is None:
+            continue
+        missing = [k for k in ("secret", "secretKey") if not getattr(spec, k)]
+        if missing:
+            yield Finding(
+                ID,
+                SEVERITY,
+                PLAN_REF,
+                f"persistence.{group}.{name} ({spec.store} store {spec.bucket}) has no "
+                f"{' and no '.join(missing)}",
+                f"set {', '.join(missing)}: the Secret and key holding the {spec.store} "
+                "credentials",
+            )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stowage.checks import CheckContext
-from stowage.checks.common import PLAN_REF
+from stowage.checks.common import PLAN_REF, plan_volumes
 from stowage.findings import Finding, Severity
 
 ID = "SW502"
@@ -26,23 +26,14 @@ SEVERITY = Severity.WARNING
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     present = {d.ref.name for d in ctx.stream.parsed() if d.kind == "Secret"}
-    for group, specs in (
-        ("data", ctx.config.persistence.data),
-        ("outputs", ctx.config.persistence.outputs),
-    ):
-        for name, spec in sorted(specs.items()):
-            if (
-                spec.store
-                and spec.secret
-                and not spec.secretExternal
-                and spec.secret not in present
-            ):
-                yield Finding(
-                    ID,
-                    SEVERITY,
-                    PLAN_REF,
-                    f"persistence.{group}.{name} reads credentials from Secret {spec.secret!r}, "
-                    "which is not in the rendered manifests",
-                    "create the Secret in the release, or set secretExternal: true if it is "
-                    "managed elsewhere",
-                )
+    for group, name, spec in plan_volumes(ctx):
+        if spec.store and spec.secret and not spec.secretExternal and spec.secret not in present:
+            yield Finding(
+                ID,
+                SEVERITY,
+                PLAN_REF,
+                f"persistence.{group}.{name} reads credentials from Secret {spec.secret!r}, "
+                "which is not in the rendered manifests",
+                "create the Secret in the release, or set secretExternal: true if it is "
+                "managed elsewhere",
+            )
