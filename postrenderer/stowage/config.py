@@ -110,12 +110,7 @@ class VolumeSpec(Strict):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": [name]}
-                for name in ("hostPath", "existingClaim", "nfs", "claim", "store")
-            ]
-        },
+        json_schema_extra={"oneOf": [{"required": [name]} for name in SOURCE_FIELDS]},
     )
 
     mountPath: AbsolutePath | None = Field(

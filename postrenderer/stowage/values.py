@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from stowage.config import (
+    ENV_NAME,
     AbsolutePath,
     AccessMode,
     Affinities,
@@ -202,7 +203,7 @@ class ChartValues(Strict):
     userStorage: UserStorage = Field(default_factory=UserStorage)
     dataPathsEnv: str = Field(
         "STOWAGE_DATA_PATHS",
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        pattern=ENV_NAME.pattern,
         description="Env var with JSON {name: mountPath}; `POLYAXON_RUN_DATA_PATHS` keeps "
         "Polyaxon code working.",
     )
