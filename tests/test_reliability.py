@@ -79,6 +79,13 @@ WRONG_SHAPES = [
      "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
      "  - {name: c, volumeMounts: [{name: v, mountPath: 5}]}\n",
      "spec.containers[0].volumeMounts[0].mountPath must be a string, got a number"),
+    ("run-as-user-list",
+     "kind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: []}\n",
+     "spec.securityContext.runAsUser must be an integer, got a list"),
+    ("run-as-user-bool",
+     "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+     "  - {name: c, securityContext: {runAsUser: true}}\n",
+     "spec.containers[0].securityContext.runAsUser must be an integer, got a boolean"),
     ("node-selector-list", "kind: Pod\nmetadata: {name: p}\nspec:\n  nodeSelector: [a]\n",
      "spec.nodeSelector must be a mapping, got a list"),
     ("template-mounts",

@@ -72,7 +72,14 @@ CONTAINER = {
         }
     ],
     "envFrom": [MAP],
-    "securityContext": {"capabilities": {"add": STRINGS, "drop": STRINGS}, "seccompProfile": MAP},
+    "securityContext": {
+        "runAsUser": int,
+        "runAsGroup": int,
+        "runAsNonRoot": bool,
+        "allowPrivilegeEscalation": bool,
+        "capabilities": {"add": STRINGS, "drop": STRINGS},
+        "seccompProfile": MAP,
+    },
 }
 VOLUME = {
     "name": str,
@@ -90,7 +97,14 @@ POD_SPEC = {
     "nodeSelector": MapOf(SCALAR),
     "tolerations": [MAP],
     "affinity": AFFINITY,
-    "securityContext": {"seccompProfile": MAP},
+    "securityContext": {
+        "runAsUser": int,
+        "runAsGroup": int,
+        "fsGroup": int,
+        "runAsNonRoot": bool,
+        "fsGroupChangePolicy": str,
+        "seccompProfile": MAP,
+    },
 }
 ACCESS_MODES = STRINGS
 CLAIM = {
@@ -205,7 +219,9 @@ def _map_of_problem(value: Any, value_shape: Any, path: str) -> str | None:
 
 def _scalar_problem(value: Any, shape: Any, path: str) -> str | None:
     allowed = shape if isinstance(shape, tuple) else (shape,)
-    return None if isinstance(value, allowed) else _wrong(path, _type_word(allowed), value)
+    # bool is an int to Python, not to the API server: `runAsUser: true` is refused.
+    fits = isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool))
+    return None if fits else _wrong(path, _type_word(allowed), value)
 
 
 def _type_word(allowed: tuple[type, ...]) -> str:
@@ -213,6 +229,8 @@ def _type_word(allowed: tuple[type, ...]) -> str:
         return "a string"
     if allowed == (bool,):
         return "true or false"
+    if allowed == (int,):
+        return "an integer"
     return "a string or number"
 
 
