@@ -8,13 +8,16 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup tools demo test lint typecheck chart-check pytest bench fuzz docs clean
+.PHONY: setup checkov tools demo test lint typecheck chart-check pytest bench fuzz docs clean
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
 CHECKOV_VERSION := 3.3.30
 
-setup: $(VENV)/.installed tools .tools/checkov/.installed
+# setup is what the demo and the post-renderer need; the test targets add checkov.
+setup: $(VENV)/.installed tools
+
+checkov: .tools/checkov/.installed
 
 .tools/checkov/.installed:
 	$(PYTHON) -m venv .tools/checkov
@@ -45,7 +48,7 @@ chart-check: setup
 	$(TOOLS)/helm lint --strict chart
 	$(TOOLS)/helm3 lint --strict chart
 
-pytest: setup
+pytest: setup checkov
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck chart-check pytest
@@ -58,7 +61,7 @@ bench: setup
 fuzz: setup
 	mkdir -p .fuzz-corpus
 	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-50000} .fuzz-corpus \
-		tests/fuzz/corpus ../shared/fixtures/third-party
+		tests/fuzz/corpus tests/fixtures/third-party
 
 docs: setup  # regenerate the schema, chart README, config reference and checks reference
 	$(PY) -m stowage.schema

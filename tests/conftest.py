@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "bin"
 CHART = ROOT / "chart"
 EXAMPLES = ROOT / "values-examples"
-SHARED = ROOT.parent / "shared"
-THIRD_PARTY = SHARED / "fixtures" / "third-party"
+FIXTURES = ROOT / "tests" / "fixtures"
+THIRD_PARTY = FIXTURES / "third-party"
 
 
 @dataclass(frozen=True)
@@ -90,5 +90,5 @@ def helm(request: pytest.FixtureRequest, helm_home: Path) -> Iterator[Helm]:
 @pytest.fixture(scope="session")
 def third_party() -> Path:
     if not THIRD_PARTY.is_dir():
-        pytest.fail(f"{THIRD_PARTY} is missing: the shared fixtures must sit beside the repo")
+        pytest.fail(f"{THIRD_PARTY} is missing: the vendored fixtures are part of the repository")
     return THIRD_PARTY
