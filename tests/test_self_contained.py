@@ -47,3 +47,8 @@ def _make_plan(target: str) -> str:
 def test_demo_stays_lean_and_the_tests_install_checkov() -> None:
     assert "checkov" not in _make_plan("demo")
     assert "checkov" in _make_plan("test")
+
+
+def test_the_tests_install_the_owl_oracle_and_the_demo_does_not() -> None:
+    assert "owl-oracle-requirements.txt" not in _make_plan("demo")
+    assert "owl-oracle-requirements.txt" in _make_plan("test")
