@@ -8,64 +8,16 @@ chart's owl.yaml, so stowage's Owl work can be checked against the same judge.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
+from conftest import THIRD_PARTY
+from owl_oracle import owl_pods, owl_yaml_of, pod_specs, requires_owl_oracle, run_owl_oracle
 
-from conftest import ROOT, THIRD_PARTY
+pytestmark = requires_owl_oracle
 
-ORACLE_PYTHON = ROOT / ".tools" / "owl-oracle" / "bin" / "python"
-ORACLE = ROOT / "tests" / "oracle" / "owl_pods.py"
-OWL_RENDER = THIRD_PARTY / "owl-imaxt.rendered.yaml"
-
-pytestmark = [
-    pytest.mark.oracle,
-    pytest.mark.skipif(
-        not ORACLE_PYTHON.exists(),
-        reason="the Owl oracle venv is absent: run `make owl-oracle` (make test does)",
-    ),
-]
-
-
-def owl_yaml_of(render: Path) -> str:
-    """The owl.yaml key of the chart's owl-config ConfigMap, as Owl reads it from /etc/owl."""
-    for doc in yaml.safe_load_all(render.read_text()):
-        if doc and doc["kind"] == "ConfigMap" and "owl.yaml" in doc.get("data", {}):
-            text: str = doc["data"]["owl.yaml"]
-            return text
-    raise AssertionError(f"{render.name}: no ConfigMap with an owl.yaml key")
-
-
-def run_oracle(
-    owl_yaml: str, tmp_path: Path, user: str, *args: str
-) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "owl.yaml"
-    path.write_text(owl_yaml)
-    return subprocess.run(
-        [str(ORACLE_PYTHON), str(ORACLE), str(path), user, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
-def built(owl_yaml: str, tmp_path: Path, user: str) -> dict[str, Any]:
-    proc = run_oracle(owl_yaml, tmp_path, user)
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, Any] = json.loads(proc.stdout)
-    return result
-
-
-def pod_specs(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    specs = {"pipeline Job": result["pipelineJob"]["spec"]["template"]["spec"]}
-    specs["Dask scheduler"] = result["daskSchedulerPod"]["spec"]
-    for index, pod in enumerate(result["daskWorkerPods"]):
-        specs[f"Dask worker {index}"] = pod["spec"]
-    return specs
+OWL_RENDER = (THIRD_PARTY / "owl-imaxt.rendered.yaml").read_text()
+OWL_YAML = owl_yaml_of(OWL_RENDER)
 
 
 def volumes(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -78,7 +30,7 @@ def mounts(spec: dict[str, Any]) -> dict[str, str]:
 
 
 def test_owl_builds_its_job_and_dask_pods_with_its_own_volumes(tmp_path: Path) -> None:
-    result = built(owl_yaml_of(OWL_RENDER), tmp_path, "joe")
+    result = owl_pods(OWL_YAML, "joe", tmp_path)
     assert len(result["daskWorkerPods"]) == 2  # the oracle's default pipeline asks for 2
     job = pod_specs(result)["pipeline Job"]
     assert volumes(job)["owl-config"]["configMap"]["name"] == "owl-owl-config"
@@ -89,10 +41,9 @@ def test_owl_builds_its_job_and_dask_pods_with_its_own_volumes(tmp_path: Path) -
 
 
 def test_user_is_filled_in_the_plain_per_user_path(tmp_path: Path) -> None:
-    owl_yaml = owl_yaml_of(OWL_RENDER)
-    assert "path: /storage/${USER}" in owl_yaml
+    assert "path: /storage/${USER}" in OWL_YAML
     for user in ("joe", "ann"):
-        result = built(owl_yaml, tmp_path, user)
+        result = owl_pods(OWL_YAML, user, tmp_path)
         for where, spec in pod_specs(result).items():
             assert volumes(spec)["user-storage"]["hostPath"]["path"] == f"/storage/{user}", where
             assert mounts(spec)["user-storage"] == f"/storage/{user}", where
@@ -100,23 +51,42 @@ def test_user_is_filled_in_the_plain_per_user_path(tmp_path: Path) -> None:
 
 
 def test_a_quoted_path_is_not_expanded_by_owl(tmp_path: Path) -> None:
-    owl_yaml = owl_yaml_of(OWL_RENDER).replace("path: /storage/${USER}", 'path: "/storage/${USER}"')
-    job = pod_specs(built(owl_yaml, tmp_path, "joe"))["pipeline Job"]
+    quoted = OWL_YAML.replace("path: /storage/${USER}", 'path: "/storage/${USER}"')
+    job = pod_specs(owl_pods(quoted, "joe", tmp_path))["pipeline Job"]
     assert volumes(job)["user-storage"]["hostPath"]["path"] == "/storage/${USER}"
 
 
 def test_an_owl_yaml_that_fails_owls_schema_is_reported(tmp_path: Path) -> None:
     without_token = "\n".join(
-        line for line in owl_yaml_of(OWL_RENDER).splitlines() if not line.startswith("token:")
+        line for line in OWL_YAML.splitlines() if not line.startswith("token:")
     )
-    proc = run_oracle(without_token, tmp_path, "joe")
+    proc = run_owl_oracle(without_token, "joe", tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "fails Owl's schema" in proc.stderr and "token" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
+def test_the_release_gives_the_environment_owl_yaml_needs(tmp_path: Path) -> None:
+    from_release = owl_pods(OWL_YAML, "joe", tmp_path, manifest=OWL_RENDER)
+    assert from_release == owl_pods(OWL_YAML, "joe", tmp_path)
+
+
+def test_a_release_without_the_scheduler_service_fails_owls_schema(tmp_path: Path) -> None:
+    renamed = OWL_RENDER.replace("  name: owl-scheduler\n", "  name: owl-sched\n")
+    assert renamed != OWL_RENDER
+    proc = run_owl_oracle(OWL_YAML, "joe", tmp_path, manifest=renamed)
+    assert proc.returncode == 2, proc.stderr
+    assert "fails Owl's schema" in proc.stderr and proc.stdout == ""
+
+
+def test_a_host_name_resolves_only_to_a_service_of_the_release(tmp_path: Path) -> None:
+    fqdn = "OWL_API_SERVICE_HOST=owl-api.owl.svc.cluster.local"
+    assert run_owl_oracle(OWL_YAML, "joe", tmp_path, "--env", fqdn).returncode == 0
+    proc = run_owl_oracle(OWL_YAML, "joe", tmp_path, "--env", "OWL_API_SERVICE_HOST=nowhere")
+    assert proc.returncode == 2 and "'nowhere'" in proc.stderr
+
+
 def test_the_oracle_output_is_deterministic(tmp_path: Path) -> None:
-    owl_yaml = owl_yaml_of(OWL_RENDER)
-    first = run_oracle(owl_yaml, tmp_path, "joe").stdout
-    assert first and first == run_oracle(owl_yaml, tmp_path, "joe").stdout
+    first = run_owl_oracle(OWL_YAML, "joe", tmp_path).stdout
+    assert first and first == run_owl_oracle(OWL_YAML, "joe", tmp_path).stdout

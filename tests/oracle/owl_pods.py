@@ -12,7 +12,8 @@ without a cluster:
    submitted by USER, which sets `USER`, reloads the config and builds the pipeline
    Job with `owl_server.k8s.kube_create_job_object`;
 2. the pipeline pod: the process environment becomes the service links plus the
-   Job's container env (what Kubernetes gives that pod), the config is reloaded and
+   Job's container env (what Kubernetes gives that pod; the links are the Owl chart's,
+   or those of the release given with --manifest), the config is reloaded and
    checked against Owl's schema, `Pipeline.dask_config` fills dask's config, and
    dask-kubernetes' `KubeCluster` builds the Dask scheduler and worker pods
    (`make_pod_from_dict`, `clean_pod_template`, its `Scheduler` and `Worker`).
@@ -41,14 +42,15 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
-# The environment Kubernetes gives pods of the Owl chart (release "owl"): service links
-# of the owl-scheduler and owl-api Services and the scheduler's OWL_IMAGE_SPEC. IPs, so
-# Owl's schema does not resolve host names.
-DEFAULT_ENV = {
+# What Kubernetes gives pods of the Owl chart (release "owl"): the service links of the
+# owl-scheduler and owl-api Services (every pod in the namespace gets them), and the
+# scheduler container's own env. IPs, so Owl's schema does not resolve host names.
+DEFAULT_SERVICE_LINKS = {
     "OWL_SCHEDULER_SERVICE_HOST": "10.96.0.11",
     "OWL_SCHEDULER_SERVICE_PORT": "7001",
     "OWL_SCHEDULER_SERVICE_PORT_PIPE": "7001",
@@ -57,8 +59,9 @@ DEFAULT_ENV = {
     "OWL_API_SERVICE_HOST": "10.96.0.12",
     "OWL_API_SERVICE_PORT": "8002",
     "OWL_API_SERVICE_PORT_API": "8002",
-    "OWL_IMAGE_SPEC": "imaxt/owl-server:0.8.3",
 }
+DEFAULT_SERVICES = frozenset({"owl-scheduler", "owl-api"})
+DEFAULT_SCHEDULER_ENV = {"OWL_IMAGE_SPEC": "imaxt/owl-server:0.8.3", "LOGLEVEL": "DEBUG"}
 DEFAULT_PIPELINE = {"name": "oracle", "resources": {"workers": 2, "memory": 7, "cores": 2}}
 SCHEDULER_ADDRESS = "tcp://oracle-dask-scheduler:8786"
 
@@ -95,20 +98,106 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="set or override one variable of the pods' environment (repeatable); "
-        "the defaults are the Owl chart's service links",
+        help="set or override one variable of the pods' environment (repeatable)",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help="a rendered release: take the service links of its Services and the env of "
+        "its `owl-server scheduler` container instead of the Owl chart's defaults",
     )
     return parser.parse_args(argv)
 
 
-def environment(overrides: list[str]) -> dict[str, str]:
-    env = dict(DEFAULT_ENV)
-    for item in overrides:
+@dataclass(frozen=True)
+class PodEnvironment:
+    """The environment variables Owl's pods start with, before Owl adds its own."""
+
+    service_links: dict[str, str]
+    scheduler_env: dict[str, str]
+    overrides: dict[str, str]
+    services: frozenset[str]  # Service names cluster DNS resolves
+
+    def scheduler(self) -> dict[str, str]:
+        return {**self.service_links, **self.scheduler_env, **self.overrides}
+
+    def pipeline(self, job_env: dict[str, str]) -> dict[str, str]:
+        return {**self.service_links, **job_env, **self.overrides}
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise OracleError(f"--env {item!r}: expected NAME=VALUE")
-        env[name] = value
-    return env
+        overrides[name] = value
+    return overrides
+
+
+def link_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def service_links(services: list[dict[str, Any]]) -> dict[str, str]:
+    """The {SVC}_SERVICE_HOST/_PORT/_PORT_{NAME} variables the kubelet sets for SERVICES.
+
+    Rendered Services have no cluster IP yet: each gets a made-up one, in order.
+    Headless Services (clusterIP: None) get no variables, as in a cluster.
+    """
+    links: dict[str, str] = {}
+    for number, service in enumerate(services, start=11):
+        spec = service.get("spec") or {}
+        ports = spec.get("ports") or []
+        if spec.get("clusterIP") == "None" or not ports:
+            continue
+        prefix = link_name(str(service["metadata"]["name"]))
+        links[f"{prefix}_SERVICE_HOST"] = f"10.96.0.{number}"
+        links[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+        for port in ports:
+            if port.get("name"):
+                links[f"{prefix}_SERVICE_PORT_{link_name(port['name'])}"] = str(port["port"])
+    return links
+
+
+def runs_owl_scheduler(container: dict[str, Any]) -> bool:
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    return "owl-server" in words and "scheduler" in words
+
+
+def scheduler_container_env(workloads: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The literal env of the container that runs `owl-server scheduler`, if any."""
+    for workload in workloads:
+        pod = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in pod.get("containers") or []:
+            if runs_owl_scheduler(container):
+                env = container.get("env") or []
+                return {e["name"]: str(e["value"]) for e in env if "value" in e}
+    return None
+
+
+def environment_from_manifest(path: Path, overrides: dict[str, str]) -> PodEnvironment:
+    yaml = importlib.import_module("yaml")
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+    except (OSError, yaml.YAMLError) as err:
+        raise OracleError(f"--manifest {path}: {err}") from err
+    services = [d for d in docs if d.get("kind") == "Service" and d.get("metadata")]
+    workloads = [d for d in docs if d.get("kind") in ("Deployment", "StatefulSet")]
+    scheduler_env = scheduler_container_env(workloads)
+    if scheduler_env is None:
+        raise OracleError(f"--manifest {path}: no Deployment runs `owl-server scheduler`")
+    names = frozenset(str(d["metadata"]["name"]) for d in services)
+    return PodEnvironment(service_links(services), scheduler_env, overrides, names)
+
+
+def environment(args: argparse.Namespace) -> PodEnvironment:
+    overrides = parse_overrides(args.env)
+    if args.manifest is not None:
+        return environment_from_manifest(args.manifest, overrides)
+    return PodEnvironment(
+        dict(DEFAULT_SERVICE_LINKS), dict(DEFAULT_SCHEDULER_ENV), overrides, DEFAULT_SERVICES
+    )
 
 
 def pipeline_definition(text: str) -> dict[str, Any]:
@@ -135,13 +224,33 @@ def schema_message(err: Exception) -> str:
     return f"{os.environ['OWL_ROOT_CONFIG']} fails Owl's schema: {err}"
 
 
-def load_owl_config() -> Any:
+def cluster_dns(services: frozenset[str], namespace: str) -> Callable[[str], str]:
+    """Resolve host names as cluster DNS would for SERVICES in NAMESPACE, and nothing else."""
+    suffixes = ("", f".{namespace}", f".{namespace}.svc", f".{namespace}.svc.cluster.local")
+    known = {f"{name}{suffix}" for name in services for suffix in suffixes}
+
+    def gethostbyname(host: str) -> str:
+        if not host:
+            raise OSError("an empty host name (a ${VAR} the pod's environment does not set?)")
+        if host not in known:
+            raise OSError(f"host name {host!r} names no Service of the release")
+        return "10.96.0.10"
+
+    return gethostbyname
+
+
+def load_owl_config(env: PodEnvironment, namespace: str) -> Any:
     """Import Owl's config module: it reads owl.yaml and checks it against its schema."""
     voluptuous = importlib.import_module("voluptuous")
     yaml = importlib.import_module("yaml")
+    # Owl's schema resolves host names (socket.gethostbyname); there is no cluster DNS here.
+    schema = importlib.import_module("owl_server.schema")
+    stub(schema.socket, "gethostbyname", cluster_dns(env.services, namespace))
     try:
         return importlib.import_module("owl_server.config")
     except voluptuous.Invalid as err:
+        raise OracleError(schema_message(err)) from err
+    except OSError as err:  # Owl's Hostname check lets resolver errors through
         raise OracleError(schema_message(err)) from err
     except yaml.YAMLError as err:
         raise OracleError(f"{os.environ['OWL_ROOT_CONFIG']} is not valid YAML: {err}") from err
@@ -243,9 +352,9 @@ def job_environment(job: Any) -> dict[str, str]:
     return {var.name: var.value for var in container.env or [] if var.value is not None}
 
 
-def enter_pipeline_pod(job: Any, base_env: dict[str, str], owl_yaml: Path, home: Path) -> Any:
+def enter_pipeline_pod(job: Any, env: PodEnvironment, owl_yaml: Path, home: Path) -> Any:
     """Become the pipeline pod: its env, Owl's config reloaded and checked as it would be."""
-    isolate_process_env(owl_yaml, home, {**base_env, **job_environment(job)})
+    isolate_process_env(owl_yaml, home, env.pipeline(job_environment(job)))
     owl_config = importlib.import_module("owl_server.config")
     voluptuous = importlib.import_module("voluptuous")
     owl_config.refresh()
@@ -317,14 +426,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     owl_yaml = args.owl_yaml.resolve()
     if not owl_yaml.is_file():
         raise OracleError(f"{args.owl_yaml}: no such file")
-    env = environment(args.env)
+    env = environment(args)
     pdef = pipeline_definition(args.pipeline)
     with tempfile.TemporaryDirectory(prefix="owl-oracle-") as tmp:
         home, conf_dir = Path(tmp) / "home", Path(tmp) / "conf"
         home.mkdir()
         conf_dir.mkdir()
-        isolate_process_env(owl_yaml, home, env)
-        load_owl_config()
+        isolate_process_env(owl_yaml, home, env.scheduler())
+        load_owl_config(env, args.namespace)
         stub_cluster_calls(conf_dir)
         with owl_stage("Owl's scheduler could not build the pipeline Job"):
             job = build_pipeline_job(args.user, args.pipeline_id, pdef, args.namespace)
