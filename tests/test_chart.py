@@ -17,6 +17,7 @@ from conftest import CHART, EXAMPLES, ROOT, TOOLS
 from stowage.config import Config
 
 THIRD_PARTY = ROOT / "tests" / "fixtures" / "third-party"
+WORKFLOW = ROOT / "ci" / "github-workflow-chart.yaml"
 HELMS = {"helm3": TOOLS / "helm3", "helm4": TOOLS / "helm"}
 CRD_KINDS = {"DaskCluster", "DaskWorkerGroup", "DaskJob"}
 LAYERS = [("base.yaml", "team-a.yaml"), ("base.yaml", "team-b.yaml")]
@@ -569,7 +570,7 @@ def test_chart_ci_values_are_copies_of_examples() -> None:
 
 def test_chart_testing_lint_steps() -> None:
     lint = [str(CHART / "Chart.yaml"), str(CHART / "values.yaml"), str(CHART / "ci")]
-    lint += [str(EXAMPLES), str(ROOT / "ci" / "ct.yaml")]
+    lint += [str(EXAMPLES), str(ROOT / "ci" / "ct.yaml"), str(WORKFLOW)]
     bin_dir = Path(sys.executable).parent
     yamllint = subprocess.run(
         [str(bin_dir / "yamllint"), "-c", str(ROOT / "ci" / "lintconf.yaml"), *lint],
@@ -636,3 +637,15 @@ def test_data_refs_of_run_pods_keep_per_user_storage(tmp_path: Path) -> None:
     assert config.targets["pipeline"].dataRefs == ["user-storage"]
     assert config.targets["dask"].dataRefs == ["reference", "user-storage"]
     assert config.targets["scheduler"].dataRefs == ["reference"]
+
+
+def test_users_ci_workflow_lints_with_our_ct_config_and_installs_through_stowage() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    runs = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    (lint,) = [r for r in runs if r.startswith("ct lint")]
+    (install,) = [r for r in runs if r.startswith("ct install")]
+    assert "--config ci/ct.yaml" in lint and "--config ci/ct.yaml" in install
+    assert "--post-renderer stowage" in install
+    assert any(r.startswith("pip install .") for r in runs)  # puts `stowage` on PATH
+    ct = yaml.safe_load((ROOT / "ci" / "ct.yaml").read_text())
+    assert (ROOT / ct["lint-conf"]).exists() and (ROOT / ct["chart-yaml-schema"]).exists()
