@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, TOOLS
+from owl_oracle import owl_pods, owl_yaml_of, pod_specs, requires_owl_oracle, run_owl_oracle
 from stowage.config import Config
 
 THIRD_PARTY = ROOT / "tests" / "fixtures" / "third-party"
@@ -593,16 +594,47 @@ def test_chart_testing_lint_steps() -> None:
     assert yamale.returncode == 0, yamale.stdout + yamale.stderr
 
 
-def _notes(*values: str) -> str:
+NOTES_PROBE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: notes-probe
+data:
+  notes: {{ include (print $.Template.BasePath "/NOTES.txt") . | quote }}
+"""
+
+
+@cache
+def probe_chart() -> Path:
+    """The chart plus a ConfigMap holding NOTES.txt as rendered: Helm 3.19 shows notes only on
+    install, which needs a cluster even with --dry-run=client."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="stowage-notes-")) / "stowage"
+    shutil.copytree(CHART, root)
+    (root / "templates" / "notes-probe.yaml").write_text(NOTES_PROBE)
+    return root
+
+
+def _notes(*values: str, helm_name: str = "helm4") -> str:
     files = [arg for v in values for arg in ("-f", str(EXAMPLES / v))]
-    proc = helm("helm4", "install", "ml", str(CHART), "-n", "ml", "--dry-run=client", *files)
+    args = ("template", "ml", str(probe_chart()), "-n", "ml", "--show-only")
+    proc = helm(helm_name, *args, "templates/notes-probe.yaml", *files)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split("NOTES:", 1)[1]
+    notes: str = yaml.safe_load(proc.stdout)["data"]["notes"]
+    return notes
 
 
+def test_notes_probe_is_what_helm_install_prints() -> None:
+    proc = helm("helm4", "install", "ml", str(CHART), "-n", "ml", "--dry-run=client")
+    assert proc.returncode == 0, proc.stderr
+    assert _notes().strip() == proc.stdout.split("NOTES:", 1)[1].strip()
+
+
+@pytest.mark.parametrize("helm_name", sorted(HELMS))
 @pytest.mark.parametrize("example", ["production.yaml", "storage-only-dask.yaml"])
-def test_notes_never_suggest_an_upgrade_that_resets_values(example: str) -> None:
-    notes = _notes(example)
+def test_notes_never_suggest_an_upgrade_that_resets_values(example: str, helm_name: str) -> None:
+    notes = _notes(example, helm_name=helm_name)
     upgrades = [line for line in notes.splitlines() if "helm upgrade" in line]
     assert upgrades
     for line in upgrades:
@@ -649,3 +681,79 @@ def test_users_ci_workflow_lints_with_our_ct_config_and_installs_through_stowage
     assert any(r.startswith("pip install .") for r in runs)  # puts `stowage` on PATH
     ct = yaml.safe_load((ROOT / "ci" / "ct.yaml").read_text())
     assert (ROOT / ct["lint-conf"]).exists() and (ROOT / ct["chart-yaml-schema"]).exists()
+
+
+# --- Owl's own code (the oracle, tests/oracle/owl_pods.py) on the chart's release -------------
+
+TOKEN = "t" * 40  # what the token Secret gives the scheduler as OWL_TOKEN
+
+
+def oracle(test: Any) -> Any:
+    for mark in requires_owl_oracle:
+        test = mark(test)
+    return test
+
+
+@cache
+def release(example: str) -> str:
+    """The chart's release as the cluster gets it: rendered and post-rendered."""
+    rendered = helm(
+        "helm4", "template", "ml", str(CHART), "-n", "ml", "-f", str(EXAMPLES / example)
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    proc = _stowage(rendered.stdout)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def owl_run(example: str, user: str, tmp_path: Path) -> dict[str, Any]:
+    text = release(example)
+    return owl_pods(owl_yaml_of(text), user, tmp_path, "--env", f"OWL_TOKEN={TOKEN}", manifest=text)
+
+
+@oracle
+@pytest.mark.parametrize("example", ["production.yaml", "per-user-nfs.yaml", "owl.yaml"])
+def test_owl_accepts_the_rendered_owl_yaml_and_builds_its_pods(
+    example: str, tmp_path: Path
+) -> None:
+    result = owl_run(example, "joe", tmp_path)
+    job = pod_specs(result)["pipeline Job"]
+    assert job["serviceAccountName"] == "ml-stowage"
+    env = {e["name"]: e.get("value") for e in job["containers"][0]["env"]}
+    assert env["OWL_SCHEDULER_SERVICE_HOST"] == "ml-stowage-scheduler"  # a Service of the release
+    assert env["OWL_TOKEN"] == TOKEN  # ${OWL_TOKEN} filled from the scheduler's Secret env
+    assert env["USER"] == "joe"
+    for where, spec in pod_specs(result).items():
+        configs = {v["name"]: v.get("configMap", {}).get("name") for v in spec["volumes"]}
+        assert configs["dask-config"] == "ml-stowage-dask-config", where
+    assert {v["name"]: v for v in job["volumes"]}["owl-config"]["configMap"] == {
+        "name": "ml-stowage-owl-config"
+    }
+    assert len(result["daskWorkerPods"]) == 2
+    assert "${" not in json.dumps(result)  # every variable Owl expands was set
+
+
+@oracle
+def test_owl_refuses_the_config_without_the_token_secret(tmp_path: Path) -> None:
+    text = release("production.yaml")
+    proc = run_owl_oracle(owl_yaml_of(text), "joe", tmp_path, manifest=text)
+    assert proc.returncode == 2
+    assert "fails Owl's schema" in proc.stderr and "token" in proc.stderr
+
+
+@oracle
+@pytest.mark.skipif(
+    "templates" not in Config.model_fields,
+    reason="storage reaches owl.yaml's templates once the engine reads them (owl preset)",
+)
+def test_storage_reaches_the_pods_owl_builds_for_a_user(tmp_path: Path) -> None:
+    result = owl_run("per-user-nfs.yaml", "joe", tmp_path)
+    for where, spec in pod_specs(result).items():
+        mounts = {m["mountPath"] for m in spec["containers"][0].get("volumeMounts", [])}
+        assert {"/storage/joe", "/outputs"} <= mounts, where
+        claims = {
+            v["persistentVolumeClaim"]["claimName"]
+            for v in spec["volumes"]
+            if "persistentVolumeClaim" in v
+        }
+        assert "nfs-storage-joe" in claims, where
