@@ -757,3 +757,22 @@ def test_storage_reaches_the_pods_owl_builds_for_a_user(tmp_path: Path) -> None:
             if "persistentVolumeClaim" in v
         }
         assert "nfs-storage-joe" in claims, where
+
+
+def test_checks_accept_the_api_sharing_the_scheduler_state_claim_on_its_node() -> None:
+    """The state claim is ReadWriteOnce and mounted by the scheduler and the API: the API's
+    required pod affinity to the scheduler's node and Recreate on both make that safe."""
+    proc = helm(
+        "helm4", "template", "ml", str(CHART), "-n", "ml", "-f", str(EXAMPLES / "production.yaml")
+    )
+    assert proc.returncode == 0, proc.stderr
+    check = subprocess.run(
+        [sys.executable, "-m", "stowage", "check", "--report", "json"],
+        input=proc.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    findings = json.loads(check.stderr)["findings"]
+    assert not [f for f in findings if f["rule"] in ("SW101", "SW102", "SW103")], findings
