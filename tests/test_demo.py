@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES
 from stowage.config import Config
-from stowage.demo import owl_run_pods
+from stowage.demo import owl_run_pods, plan_names_templates
 
 
 def run_demo(example: str) -> str:
@@ -41,6 +41,21 @@ def test_demo_shows_the_pods_owl_creates_for_a_sample_user() -> None:
     assert "Dask scheduler pod of joe's run" in run_time
     assert "Dask worker pod of joe's run" in run_time
     assert "pipeline: /etc/owl (ro) <- configMap demo-stowage-owl-config" in run_time
+    # the chart's plan names owl.yaml's templates once the engine reads them
+    no_templates = "templates" not in Config.model_fields
+    assert ("the plan names no pod templates" in run_time) == no_templates
+
+
+def test_plan_names_templates_reads_the_chart_plan() -> None:
+    plan = """
+kind: ConfigMap
+metadata: {name: p, labels: {stowage.io/plan: "true"}}
+data:
+  plan.json: '{"templates": [{"preset": "owl"}]}'
+"""
+    assert plan_names_templates(plan)
+    assert not plan_names_templates(plan.replace('"templates"', '"targets"'))
+    assert not plan_names_templates(plan.replace('"true"', '"false"'))
 
 
 OWL_CONFIG = """

@@ -95,6 +95,19 @@ def owl_run_pods(manifests: str, user: str) -> list[tuple[str, dict[str, Any]]]:
     return pods
 
 
+def plan_names_templates(manifests: str) -> bool:
+    """Whether a chart plan in the stream tells the post-renderer where pod templates are."""
+    for doc in yaml.safe_load_all(manifests):
+        if not isinstance(doc, dict) or doc.get("kind") != "ConfigMap":
+            continue
+        labels = (doc.get("metadata") or {}).get("labels") or {}
+        plan = (doc.get("data") or {}).get("plan.json")
+        is_plan = labels.get("stowage.io/plan") == "true" and isinstance(plan, str)
+        if is_plan and json.loads(str(plan)).get("templates"):
+            return True
+    return False
+
+
 def _pipeline_pod(owl: dict[str, Any]) -> dict[str, Any]:
     """As owl_server.k8s.kube_create_job builds it: one container, the fragment's lists."""
     fragment = owl.get("pipeline") or {}
@@ -116,6 +129,8 @@ def summarize(manifests: str, user: str = SAMPLE_USER) -> str:
     run_pods = owl_run_pods(manifests, user)
     if run_pods:
         lines += ["", f"pods Owl creates at run time, for a sample user {user}:", ""]
+        if not plan_names_templates(manifests):
+            lines.append("(the plan names no pod templates: these carry only what the chart wrote)")
         for label, pod in run_pods:
             lines.extend(describe(label, pod))
     return "\n".join(lines) + "\n"
