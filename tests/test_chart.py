@@ -776,3 +776,16 @@ def test_checks_accept_the_api_sharing_the_scheduler_state_claim_on_its_node() -
     assert check.returncode == 0, check.stderr
     findings = json.loads(check.stderr)["findings"]
     assert not [f for f in findings if f["rule"] in ("SW101", "SW102", "SW103")], findings
+
+
+@pytest.mark.parametrize("helm_name", sorted(HELMS))
+def test_pipeline_env_is_name_value_pairs_as_owl_copies_them(helm_name: str) -> None:
+    args = ("--set", "pipeline.extraEnv[0].name=X")
+    ref = ("--set", "pipeline.extraEnv[0].valueFrom.secretKeyRef.name=s")
+    proc = helm(helm_name, "template", "ml", str(CHART), *args, *ref)
+    assert proc.returncode != 0
+    assert "/pipeline/extraEnv/0" in proc.stderr
+    ok = helm(
+        helm_name, "template", "ml", str(CHART), *args, "--set", "pipeline.extraEnv[0].value=1"
+    )
+    assert ok.returncode == 0, ok.stderr

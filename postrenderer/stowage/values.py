@@ -127,10 +127,13 @@ class UserStorage(Strict):
 EnvList = list[dict[str, Any]]
 
 
-class Component(Strict):
-    extraEnv: EnvList = Field(
-        default_factory=list, description="Extra environment variables (`name`/`value` items)."
+def _env_field() -> Any:
+    return Field(
+        default_factory=list, description="Extra environment variables (Kubernetes `env` items)."
     )
+
+
+class Component(Strict):
     extraVolumes: ExtraList = Field(
         default_factory=list,
         description="Extra pod volumes that are not storage (a list, or a map of name to "
@@ -148,6 +151,7 @@ class Component(Strict):
 
 
 class OwlService(Component):
+    extraEnv: EnvList = _env_field()
     resources: dict[str, Any] = Field(default_factory=dict, description="Container resources.")
 
 
@@ -166,7 +170,17 @@ def _pipeline_resources() -> dict[str, Any]:
     return {"requests": dict(amount), "limits": dict(amount)}
 
 
+class OwlEnvVar(Strict):
+    name: str = Field(pattern=ENV_NAME.pattern, description="Variable name.")
+    value: str = Field(description="Its value; `${VAR}` in it is filled by Owl's scheduler.")
+
+
 class PipelineValues(Component):
+    extraEnv: list[OwlEnvVar] = Field(
+        default_factory=list,
+        description="Extra environment of each run's pod: `name`/`value` pairs only (Owl "
+        "0.8.3 copies `value`; `valueFrom` would stop the scheduler).",
+    )
     resources: dict[str, Any] = Field(
         default_factory=_pipeline_resources,
         description="Resources of each pipeline run's pod. Owl 0.8.3 reads "
@@ -184,6 +198,7 @@ class DaskScheduler(Strict):
 
 
 class DaskValues(Component):
+    extraEnv: EnvList = _env_field()
     scheduler: DaskScheduler = Field(default_factory=DaskScheduler)
 
 
