@@ -786,6 +786,6 @@ def test_pipeline_env_is_name_value_pairs_as_owl_copies_them(helm_name: str) -> 
     assert proc.returncode != 0
     assert "/pipeline/extraEnv/0" in proc.stderr
     ok = helm(
-        helm_name, "template", "ml", str(CHART), *args, "--set", "pipeline.extraEnv[0].value=1"
+        helm_name, "template", "ml", str(CHART), *args, "--set", "pipeline.extraEnv[0].value=UTC"
     )
     assert ok.returncode == 0, ok.stderr
