@@ -62,9 +62,13 @@ def _docs(text: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
 
 
+def _deployment(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(d for d in docs if (d["kind"], d["metadata"]["name"]) == ("Deployment", name))
+
+
 def test_helm3_console_script_form_and_post_renderer_args(helm3: Helm, tmp_path: Path) -> None:
     extra = tmp_path / "extra.yaml"
-    extra.write_text("targets:\n  dask:\n    dataRefs: []\n")
+    extra.write_text("targets:\n  scheduler:\n    dataRefs: []\n")
     out = helm3.run(
         "template",
         "ml",
@@ -74,27 +78,27 @@ def test_helm3_console_script_form_and_post_renderer_args(helm3: Helm, tmp_path:
         "--post-renderer-args",
         f"--config={extra}",
     ).stdout
-    worker = next(d for d in _docs(out) if d["metadata"]["name"] == "ml-stowage-dask-worker")
-    volumes = [v["name"] for v in worker["spec"]["template"]["spec"]["volumes"]]
-    assert volumes == ["outputs"]
+    scheduler = _deployment(_docs(out), "ml-stowage-scheduler")
+    volumes = [v["name"] for v in scheduler["spec"]["template"]["spec"]["volumes"]]
+    assert volumes == ["state", "owl-config", "outputs"]
 
 
 def test_helm3_shows_why_a_render_was_rejected(helm3: Helm) -> None:
-    proc = post_render(helm3, *values("rejected-rwo-dask-workers.yaml"), check=False)
+    proc = post_render(helm3, *values("rejected-sensitive-hostpath.yaml"), check=False)
     assert proc.returncode != 0
-    assert "SW101" in proc.stderr
-    assert "ReadWriteOnce claim 'ml-stowage-data-features'" in proc.stderr
+    assert "SW202" in proc.stderr
+    assert "mounts hostPath '/etc'" in proc.stderr
     assert proc.stdout == ""
 
 
 def test_helm4_rejection_is_in_the_report_file(helm4: Helm) -> None:
-    proc = post_render(helm4, *values("rejected-rwo-dask-workers.yaml"), check=False)
+    proc = post_render(helm4, *values("rejected-sensitive-hostpath.yaml"), check=False)
     assert proc.returncode != 0
     assert 'plugin "stowage" exited with error' in proc.stderr
     report = Path(helm4.env["XDG_STATE_HOME"]) / "stowage" / "last-report.txt"
     text = report.read_text()
-    assert "error SW101" in text
-    assert "stowage explain SW101" in text
+    assert "error SW202" in text
+    assert "stowage explain SW202" in text
 
 
 def test_helm4_plugin_passes_post_renderer_args(helm4: Helm, tmp_path: Path) -> None:
@@ -116,10 +120,11 @@ def test_helm4_plugin_passes_post_renderer_args(helm4: Helm, tmp_path: Path) -> 
 def test_helm4_keeps_documents_in_their_template_files(helm4: Helm) -> None:
     out = post_render(helm4).stdout
     assert "generated-by-postrender" not in out
-    assert "# Source: stowage/templates/dask.yaml" in out
+    assert "# Source: stowage/templates/scheduler.yaml" in out
     assert "postrenderer.helm.sh/postrender-filename" not in out  # Helm removes it afterwards
-    worker = next(d for d in _docs(out) if d["metadata"]["name"] == "ml-stowage-dask-worker")
-    assert [v["name"] for v in worker["spec"]["template"]["spec"]["volumes"]] == ["data", "outputs"]
+    api = _deployment(_docs(out), "ml-stowage-api")
+    volumes = [v["name"] for v in api["spec"]["template"]["spec"]["volumes"]]
+    assert volumes == ["state", "owl-config", "data", "outputs"]
 
 
 def test_helm4_install_dry_run_client(helm4: Helm) -> None:
@@ -143,13 +148,14 @@ def test_helm4_install_dry_run_client(helm4: Helm) -> None:
 def test_team_values_layer_through_the_post_renderer(helm: Helm, base: str, team: str) -> None:
     out = post_render(helm, *values(base, team)).stdout
     docs = _docs(out)
-    worker = next(d for d in docs if d["metadata"]["name"] == "ml-stowage-dask-worker")
-    mounts = worker["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    scheduler = _deployment(docs, "ml-stowage-scheduler")
+    mounts = scheduler["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
     paths = {m["mountPath"] for m in mounts}
     assert "/data/shared" in paths
     assert ("/data/team-a" in paths) == (team == "team-a.yaml")
-    if team == "team-a.yaml":
-        assert worker["spec"]["replicas"] == 6
+    config = next(d for d in docs if d["metadata"]["name"] == "ml-stowage-owl-config")
+    owl = yaml.safe_load(config["data"]["owl.yaml"])
+    assert owl["max_pipelines"] == (12 if team == "team-a.yaml" else 6)
 
 
 def _hook_config(tmp_path: Path) -> Path:
@@ -164,7 +170,7 @@ def _hook_config(tmp_path: Path) -> Path:
 def test_helm4_post_renders_hooks_helm3_does_not(helm: Helm, tmp_path: Path) -> None:
     args = ["--post-renderer-args", f"--config={_hook_config(tmp_path)}"]
     out = post_render(helm, *args).stdout
-    hook = next(d for d in _docs(out) if "test-scheduler" in str(d["metadata"]["name"]))
+    hook = next(d for d in _docs(out) if "test-api" in str(d["metadata"]["name"]))
     volumes = hook["spec"].get("volumes", [])
     if helm.major == 4:
         assert [v["name"] for v in volumes] == ["data"]
@@ -196,7 +202,7 @@ def test_helm4_rejection_reaches_the_terminal(helm4: Helm) -> None:
         str(CHART),
         "--post-renderer",
         "stowage",
-        *values("rejected-rwo-dask-workers.yaml"),
+        *values("rejected-sensitive-hostpath.yaml"),
     ]
     pid, fd = pty.fork()
     if pid == 0:  # the child: a process whose controlling terminal is the pty
@@ -217,5 +223,5 @@ def test_helm4_rejection_reaches_the_terminal(helm4: Helm) -> None:
     _, status = os.waitpid(pid, 0)
     text = output.decode("utf-8", "replace")
     assert os.WEXITSTATUS(status) != 0
-    assert "SW101" in text
-    assert "ReadWriteOnce claim 'ml-stowage-data-features'" in text
+    assert "SW202" in text
+    assert "mounts hostPath '/etc'" in text

@@ -253,7 +253,52 @@ def test_owl_hostpath_per_user_becomes_user_storage() -> None:
     }
     assert values["securityContext"] == {"enabled": True, "user": 1000, "group": 1000}
     assert values["nodeSelector"] == {"core": {"node-pool": "core"}}
-    assert "API Deployment" in reasons(imported)["api"]
+    assert values["owl"] == {"loglevel": "DEBUG"}  # dbi is the chart's own SQLite path
+    assert values["api"] == {"dataRefs": [], "outputs": False}
+    assert "api" not in reasons(imported)
+
+
+def test_owl_server_settings_go_to_owl_yaml_and_the_token_stays_out_of_values() -> None:
+    imported = import_owl(
+        {
+            "loglevel": "WARNING",
+            "heartbeat": 20,
+            "prometheus": "http://prometheus:9090",
+            "dbi": "postgresql://owl@db/owl",
+            "token": "a-shared-token-of-more-than-twenty-chars",
+            "dask": {"distributed": {"worker": {"daemon": False}}},
+        }
+    )
+    assert imported.values["owl"] == {
+        "loglevel": "WARNING",
+        "heartbeat": 20,
+        "prometheus": "http://prometheus:9090",
+        "dbi": "postgresql://owl@db/owl",
+    }
+    assert "a-shared-token" not in str(imported.values)
+    why = reasons(imported)
+    assert "owl.token.existingSecret" in why["token"]
+    assert "dask-config" in why["dask"]
+
+
+def test_owl_api_settings_and_extra_env_reach_the_api() -> None:
+    env = [{"name": "TZ", "value": "UTC"}]
+    imported = import_owl(
+        {
+            "extraEnv": env,
+            "api": {
+                "resources": {"limits": {"cpu": 1}},
+                "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": []}},
+            },
+            "serviceAccount": {"create": False, "name": "owl"},
+        }
+    )
+    values = imported.values
+    assert values["api"]["resources"] == {"limits": {"cpu": 1}}
+    for component in ("scheduler", "api", "pipeline", "dask"):
+        assert values[component]["extraEnv"] == env
+    assert values["serviceAccount"] == {"name": "owl", "create": False}
+    assert "scheduler's node" in reasons(imported)["api.affinity"]
 
 
 def test_owl_nfs_claim_per_user_becomes_user_storage() -> None:
@@ -281,14 +326,14 @@ def test_owl_other_hostpath_types_stay_verbatim() -> None:
     imported = import_owl({"pipeline": {"extraVolumes": [volume], "extraVolumeMounts": [mount]}})
     assert "userStorage" not in imported.values
     assert imported.values["pipeline"]["extraVolumes"] == [volume]
-    assert "dask" not in imported.values or "extraVolumes" not in imported.values["dask"]
+    assert imported.values["dask"]["extraVolumes"] == [volume]  # Owl's per-run Dask pods had it
 
 
 def test_owl_shared_extra_volumes_go_to_every_component() -> None:
     volume = {"name": "cfg", "configMap": {"name": "x"}}
     mount = {"name": "cfg", "mountPath": "/etc/x"}
     values = import_owl({"extraVolumes": [volume], "extraVolumeMounts": [mount]}).values
-    for component in ("scheduler", "pipeline", "dask"):
+    for component in ("scheduler", "api", "pipeline", "dask"):
         assert values[component]["extraVolumes"] == [volume]
 
 
@@ -401,7 +446,7 @@ def test_command_prints_values_and_lists_what_was_not_carried(
     assert code == 0
     assert yaml.safe_load(out)["userStorage"]["type"] == "hostPath"
     assert "# NOT CARRIED OVER:" in out
-    assert "stowage: not carried over: api: " in err
+    assert "stowage: not carried over: service: " in err
 
 
 def test_command_reports_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from conftest import CHART, ROOT, Helm
+from stowage.config import Config
+from stowage.demo import owl_run_pods
 from stowage.importers.command import build
 from stowage.importers.emit import to_yaml
 
@@ -23,6 +25,12 @@ STOWAGE = Path(sys.executable).parent / "stowage"
 Pod = dict[str, Any]
 
 pytestmark = pytest.mark.helm
+OWL_OWN_MOUNTS = ("/etc/owl", "/etc/dask")  # Owl's config, not storage
+needs_templates = pytest.mark.skipif(
+    "templates" not in Config.model_fields,
+    reason="storage reaches Owl's pipeline and Dask templates once the engine reads them "
+    "(the owl preset of `templates`)",
+)
 
 
 def imported_file(tmp_path: Path, system: str, name: str, extra: str | None = None) -> Path:
@@ -44,16 +52,20 @@ def render(helm: Helm, values: Path, *, check: bool = True) -> subprocess.Comple
 
 
 def pods(text: str) -> dict[str, Pod]:
-    """Pod specs by component: scheduler, pipeline (the Job template), dask-worker."""
+    """Pod specs by component: the scheduler and API Deployments, and the pipeline Job pod and
+    Dask worker pod Owl builds from the post-rendered owl.yaml (`${USER}` left as it is)."""
     out: dict[str, Pod] = {}
     for doc in yaml.safe_load_all(text):
         if not isinstance(doc, dict):
             continue
         component = doc["metadata"].get("labels", {}).get("app.kubernetes.io/component")
-        if doc["kind"] == "ConfigMap" and "job.yaml" in doc.get("data", {}):
-            out["pipeline"] = yaml.safe_load(doc["data"]["job.yaml"])["spec"]["template"]["spec"]
-        elif doc["kind"] == "Deployment" and component in ("scheduler", "dask-worker"):
+        if doc["kind"] == "Deployment" and component in ("scheduler", "api"):
             out[component] = doc["spec"]["template"]["spec"]
+    for label, pod in owl_run_pods(text, "${USER}"):
+        if label.startswith("pipeline Job pod"):
+            out["pipeline"] = pod
+        elif label.startswith("Dask worker pod"):
+            out["dask-worker"] = pod
     return out
 
 
@@ -64,6 +76,8 @@ def mounts(pod: Pod) -> dict[str, dict[str, Any]]:
     }
     out = {}
     for mount in pod["containers"][0].get("volumeMounts", []):
+        if mount["mountPath"] in OWL_OWN_MOUNTS:
+            continue
         out[mount["mountPath"]] = {
             "readOnly": mount.get("readOnly", False),
             "subPath": mount.get("subPath"),
@@ -90,6 +104,7 @@ def _normalise_host(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+@needs_templates
 def test_polyaxon_volumes_land_where_polyaxon_put_them(helm: Helm, tmp_path: Path) -> None:
     source = yaml.safe_load((DATA / "polyaxon-values.yaml").read_text())
     refs = yaml.safe_load((DATA / "polyaxonfile.yaml").read_text())["environment"]["data_refs"]
@@ -144,24 +159,33 @@ def _owl_expected(name: str, user_only: bool = False) -> dict[str, dict[str, Any
     }
 
 
+OWL_STATE = {
+    "/var/run/owl": {
+        "readOnly": False,
+        "subPath": None,
+        "source": {"persistentVolumeClaim": {"claimName": "owl-home"}},
+    }
+}
+
+
 @pytest.mark.parametrize("name", ["owl-hostpath.yaml", "owl-nfs.yaml"])
-def test_owl_pipeline_and_scheduler_mount_what_owl_mounted(
+def test_owl_scheduler_and_api_keep_owls_state_claim(helm: Helm, tmp_path: Path, name: str) -> None:
+    rendered = pods(render(helm, imported_file(tmp_path, "owl", name)).stdout)
+    assert mounts(rendered["scheduler"]) == OWL_STATE
+    assert mounts(rendered["api"]) == OWL_STATE
+
+
+@needs_templates
+@pytest.mark.parametrize("name", ["owl-hostpath.yaml", "owl-nfs.yaml"])
+def test_owl_pipeline_and_dask_pods_mount_what_owl_mounted(
     helm: Helm, tmp_path: Path, name: str
 ) -> None:
     rendered = pods(render(helm, imported_file(tmp_path, "owl", name)).stdout)
     assert mounts(rendered["pipeline"]) == _owl_expected(name)
-    workers = mounts(rendered["dask-worker"])
-    assert workers == _owl_expected(name, user_only=True)
-    scheduler = mounts(rendered["scheduler"])
-    assert scheduler == {
-        "/var/run/owl": {
-            "readOnly": False,
-            "subPath": None,
-            "source": {"persistentVolumeClaim": {"claimName": "owl-home"}},
-        }
-    }
+    assert mounts(rendered["dask-worker"]) == _owl_expected(name)
 
 
+@needs_templates
 def test_owl_documented_nfs_example_is_refused_at_render(helm: Helm, tmp_path: Path) -> None:
     result = render(helm, imported_file(tmp_path, "owl", "owl-nfs-docs.yaml"), check=False)
     assert result.returncode != 0
@@ -179,6 +203,14 @@ def _mlrun_params(name: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in text.split(","))
 
 
+@pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
+def test_mlrun_auto_mount_stays_off_the_scheduler(helm: Helm, tmp_path: Path, name: str) -> None:
+    params = _mlrun_params(name)
+    rendered = pods(render(helm, imported_file(tmp_path, "mlrun", name)).stdout)
+    assert params["volume_mount_path"] not in mounts(rendered["scheduler"])
+
+
+@needs_templates
 @pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
 def test_mlrun_auto_mount_lands_on_function_pods_only(
     helm: Helm, tmp_path: Path, name: str

@@ -48,9 +48,9 @@ def test_every_value_is_documented() -> None:
     for key in (
         "persistence.data.<name>.mountPath",
         "userStorage.nfs.server",
-        "dask.operator.enabled",
+        "owl.token.existingSecret",
         "securityContext.group",
         "autoMount.params",
     ):
         assert f"`{key}`" in readme, key
-    assert '| `persistence.scheduler.mountPath` | string | "/var/run/stowage"' in readme
+    assert '| `persistence.scheduler.mountPath` | string | "/var/run/owl"' in readme

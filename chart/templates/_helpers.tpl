@@ -110,14 +110,46 @@ helm.sh/resource-policy: {{ . }}
 {{- end -}}
 
 {{- define "stowage.target" -}}
-{{- $t := dict "matchLabels" (dict "stowage.io/role" .role "app.kubernetes.io/instance" .root.Release.Name) "pool" .pool "outputs" .values.outputs "autoMount" .values.autoMount -}}
+{{- $t := dict "matchLabels" (dict) "pool" .pool "outputs" .values.outputs "autoMount" .values.autoMount -}}
+{{- if .role -}}
+{{- $_ := set $t "matchLabels" (dict "stowage.io/role" .role "app.kubernetes.io/instance" .root.Release.Name) -}}
+{{- end -}}
 {{- if not (kindIs "invalid" .values.dataRefs) -}}
 {{- $_ := set $t "dataRefs" .values.dataRefs -}}
+{{- end -}}
+{{- if .hasUser -}}
+{{- $refs := list -}}
+{{- range $name := (ternary $t.dataRefs .dataNames (hasKey $t "dataRefs")) -}}
+{{- if ne $name "user-storage" -}}{{- $refs = append $refs $name -}}{{- end -}}
+{{- end -}}
+{{- $_ := set $t "dataRefs" $refs -}}
+{{- else if and .runsForUser (hasKey $t "dataRefs") -}}
+{{- /* dataRefs picks among persistence.data; per-user storage is configured on its own */ -}}
+{{- $_ := set $t "dataRefs" (append $t.dataRefs "user-storage" | uniq) -}}
 {{- end -}}
 {{- toJson $t -}}
 {{- end -}}
 
-{{/* The storage plan handed to the post-renderer: the values, with chart-created claims resolved. */}}
+{{/* Per-user storage as one data volume of the plan; ${USER} is filled per run by Owl. */}}
+{{- define "stowage.userVolume" -}}
+{{- $us := .Values.userStorage -}}
+{{- if eq $us.type "hostPath" -}}
+{{- toJson (dict "mountPath" $us.mountPath "hostPath" $us.hostPath) -}}
+{{- else if eq $us.type "nfs" -}}
+{{- toJson (dict "mountPath" $us.mountPath "existingClaim" "nfs-storage-${USER}" "accessModes" (list "ReadWriteMany")) -}}
+{{- else -}}
+{{- toJson dict -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "stowage.platform" -}}
+{{- if eq .Values.mode "platform" -}}true{{- end -}}
+{{- end -}}
+
+{{/* The storage plan handed to the post-renderer: the values, with chart-created claims resolved.
+In platform mode the chart's own workloads are targets: the scheduler and API Deployments by
+label, the pipeline Job and per-run Dask pods through the templates in the owl.yaml ConfigMap.
+Per-user storage reaches only the pods that run for a user (pipeline, Dask). */}}
 {{- define "stowage.plan" -}}
 {{- $root := . -}}
 {{- $v := .Values -}}
@@ -125,18 +157,113 @@ helm.sh/resource-policy: {{ . }}
 {{- range $name, $spec := fromJson (include "stowage.dataVolumes" .) -}}
 {{- $_ := set $data $name (fromJson (include "stowage.planVolume" (dict "root" $root "group" "data" "name" $name "spec" $spec))) -}}
 {{- end -}}
+{{- $userVolume := fromJson (include "stowage.userVolume" .) -}}
+{{- if $userVolume -}}
+{{- $_ := set $data "user-storage" $userVolume -}}
+{{- end -}}
 {{- $outputs := dict -}}
 {{- range $name, $spec := fromJson (include "stowage.outputsVolumes" .) -}}
 {{- $_ := set $outputs $name (fromJson (include "stowage.planVolume" (dict "root" $root "group" "outputs" "name" $name "spec" $spec))) -}}
 {{- end -}}
 {{- $targets := dict -}}
-{{- $_ := set $targets "scheduler" (fromJson (include "stowage.target" (dict "root" . "role" "scheduler" "pool" "core" "values" $v.scheduler))) -}}
-{{- $_ := set $targets "pipeline" (fromJson (include "stowage.target" (dict "root" . "role" "pipeline" "pool" "pipeline" "values" $v.pipeline))) -}}
-{{- if $v.dask.enabled -}}
-{{- $_ := set $targets "dask" (fromJson (include "stowage.target" (dict "root" . "role" "dask" "pool" "dask" "values" $v.dask))) -}}
+{{- if include "stowage.platform" . -}}
+{{- $names := keys (fromJson (include "stowage.dataVolumes" .)) | sortAlpha -}}
+{{- $service := dict "root" . "pool" "core" "hasUser" (not (empty $userVolume)) "dataNames" $names -}}
+{{- $_ := set $targets "scheduler" (fromJson (include "stowage.target" (merge (dict "role" "scheduler" "values" $v.scheduler) $service))) -}}
+{{- $_ := set $targets "api" (fromJson (include "stowage.target" (merge (dict "role" "api" "values" $v.api) $service))) -}}
+{{- $run := dict "root" . "runsForUser" (not (empty $userVolume)) -}}
+{{- $_ := set $targets "pipeline" (fromJson (include "stowage.target" (merge (dict "pool" "pipeline" "values" $v.pipeline) $run))) -}}
+{{- $_ := set $targets "dask" (fromJson (include "stowage.target" (merge (dict "pool" "dask" "values" $v.dask) $run))) -}}
 {{- end -}}
-{{- $plan := dict "cluster" $v.cluster "persistence" (dict "data" $data "outputs" $outputs) "dataPathsEnv" $v.dataPathsEnv "targets" $targets "vars" $v.vars "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations "affinity" $v.affinity "securityContext" $v.securityContext "autoMount" $v.autoMount "hostPathAllow" $v.hostPathAllow "stateMountPath" $v.persistence.scheduler.mountPath -}}
+{{- range $name, $target := $v.targets -}}
+{{- $_ := set $targets $name $target -}}
+{{- end -}}
+{{- $plan := dict "cluster" $v.cluster "persistence" (dict "data" $data "outputs" $outputs) "dataPathsEnv" $v.dataPathsEnv "targets" $targets "vars" $v.vars "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations "affinity" $v.affinity "securityContext" $v.securityContext "autoMount" $v.autoMount "hostPathAllow" $v.hostPathAllow -}}
+{{- if include "stowage.platform" . -}}
+{{- $_ := set $plan "stateMountPath" $v.persistence.scheduler.mountPath -}}
+{{- end -}}
 {{- toJson $plan -}}
+{{- end -}}
+
+{{/* The Owl config ConfigMap, whose owl.yaml carries the pipeline and per-run Dask templates:
+the one name the plan's `templates` entry (preset owl) refers to. */}}
+{{- define "stowage.owlConfigName" -}}
+{{- printf "%s-owl-config" (include "stowage.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "stowage.daskConfigName" -}}
+{{- printf "%s-dask-config" (include "stowage.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "stowage.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "stowage.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "stowage.tokenSecretName" -}}
+{{- .Values.owl.token.existingSecret | default (printf "%s-owl-token" (include "stowage.fullname" .)) -}}
+{{- end -}}
+
+{{- define "stowage.tokenKey" -}}
+{{- if .Values.owl.token.existingSecret -}}{{ .Values.owl.token.key }}{{- else -}}token{{- end -}}
+{{- end -}}
+
+{{/* Owl's ports: the scheduler's ZeroMQ sockets (pipe, logs, admin) and the API. */}}
+{{- define "stowage.owlPorts" -}}
+{{- toJson (dict "pipe" 7001 "logs" 7002 "admin" 7003 "api" 8002 "probe" 8080) -}}
+{{- end -}}
+
+{{/* Owl's schema requires these seven OWL_* values (config `env`); the API and the
+pipeline pods also read the scheduler's host and ports from the environment. */}}
+{{- define "stowage.owlEnv" -}}
+{{- $full := include "stowage.fullname" . -}}
+{{- $ports := fromJson (include "stowage.owlPorts" .) -}}
+OWL_SCHEDULER_SERVICE_HOST: {{ printf "%s-scheduler" $full | quote }}
+OWL_SCHEDULER_SERVICE_PORT_PIPE: {{ $ports.pipe | quote }}
+OWL_SCHEDULER_SERVICE_PORT_LOGS: {{ $ports.logs | quote }}
+OWL_SCHEDULER_SERVICE_PORT_ADMIN: {{ $ports.admin | quote }}
+OWL_API_SERVICE_HOST: {{ printf "%s-api" $full | quote }}
+OWL_API_SERVICE_PORT: {{ $ports.api | quote }}
+OWL_IMAGE_SPEC: {{ printf "%s:%s" .Values.image.platform.repository .Values.image.platform.tag | quote }}
+{{- end -}}
+
+{{/* The env of the scheduler, API and migration containers. */}}
+{{- define "stowage.owlContainerEnv" -}}
+{{- range $name, $value := fromYaml (include "stowage.owlEnv" .root) }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
+- name: OWL_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "stowage.tokenSecretName" .root }}
+      key: {{ include "stowage.tokenKey" .root }}
+- name: LOGLEVEL
+  value: {{ .root.Values.owl.loglevel | quote }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The state claim and the config, mounted where Owl reads them. */}}
+{{- define "stowage.owlMounts" -}}
+- name: state
+  mountPath: {{ .Values.persistence.scheduler.mountPath }}
+- name: owl-config
+  mountPath: /etc/owl
+  readOnly: true
+{{- end -}}
+
+{{- define "stowage.owlVolumes" -}}
+- name: state
+  persistentVolumeClaim:
+    claimName: {{ include "stowage.stateClaim" . }}
+- name: owl-config
+  configMap:
+    name: {{ include "stowage.owlConfigName" . }}
 {{- end -}}
 
 {{/* Hooks are not post-rendered by Helm 3: they carry their own restricted security context. */}}

@@ -4,10 +4,18 @@ Runs the pinned Helm 3 (`--post-renderer` with the path of this venv's
 `stowage`, the form Helm 3 takes) with throwaway Helm homes, then reads the
 post-rendered manifests back and prints, per workload, every volume mounted,
 where, read-only or not, and from what source.
+
+The pods that do the work do not exist at render time: Owl's scheduler creates
+a Job per pipeline run from the `pipeline` fragment of owl.yaml, and each run
+creates its Dask pods from the `dask.kubernetes` templates. The demo builds
+those pods the way Owl does, for a sample user (`${USER}` filled in), from the
+post-rendered owl.yaml, so whatever the post-renderer put into the templates
+shows there.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,12 +24,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from stowage.engine import carried_loader
 from stowage.manifests import read
-from stowage.workloads import Workload, collect
+from stowage.workloads import collect
 from stowage.yamlload import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_USER = "joe"
+OWL_KEY = "owl.yaml"
+DASK_TEMPLATES = (("scheduler-template", "Dask scheduler"), ("worker-template", "Dask worker"))
 
 
 def describe_source(volume: dict[str, Any]) -> str:
@@ -33,13 +46,14 @@ def describe_source(volume: dict[str, Any]) -> str:
         return f"nfs {volume['nfs']['server']}:{volume['nfs']['path']}"
     if "secret" in volume:
         return f"secret {volume['secret']['secretName']}"
+    if "configMap" in volume:
+        return f"configMap {volume['configMap']['name']}"
     return next((k for k in volume if k != "name"), "?")
 
 
-def describe(workload: Workload) -> list[str]:
-    pod = workload.pod_spec
+def describe(label: str, pod: dict[str, Any]) -> list[str]:
     volumes = {v.get("name"): v for v in pod.get("volumes") or []}
-    lines = [f"{workload.label}"]
+    lines = [label]
     for container in pod.get("containers") or []:
         for mount in container.get("volumeMounts") or []:
             source = describe_source(volumes.get(mount.get("name"), {}))
@@ -54,13 +68,71 @@ def describe(workload: Workload) -> list[str]:
     return lines
 
 
-def summarize(manifests: str) -> str:
+def with_user(data: Any, user: str) -> Any:
+    """What Owl does when it reads owl.yaml for a run: `${USER}` becomes the user."""
+    return json.loads(json.dumps(data).replace("${USER}", user))
+
+
+def owl_run_pods(manifests: str, user: str) -> list[tuple[str, dict[str, Any]]]:
+    """The pipeline Job pod and per-run Dask pods Owl builds from each owl.yaml in the stream."""
+    pods: list[tuple[str, dict[str, Any]]] = []
+    for doc in yaml.safe_load_all(manifests):
+        data = doc.get("data") if isinstance(doc, dict) and doc.get("kind") == "ConfigMap" else None
+        if not isinstance(data, dict) or OWL_KEY not in data:
+            continue
+        where = f"ConfigMap/{doc['metadata']['name']} {OWL_KEY}"
+        owl = with_user(yaml.safe_load(data[OWL_KEY]) or {}, user)
+        pods.append(
+            (f"pipeline Job pod for {user} (from `pipeline` in {where})", _pipeline_pod(owl))
+        )
+        templates = ((owl.get("dask") or {}).get("kubernetes")) or {}
+        for key, what in DASK_TEMPLATES:
+            spec = (templates.get(key) or {}).get("spec")
+            if isinstance(spec, dict):
+                pods.append(
+                    (f"{what} pod of {user}'s run (from `dask.kubernetes.{key}` in {where})", spec)
+                )
+    return pods
+
+
+def plan_names_templates(manifests: str) -> bool:
+    """Whether a chart plan in the stream tells the post-renderer where pod templates are."""
+    for doc in yaml.safe_load_all(manifests):
+        if not isinstance(doc, dict) or doc.get("kind") != "ConfigMap":
+            continue
+        labels = (doc.get("metadata") or {}).get("labels") or {}
+        plan = (doc.get("data") or {}).get("plan.json")
+        is_plan = labels.get("stowage.io/plan") == "true" and isinstance(plan, str)
+        if is_plan and json.loads(str(plan)).get("templates"):
+            return True
+    return False
+
+
+def _pipeline_pod(owl: dict[str, Any]) -> dict[str, Any]:
+    """As owl_server.k8s.kube_create_job builds it: one container, the fragment's lists."""
+    fragment = owl.get("pipeline") or {}
+    container = {"name": "pipeline", "volumeMounts": fragment.get("volumeMounts") or []}
+    pod: dict[str, Any] = {"containers": [container], "volumes": fragment.get("volumes") or []}
+    if fragment.get("securityContext"):
+        pod["securityContext"] = fragment["securityContext"]
+    return pod
+
+
+def summarize(manifests: str, user: str = SAMPLE_USER) -> str:
     limits = Limits()
     stream = read(manifests, limits)
     count = sum(1 for doc in stream.documents if doc.text.strip())
     lines = [f"rendered {count} documents; storage went here:", ""]
     for workload in collect(stream, carried_loader(limits)):
-        lines.extend(describe(workload))
+        if not workload.is_template:  # run-time pods are shown below, as Owl builds them
+            lines.extend(describe(workload.label, workload.pod_spec))
+    run_pods = owl_run_pods(manifests, user)
+    if run_pods:
+        lines += ["", f"pods Owl creates at run time, for a sample user {user}:", ""]
+        if not plan_names_templates(manifests):
+            lines.append("(the plan names no pod templates: these carry only what the chart wrote)")
+        for label, pod in run_pods:
+            lines.extend(describe(label, pod))
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,13 @@ def values_schema(model: type[ChartValues] | type[Config] = ChartValues) -> dict
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "stowage chart values"
+    if model is ChartValues:
+        # Helm sets `global` in a dependency's values (storage-only mode in an umbrella chart).
+        schema["properties"]["global"] = {
+            "type": "object",
+            "description": "Helm's values shared by every chart of an umbrella release; "
+            "stowage reads nothing from it.",
+        }
     _forbid_unmatched_keys(schema)
     return schema
 
@@ -100,10 +107,14 @@ def readme_text() -> str:
     lines = [
         "# stowage chart",
         "",
-        "An ML pipeline platform (a scheduler with its SQLite state, pipeline runs launched",
-        "from a pod template, Dask) whose storage is declared once here and attached by the",
-        "stowage post-renderer. Install it with `--post-renderer stowage` (see the",
-        "[quickstarts](../docs/)).",
+        "The Owl pipeline platform (owl-pipeline-server 0.8.3: a scheduler keeping its SQLite",
+        "state on a claim, the API next to it, a Job per pipeline run and a Dask cluster per",
+        "run), or with `mode: storage-only` only the storage for another platform's release.",
+        "Storage is declared once here and attached by the stowage post-renderer: install",
+        "with `--post-renderer stowage` (see the [quickstarts](../docs/)). The API token",
+        "Secret is generated on the first install and kept (`lookup`); `helm template` and",
+        "GitOps tools have no cluster to look it up in, so they render no Secret and need",
+        "`owl.token.existingSecret`.",
         "",
         "Generated from `postrenderer/stowage/values.py` by `python -m stowage.schema`;",
         "`values.schema.json` comes from the same models, so Helm rejects bad values with",

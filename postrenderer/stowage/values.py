@@ -25,6 +25,7 @@ from stowage.config import (
     Persistence,
     SecurityContext,
     Strict,
+    Target,
     Tolerations,
     UserName,
     Vars,
@@ -44,23 +45,20 @@ def _platform_image() -> Image:
     return Image(repository="imaxt/owl-server", tag="0.8.3")
 
 
-def _dask_image() -> Image:
-    return Image(repository="ghcr.io/dask/dask", tag="2025.11.0")
-
-
 class Images(Strict):
     platform: Image = Field(
         default_factory=_platform_image,
-        description="The Owl pipeline server image, for the scheduler and pipeline pods.",
+        description="The Owl pipeline server image: scheduler, API, pipeline runs and, "
+        "unless a pipeline names its own image, their Dask pods (`OWL_IMAGE_SPEC`).",
     )
-    dask: Image = Field(default_factory=_dask_image, description="The official Dask image.")
 
 
 class SchedulerStorage(Strict):
     mountPath: AbsolutePath = Field(
-        "/var/run/stowage",
-        description="Where the scheduler keeps its SQLite database and pipeline logs "
-        "(Owl uses /var/run/owl).",
+        "/var/run/owl",
+        description="Where the scheduler and API keep Owl's SQLite database (`dbi`). Owl "
+        "0.8.3 writes pipeline logs and run configs to /var/run/owl whatever this says: "
+        "keep the default unless you know your Owl build reads it.",
     )
     size: str = Field("1Gi", description="Size of the state claim the chart creates.")
     storageClassName: str | None = Field(None, description="StorageClass of the state claim.")
@@ -114,7 +112,8 @@ class UserStorage(Strict):
         "none", description="Per-user storage for pipeline runs: none, hostPath or nfs."
     )
     mountPath: AbsolutePath = Field(
-        "/storage/${USER}", description="Mount path in pipeline pods; the scheduler fills ${USER}."
+        "/storage/${USER}",
+        description="Mount path in pipeline and Dask pods; Owl fills ${USER} per run.",
     )
     hostPath: AbsolutePath = Field(
         "/storage/${USER}", description="Host directory for type hostPath (every node shares it)."
@@ -125,11 +124,21 @@ class UserStorage(Strict):
     )
 
 
+EnvList = list[dict[str, Any]]
+
+
+def _env_field() -> Any:
+    return Field(
+        default_factory=list, description="Extra environment variables (Kubernetes `env` items)."
+    )
+
+
 class Component(Strict):
     extraVolumes: ExtraList = Field(
         default_factory=list,
-        description="Extra pod volumes (a list, or a map of name to volume, which layers "
-        "better across values files); `${VAR}` is expanded by the post-renderer.",
+        description="Extra pod volumes that are not storage (a list, or a map of name to "
+        "volume, which layers better across values files). Storage belongs in "
+        "`persistence`, `userStorage` and `autoMount`.",
     )
     extraVolumeMounts: ExtraList = Field(
         default_factory=list, description="Extra volumeMounts for the component's containers."
@@ -141,48 +150,92 @@ class Component(Strict):
     autoMount: bool = Field(True, description="Apply autoMount (false opts out).")
 
 
-class PlatformComponent(Component):
-    args: list[str] = Field(default_factory=list, description="Container arguments.")
+class OwlService(Component):
+    extraEnv: EnvList = _env_field()
     resources: dict[str, Any] = Field(default_factory=dict, description="Container resources.")
 
 
-class Service(Strict):
-    port: int = Field(8002, ge=1, le=65535, description="Service and container port.")
+class ApiService(Strict):
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
+        "ClusterIP", description="Type of the API Service (port 8002)."
+    )
 
 
-class SchedulerValues(PlatformComponent):
-    service: Service = Field(default_factory=Service)
+class ApiValues(OwlService):
+    service: ApiService = Field(default_factory=ApiService)
 
 
-class Runner(Strict):
-    enabled: bool = Field(False, description="Run an always-on pipeline runner Deployment.")
-    replicas: int = Field(1, ge=0, description="Runner replicas.")
+def _pipeline_resources() -> dict[str, Any]:
+    amount = {"cpu": "2", "memory": "7G"}
+    return {"requests": dict(amount), "limits": dict(amount)}
 
 
-class PipelineValues(PlatformComponent):
-    runner: Runner = Field(default_factory=Runner)
+class OwlEnvVar(Strict):
+    name: str = Field(pattern=ENV_NAME.pattern, description="Variable name.")
+    value: str = Field(description="Its value; `${VAR}` in it is filled by Owl's scheduler.")
+
+
+class PipelineValues(Component):
+    extraEnv: list[OwlEnvVar] = Field(
+        default_factory=list,
+        description="Extra environment of each run's pod: `name`/`value` pairs only (Owl "
+        "0.8.3 copies `value`; `valueFrom` would stop the scheduler).",
+    )
+    resources: dict[str, Any] = Field(
+        default_factory=_pipeline_resources,
+        description="Resources of each pipeline run's pod. Owl 0.8.3 reads "
+        "requests.cpu, requests.memory, limits.cpu and limits.memory: give all four, or "
+        "an empty map for none.",
+    )
 
 
 class DaskScheduler(Strict):
-    resources: dict[str, Any] = Field(default_factory=dict, description="Scheduler resources.")
-
-
-class DaskWorkers(Strict):
-    replicas: int = Field(2, ge=0, description="Dask workers (each may land on any node).")
-    resources: dict[str, Any] = Field(default_factory=dict, description="Worker resources.")
-
-
-class DaskOperator(Strict):
-    enabled: bool = Field(
-        False, description="Render a DaskCluster for the Dask Kubernetes operator instead."
+    resources: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Resources of each run's Dask scheduler pod; empty means the "
+        "pipeline's. (Owl sizes the workers per run from the pipeline's request.)",
     )
 
 
 class DaskValues(Component):
-    enabled: bool = Field(True, description="Deploy Dask.")
+    extraEnv: EnvList = _env_field()
     scheduler: DaskScheduler = Field(default_factory=DaskScheduler)
-    workers: DaskWorkers = Field(default_factory=DaskWorkers)
-    operator: DaskOperator = Field(default_factory=DaskOperator)
+
+
+class OwlToken(Strict):
+    existingSecret: str = Field(
+        "",
+        description="Secret holding Owl's API token (at least 20 characters). Empty: the "
+        "chart generates one on first install and keeps it across upgrades (`lookup`); "
+        "`helm template` and GitOps tools have no cluster and must name a Secret here.",
+    )
+    key: str = Field("token", description="Key of the token in `existingSecret`.")
+
+
+class OwlSettings(Strict):
+    loglevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Owl's log level."
+    )
+    heartbeat: int = Field(30, ge=10, le=100, description="Seconds between scheduler polls.")
+    maxPipelines: int = Field(
+        6, ge=1, le=100, description="Pipeline runs at once (`max_pipelines`)."
+    )
+    prometheus: str = Field("", description="Prometheus URL for cluster metrics; empty: none.")
+    dbi: str = Field(
+        "",
+        description="Owl's database URL (`dbi`). Empty: SQLite at "
+        "`<persistence.scheduler.mountPath>/sqlite.db` on the state claim, as Owl's chart does.",
+    )
+    token: OwlToken = Field(default_factory=OwlToken)
+
+
+class ServiceAccount(Strict):
+    create: bool = Field(
+        True,
+        description="Create the account, Role and RoleBinding Owl needs (Jobs, pods, "
+        "services, PodDisruptionBudgets for per-run Dask).",
+    )
+    name: str = Field("", description="Account name; empty: the release's full name.")
 
 
 class Tests(Strict):
@@ -192,6 +245,12 @@ class Tests(Strict):
 class ChartValues(Strict):
     """Values of the stowage chart."""
 
+    mode: Literal["platform", "storage-only"] = Field(
+        "platform",
+        description="`platform`: a working Owl plus its storage. `storage-only`: only the "
+        "storage (claims, volumes, per-user NFS, the plan), for another platform's release "
+        "that lists this chart as a dependency; `targets` selects its workloads.",
+    )
     nameOverride: str = Field("", description="Override the chart name in resource names.")
     fullnameOverride: str = Field("", description="Override the full resource name prefix.")
     image: Images = Field(default_factory=Images)
@@ -209,6 +268,12 @@ class ChartValues(Strict):
     )
     vars: Vars = Field(default_factory=dict)
     hostPathAllow: HostPathAllow = Field(default_factory=list)
+    targets: dict[str, Target] = Field(
+        default_factory=dict,
+        description="More roles and the workloads they select (the post-renderer's "
+        "`targets`): in storage-only mode the only ones, in platform mode added to "
+        "`scheduler`, `api`, `pipeline` and `dask`.",
+    )
     nodeSelector: NodeSelectors = Field(default_factory=dict)
     tolerations: Tolerations = Field(default_factory=dict)
     affinity: Affinities = Field(default_factory=dict)
@@ -217,7 +282,10 @@ class ChartValues(Strict):
         description="Non-root pods; fsGroup = group so mounted volumes belong to it.",
     )
     autoMount: AutoMount = Field(default_factory=AutoMount)
-    scheduler: SchedulerValues = Field(default_factory=SchedulerValues)
+    owl: OwlSettings = Field(default_factory=OwlSettings)
+    serviceAccount: ServiceAccount = Field(default_factory=ServiceAccount)
+    scheduler: OwlService = Field(default_factory=OwlService)
+    api: ApiValues = Field(default_factory=ApiValues)
     pipeline: PipelineValues = Field(default_factory=PipelineValues)
     dask: DaskValues = Field(default_factory=DaskValues)
     tests: Tests = Field(default_factory=Tests)

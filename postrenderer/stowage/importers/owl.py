@@ -3,8 +3,10 @@
 Key names follow the owl-pipeline-server chart: ``pipeline.extraVolumes`` /
 ``extraVolumeMounts`` (copied into the pipeline pod and the per-pipeline Dask
 scheduler and workers), top-level ``extraVolumes`` / ``extraVolumeMounts``
-(every Owl pod), ``scheduler.*`` (the scheduler Deployment), ``pvchome`` (older
-charts: ``pvc``) for the state claim the scheduler mounts at ``/var/run/owl``,
+(every Owl pod), ``scheduler.*`` and ``api.*`` (the two Deployments), ``pvchome``
+(older charts: ``pvc``) for the state claim the scheduler and API mount at
+``/var/run/owl``, the server settings of owl.yaml (``loglevel``, ``heartbeat``,
+``prometheus``, ``dbi``, ``token``), ``extraEnv``, ``serviceAccount``,
 ``podSecurityContext`` / ``securityContext`` and ``image``.
 
 Per-user storage in Owl's documented shapes (a hostPath ``/storage/${USER}``
@@ -16,7 +18,6 @@ unchanged, never fixed silently.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stowage.importers.base import (
@@ -34,13 +35,19 @@ STATE_CLAIM = "owl-home"
 USER_VAR = "${USER}"
 NFS_CLAIM = "nfs-storage-${USER}"
 SQLITE_PREFIX = f"sqlite:///{STATE_PATH}/"
+CHART_DBI = f"{SQLITE_PREFIX}sqlite.db"
+OWL_DASK_DEFAULT = {"distributed": {"worker": {"daemon": False}}}
+LOGLEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 NOT_STOWAGE = {
-    "api": "stowage has no separate API Deployment (Owl pins its API to the scheduler's node "
-    "to share the ReadWriteOnce state claim; stowage's scheduler serves alone)",
-    "dask": "Owl's Dask client settings, not storage; stowage's Dask is configured under dask.*",
-    "extraEnv": "environment variables are not storage; add them to your pipeline image or args",
+    "replicaCount": "Owl runs one scheduler and one API: they share the SQLite state, so the "
+    "chart runs one of each",
+    "autoscaling": "Owl runs one scheduler and one API: they share the SQLite state",
+    "service": "the chart's API Service listens on 8002 (Owl's API port); its type is "
+    "api.service.type",
+    "ingress": "not modelled: point your Ingress at the Service <release>-stowage-api, port 8002",
 }
 EXTRAS = ("extraVolumes", "extraVolumeMounts")
+RUN_COMPONENTS = ("scheduler", "api", "pipeline", "dask")
 
 
 def import_owl(data: dict[str, Any]) -> Imported:
@@ -49,13 +56,28 @@ def import_owl(data: dict[str, Any]) -> Imported:
     _extras(draft, data)
     _security(draft, data)
     _scheduler(draft, expect_map(data.get("scheduler"), "scheduler"), data)
+    _api(draft, expect_map(data.get("api"), "api"))
     _pipeline_other(draft, expect_map(data.get("pipeline"), "pipeline"))
     _image(draft, data)
+    _server(draft, data)
+    _extra_env(draft, data)
+    _service_account(draft, expect_map(data.get("serviceAccount"), "serviceAccount"))
     without_default_storage(draft, "Owl")
+    for key, value in (("dataRefs", []), ("outputs", False)):
+        if not draft.has(("api", key)):
+            draft.put(("api", key), value, note="like the scheduler: Owl mounted no shared storage")
     handled = {
         "pvchome",
         "pvc",
         "dbi",
+        "token",
+        "loglevel",
+        "heartbeat",
+        "prometheus",
+        "dask",
+        "extraEnv",
+        "serviceAccount",
+        "api",
         "pipeline",
         "scheduler",
         "tolerations",
@@ -68,7 +90,7 @@ def import_owl(data: dict[str, Any]) -> Imported:
     }
     for key in data:
         if key not in handled:
-            draft.skip(key, NOT_STOWAGE.get(key, "Owl server setting, not storage or scheduling"))
+            draft.skip(key, NOT_STOWAGE.get(key, "not a setting the chart models"))
     return draft.result()
 
 
@@ -80,12 +102,12 @@ def _state(draft: Draft, data: dict[str, Any]) -> None:
     draft.put(
         (*target, "mountPath"),
         STATE_PATH,
-        note="Owl's scheduler always keeps sqlite.db and logs/ here",
+        note="Owl 0.8.3 always keeps pipeline logs and run configs here",
     )
     draft.put(
         (*target, "existingClaim"),
         STATE_CLAIM,
-        note="the claim Owl's scheduler mounts: reusing it keeps the database and logs. "
+        note="the claim Owl's scheduler and API mount: reusing it keeps the database and logs. "
         "Annotate it helm.sh/resource-policy=keep before uninstalling Owl; delete this line "
         "to start on a new claim sized below",
     )
@@ -120,15 +142,79 @@ def _dbi(draft: Draft, data: dict[str, Any]) -> None:
     dbi = data.get("dbi")
     if dbi is None:
         return
-    if isinstance(dbi, str) and dbi.startswith(SQLITE_PREFIX):
+    if dbi == CHART_DBI:
         draft.note(
-            ("persistence", "scheduler", "mountPath"), "dbi", note="its SQLite file lives here"
-        )
-    else:
-        draft.skip(
+            ("persistence", "scheduler", "mountPath"),
             "dbi",
-            "the Owl server's database connection string: only SQLite on the state claim is "
-            "storage stowage manages; keep the setting in the server's configuration",
+            note="the chart's owl.yaml keeps SQLite at <mountPath>/sqlite.db, as Owl did",
+        )
+    elif isinstance(dbi, str) and dbi:
+        draft.put(("owl", "dbi"), dbi, "dbi", note="Owl's database, as it was")
+    else:
+        draft.empty("dbi")
+
+
+def _server(draft: Draft, data: dict[str, Any]) -> None:
+    """owl.yaml's server settings; the token stays out of values."""
+    loglevel = data.get("loglevel")
+    if loglevel in LOGLEVELS:
+        draft.put(("owl", "loglevel"), loglevel, "loglevel")
+    elif loglevel is not None:
+        draft.skip("loglevel", f"Owl accepts only {', '.join(LOGLEVELS)}")
+    if "heartbeat" in data:
+        draft.put(("owl", "heartbeat"), data["heartbeat"], "heartbeat")
+    if data.get("prometheus"):
+        draft.put(("owl", "prometheus"), data["prometheus"], "prometheus")
+    elif "prometheus" in data:
+        draft.empty("prometheus")
+    token = data.get("token")
+    if isinstance(token, str) and token:
+        draft.skip(
+            "token",
+            "the chart never keeps the token in values: it generates one Secret on install and "
+            "keeps it. To keep this token, store it (kubectl create secret generic owl-api-token "
+            "--from-literal=token=...) and set owl.token.existingSecret: owl-api-token",
+        )
+    elif "token" in data:
+        draft.empty("token")
+    dask = data.get("dask")
+    if dask == OWL_DASK_DEFAULT:
+        draft.skip("dask", "nothing to carry over: the chart's dask-config ConfigMap is the same")
+    elif dask:
+        draft.skip(
+            "dask",
+            "Dask's own settings for pipeline runs: the chart's dask-config ConfigMap carries "
+            "Owl's default (distributed.worker.daemon: false) only",
+        )
+
+
+def _extra_env(draft: Draft, data: dict[str, Any]) -> None:
+    extra = data.get("extraEnv")
+    if not extra:
+        if "extraEnv" in data:
+            draft.empty("extraEnv")
+        return
+    items = expect_list(extra, "extraEnv")
+    for component in RUN_COMPONENTS:
+        draft.put((component, "extraEnv"), items, "extraEnv", note="Owl set it on every pod")
+
+
+def _service_account(draft: Draft, account: dict[str, Any]) -> None:
+    if account.get("name"):
+        draft.put(("serviceAccount", "name"), account["name"], "serviceAccount.name")
+        if account.get("create") is False:
+            draft.put(
+                ("serviceAccount", "create"),
+                False,
+                "serviceAccount.create",
+                note="your account must be allowed to create Jobs, pods, services and "
+                "PodDisruptionBudgets (see the chart's Role)",
+            )
+    elif account:
+        draft.skip(
+            "serviceAccount",
+            "the chart creates the account with the Role Owl needs (Owl's pods without one "
+            "ran as the namespace's default account, which cannot start pipelines)",
         )
 
 
@@ -148,17 +234,23 @@ def _extras(draft: Draft, data: dict[str, Any]) -> None:
     scheduler = expect_map(data.get("scheduler"), "scheduler")
     shared = _sourced(data, "")
     mine = _sourced(pipeline, "pipeline")
+    api = expect_map(data.get("api"), "api")
     sched = _sourced(scheduler, "scheduler")
-    for source, prefix in ((data, ""), (pipeline, "pipeline"), (scheduler, "scheduler")):
+    own_api = _sourced(api, "api")
+    sources = ((data, ""), (pipeline, "pipeline"), (scheduler, "scheduler"), (api, "api"))
+    for source, prefix in sources:
         _empties(draft, source, prefix)
     pipe_ok = _names_match(draft, "pipeline", shared, mine)
     _names_match(draft, "scheduler", shared, sched)
+    _names_match(draft, "api", shared, own_api)
     if pipe_ok:
         mine = _user_storage(draft, mine)
     for kind in EXTRAS:
         _emit(draft, "scheduler", kind, shared[kind] + sched[kind])
+        _emit(draft, "api", kind, shared[kind] + own_api[kind])
+        # Owl's chart copies the pipeline's extras into each run's Dask pods too
         _emit(draft, "pipeline", kind, shared[kind] + mine[kind])
-        _emit(draft, "dask", kind, _for_dask(draft, shared[kind] + mine[kind]))
+        _emit(draft, "dask", kind, shared[kind] + mine[kind])
 
 
 Sourced = dict[str, list[tuple[str, dict[str, Any]]]]
@@ -226,10 +318,9 @@ def _user_storage(draft: Draft, own: Sourced) -> Sourced:
                 note="your nfs-storage-<user> claims stay as they are; list users and set "
                 "userStorage.nfs.server to have the chart create them",
             )
-        draft.skip(
-            v_where,
-            "not on Dask: Owl also mounted it on each pipeline's own Dask pods; stowage's Dask "
-            "is shared by all users, so per-user storage stays on the pipeline pods",
+        draft.note(
+            ("userStorage", "type"),
+            note="it reaches each run's pipeline and Dask pods, as in Owl",
         )
         return {
             "extraVolumes": [e for e in own["extraVolumes"] if e[0] != v_where],
@@ -250,22 +341,6 @@ def _per_user_kind(volume: dict[str, Any]) -> str | None:
         if isinstance(claim, dict) and claim == {"claimName": NFS_CLAIM}:
             return "nfs"
     return None
-
-
-def _for_dask(
-    draft: Draft, items: list[tuple[str, dict[str, Any]]]
-) -> list[tuple[str, dict[str, Any]]]:
-    kept = []
-    for where, item in items:
-        if USER_VAR in json.dumps(item):
-            draft.skip(
-                where,
-                "not on Dask: it is per user (${USER}) and stowage's Dask is shared by all "
-                "users; it stays on the pipeline pods",
-            )
-        else:
-            kept.append((where, item))
-    return kept
 
 
 def _emit(draft: Draft, component: str, kind: str, items: list[tuple[str, Any]]) -> None:
@@ -367,6 +442,24 @@ def _scheduler(draft: Draft, scheduler: dict[str, Any], data: dict[str, Any]) ->
     for key in scheduler:
         if key not in ("nodeSelector", "affinity", "tolerations", "resources", *EXTRAS):
             draft.skip(f"scheduler.{key}", "not a storage or scheduling setting stowage models")
+
+
+def _api(draft: Draft, api: dict[str, Any]) -> None:
+    if "resources" in api:
+        draft.put(("api", "resources"), api["resources"], "api.resources")
+    for key in ("nodeSelector", "tolerations", "affinity"):
+        if not api.get(key):
+            if key in api:
+                draft.empty(f"api.{key}")
+            continue
+        draft.skip(
+            f"api.{key}",
+            "the chart pins the API to the scheduler's node (they share the ReadWriteOnce "
+            "state claim), so the API follows the core pool",
+        )
+    for key in api:
+        if key not in ("nodeSelector", "affinity", "tolerations", "resources", *EXTRAS):
+            draft.skip(f"api.{key}", "not a setting the chart models")
 
 
 def _pool(draft: Draft, field: str, where: str, value: dict[str, Any]) -> None:
