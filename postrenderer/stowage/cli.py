@@ -94,6 +94,11 @@ def _render_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -
         metavar="FILE",
         help="`graph`: write the drawing here instead of stdout",
     )
+    parser.add_argument(
+        "--include-hooks",
+        action="store_true",
+        help="`graph`: also draw Helm hooks and test pods (left out by default)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "plan": "print which volumes, mounts, env and node pool each workload gets, and why",
         "graph": "draw the storage map (Mermaid or SVG) with every finding highlighted",
     }
-    formats = {"graph": ("mermaid", "svg"), "plan": ("text", "json")}
+    formats = {"graph": ("mermaid", "svg", "png", "dot"), "plan": ("text", "json")}
     for name, text in helps.items():
         _render_options(
             sub.add_parser(name, help=text, description=text), formats.get(name, ("text",))
@@ -304,8 +309,7 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     _write_report_file(args, plain)
     if args.command == "graph":
         _emit_report(args, outcome, text)
-        _write_graph(args, outcome)
-        return EXIT_OK
+        return _write_graph(args, outcome)
     if args.command == "plan":
         plan_out = report.plan_text(outcome) if args.format == "text" else _plan_json(outcome)
         sys.stdout.write(plan_out)
@@ -323,15 +327,58 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     return EXIT_OK
 
 
-def _write_graph(args: argparse.Namespace, outcome: Outcome) -> None:
+def _write_graph(args: argparse.Namespace, outcome: Outcome) -> int:
     from stowage import graph
 
-    drawing = graph.build(outcome)
-    text = graph.svg(drawing) if args.format == "svg" else graph.mermaid(drawing)
+    drawing = graph.build(outcome, include_hooks=args.include_hooks)
+    if args.format == "mermaid":
+        return _put_graph(args, graph.mermaid(drawing).encode("utf-8"))
+    if args.format == "dot":
+        return _put_graph(args, graph.dot(drawing).encode("utf-8"))
+    laid_out = _graphviz(graph.dot(drawing), args.format)
+    if laid_out is not None:
+        return _put_graph(args, laid_out)
+    if args.format == "png":
+        print(
+            "stowage: error: --format png needs Graphviz's `dot`, which is not on PATH; "
+            "install graphviz (`make setup` or `apt-get install graphviz`), or use --format svg",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(
+        "stowage: note: Graphviz's `dot` is not on PATH: drawn with the simple built-in layout; "
+        "install graphviz (`make setup` or `apt-get install graphviz`) for the full map",
+        file=sys.stderr,
+    )
+    return _put_graph(args, graph.svg(drawing).encode("utf-8"))
+
+
+def _graphviz(source: str, fmt: str) -> bytes | None:
+    """`dot -T<fmt>` of the DOT source, or None when Graphviz is absent or fails."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("dot")
+    if binary is None:
+        return None
+    done = subprocess.run(
+        [binary, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        print(
+            f"stowage: warning: dot failed: {done.stderr.decode(errors='replace')}", file=sys.stderr
+        )
+        return None
+    return done.stdout
+
+
+def _put_graph(args: argparse.Namespace, data: bytes) -> int:
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        args.output.write_bytes(data)
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
 
 
 def _plan_json(outcome: Outcome) -> str:
