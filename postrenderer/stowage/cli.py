@@ -311,7 +311,7 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
         _emit_report(args, outcome, text)
         return _write_graph(args, outcome)
     if args.command == "plan":
-        plan_out = report.plan_text(outcome) if args.format == "text" else _plan_json(outcome)
+        plan_out = report.plan_text(outcome) if args.format == "text" else report.plan_json(outcome)
         sys.stdout.write(plan_out)
         _emit_report(args, outcome, text)
         return EXIT_REJECTED if outcome.rejected else EXIT_OK
@@ -379,12 +379,6 @@ def _put_graph(args: argparse.Namespace, data: bytes) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return EXIT_OK
-
-
-def _plan_json(outcome: Outcome) -> str:
-    import json
-
-    return json.dumps([p.as_json() for p in outcome.placements], indent=2) + "\n"
 
 
 def _emit_report(args: argparse.Namespace, outcome: Outcome, text: str) -> None:

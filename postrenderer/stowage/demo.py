@@ -14,26 +14,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from stowage.engine import carried_loader
 from stowage.manifests import read
+from stowage.sources import describe_mount, describe_source
 from stowage.workloads import Workload, collect
 from stowage.yamlload import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def describe_source(volume: dict[str, Any]) -> str:
-    if "persistentVolumeClaim" in volume:
-        return f"claim {volume['persistentVolumeClaim']['claimName']}"
-    if "hostPath" in volume:
-        return f"hostPath {volume['hostPath']['path']}"
-    if "nfs" in volume:
-        return f"nfs {volume['nfs']['server']}:{volume['nfs']['path']}"
-    if "secret" in volume:
-        return f"secret {volume['secret']['secretName']}"
-    return next((k for k in volume if k != "name"), "?")
 
 
 def describe(workload: Workload) -> list[str]:
@@ -43,8 +31,8 @@ def describe(workload: Workload) -> list[str]:
     for container in pod.get("containers") or []:
         for mount in container.get("volumeMounts") or []:
             source = describe_source(volumes.get(mount.get("name"), {}))
-            mode = "ro" if mount.get("readOnly") else "rw"
-            lines.append(f"  {container.get('name')}: {mount['mountPath']} ({mode}) <- {source}")
+            line = describe_mount(mount["mountPath"], bool(mount.get("readOnly")), source)
+            lines.append(f"  {container.get('name')}: {line}")
     selector = pod.get("nodeSelector")
     if selector:
         lines.append("  nodeSelector: " + ", ".join(f"{k}={v}" for k, v in selector.items()))

@@ -89,14 +89,76 @@ def diff_text(outcome: Outcome) -> str:
 
 
 def plan_text(outcome: Outcome) -> str:
+    """Per workload: why it was targeted, each mount and its source, env, pool, security."""
     if not outcome.placements:
         return "no workload was targeted: nothing attached\n"
     lines = []
-    for p in outcome.placements:
-        lines.append(f"{p.workload}  [role {p.role}, pool {p.pool}]")
-        lines.append(f"  why: {p.reason}")
-        lines.extend(f"  mount: {m}" for m in p.mounts)
-        lines.extend(f"  env: {e}" for e in p.env)
-        lines.extend(f"  scheduling: {s}" for s in p.scheduling)
-        lines.extend(f"  note: {n}" for n in p.notes)
+    for placement in outcome.placements:
+        lines.extend(_placement_lines(placement.as_json()))
     return "\n".join(lines) + "\n"
+
+
+def plan_json(outcome: Outcome) -> str:
+    """`stowage plan --format json`: the document docs/plan.schema.json describes."""
+    document = {"stowage": __version__, "placements": [p.as_json() for p in outcome.placements]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _placement_lines(placement: dict[str, Any]) -> list[str]:
+    lines = [f"{placement['workload']}  [role {placement['role']}, pool {placement['pool']}]"]
+    lines.append(f"  why: {placement['reason']}")
+    lines.extend(_volume_line(volume) for volume in placement["volumes"])
+    lines.extend(f"  skipped: {s['volume']}: {s['reason']}" for s in placement["skipped"])
+    lines.extend(f"  env: {_env_text(env)}" for env in placement["env"])
+    lines.extend(f"  scheduling: {line}" for line in _scheduling_lines(placement))
+    security = placement["securityContext"]
+    if security:
+        lines.append(
+            f"  security: runs as {security['runAsUser']}:{security['runAsGroup']}, "
+            f"fsGroup {security['fsGroup']}, non-root, seccomp RuntimeDefault"
+        )
+    lines.extend(f"  note: {note}" for note in placement["notes"])
+    return lines
+
+
+def _volume_line(volume: dict[str, Any]) -> str:
+    from stowage.sources import describe_mount
+
+    tag = f"[{volume['purpose']} {volume['volume']}]"
+    if volume["source"]["kind"] == "store":
+        reached = [f"env {name}" for name in volume["env"]]
+        if volume["mountPath"] is not None:
+            reached.insert(0, f"credentials at {volume['mountPath']} (ro)")
+        how = ", ".join(reached) or "nothing: no credentials (rule SW501)"
+        return f"  store: {volume['source']['ref']} <- {how} {tag}"
+    source = " ".join(part for part in volume["source"].values() if part)
+    return f"  mount: {describe_mount(volume['mountPath'], volume['readOnly'], source)} {tag}"
+
+
+def _env_text(env: dict[str, Any]) -> str:
+    if "secretKeyRef" in env:
+        ref = env["secretKeyRef"]
+        return f"{env['name']} from secret {ref['name']} key {ref['key']}"
+    return f"{env['name']}={env['value']}"
+
+
+def _scheduling_lines(placement: dict[str, Any]) -> list[str]:
+    lines = []
+    if placement["nodeSelector"]:
+        pairs = ", ".join(f"{k}={v}" for k, v in placement["nodeSelector"].items())
+        lines.append(f"nodeSelector {pairs}")
+    for toleration in placement["tolerations"]:
+        lines.append("toleration " + _toleration_text(toleration))
+    if placement["affinity"]:
+        lines.append("affinity " + ", ".join(placement["affinity"]))
+    return lines
+
+
+def _toleration_text(toleration: dict[str, Any]) -> str:
+    key = str(toleration.get("key", "*"))
+    if toleration.get("operator") == "Exists":
+        match = f"{key} exists"
+    else:
+        match = f"{key}={toleration.get('value', '')}"
+    effect = toleration.get("effect")
+    return f"{match}:{effect}" if effect else match
