@@ -69,7 +69,8 @@ def _render_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -
     parser.add_argument(
         "--diff",
         action="store_true",
-        help="print the RFC 6902 patch of every changed resource on stderr",
+        help="print a unified YAML diff of every changed resource on stderr (and in the "
+        "report file); --report json carries the RFC 6902 patches",
     )
     parser.add_argument("--quiet", action="store_true", help="no report on stderr when all is ok")
     parser.add_argument(
@@ -306,7 +307,9 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     body = report.as_json(outcome) if args.report == "json" else None
     text = body or report.as_text(outcome, color=sys.stderr.isatty())
     plain = body or report.as_text(outcome)
-    _write_report_file(args, plain)
+    diff = report.diff_text(outcome) if args.diff and args.command not in ("plan", "graph") else ""
+    # Helm 4 drops a plugin's stderr: the report file is where a --diff can be read.
+    _write_report_file(args, plain if body else diff + plain)
     if args.command == "graph":
         _emit_report(args, outcome, text)
         return _write_graph(args, outcome)
@@ -315,8 +318,9 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
         sys.stdout.write(plan_out)
         _emit_report(args, outcome, text)
         return EXIT_REJECTED if outcome.rejected else EXIT_OK
-    if args.diff:
-        sys.stderr.write(report.diff_text(outcome))
+    if diff:
+        sys.stderr.write(diff)
+        _to_terminal(diff)
     _emit_report(args, outcome, text)
     if outcome.rejected:
         return EXIT_REJECTED

@@ -6,6 +6,7 @@ redacted, and no config value beyond names and paths is printed.
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -81,11 +82,79 @@ def _count(number: int, noun: str) -> str:
 
 
 def diff_text(outcome: Outcome) -> str:
-    out = []
-    for change in patches(outcome):
-        out.append(f"--- {change['resource']} (document {change['document']})")
-        out.extend(json.dumps(op, sort_keys=True) for op in change["patch"])
+    """A unified YAML diff per changed resource, like `kubectl diff`: as rendered -> after stowage.
+
+    A pod template carried in a ConfigMap is diffed line by line as the YAML
+    document it is (both sides written the same way), not as one changed string.
+    Secret values never appear.
+    """
+    out: list[str] = []
+    for doc in outcome.changed:
+        before = outcome.originals.get(doc.index)
+        after = doc.body
+        if doc.kind == "Secret":
+            before, after = _redacted(before), _redacted(after)
+        before, after = _embedded_as_documents(before, after)
+        name = f"{doc.ref} (document {doc.index})"
+        out.extend(
+            difflib.unified_diff(
+                _yaml_lines(before),
+                _yaml_lines(after),
+                "/dev/null" if before is None else f"{name} as rendered",
+                f"{name} after stowage",
+                lineterm="",
+            )
+        )
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _yaml_lines(body: Any) -> list[str]:
+    from stowage.yamlwrite import dump
+
+    return [] if body is None else dump(body).splitlines()
+
+
+def _redacted(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    hidden = {
+        key: {name: REDACTED for name in value} if isinstance(value, dict) else value
+        for key, value in body.items()
+        if key in ("data", "stringData")
+    }
+    return {**body, **hidden}
+
+
+def _embedded_as_documents(before: Any, after: Any) -> tuple[Any, Any]:
+    """Rewrite each changed `data` string that holds a YAML mapping in one canonical form."""
+    old_data = before.get("data") if isinstance(before, dict) else None
+    new_data = after.get("data") if isinstance(after, dict) else None
+    if not (isinstance(old_data, dict) and isinstance(new_data, dict)):
+        return before, after
+    old_data, new_data = dict(old_data), dict(new_data)
+    for key, value in new_data.items():
+        old = old_data.get(key)
+        if isinstance(value, str) and isinstance(old, str) and value != old:
+            old_doc, new_doc = _mapping(old), _mapping(value)
+            if old_doc is not None and new_doc is not None:
+                old_data[key], new_data[key] = _dump(old_doc), _dump(new_doc)
+    return {**before, "data": old_data}, {**after, "data": new_data}
+
+
+def _mapping(text: str) -> dict[str, Any] | None:
+    from stowage.yamlload import Limits, YamlError, load_document
+
+    try:
+        body = load_document(text, Limits())
+    except YamlError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _dump(body: dict[str, Any]) -> str:
+    from stowage.yamlwrite import dump
+
+    return dump(body)
 
 
 def plan_text(outcome: Outcome) -> str:
