@@ -24,7 +24,8 @@ spec:
     metadata: {labels: {stowage.io/role: dask}}
     spec:
       restartPolicy: Never
-      containers: [{name: main, image: "ghcr.io/x/run:1.0"}]
+      containers:
+        - {name: main, image: "ghcr.io/x/run:1.0", env: [{name: TOKEN, value: tok-123}]}
 """
 
 
@@ -63,6 +64,8 @@ def test_carried_template_is_diffed_as_the_lines_of_its_document() -> None:
     assert "+                  mountPath: /data/a" in changes
     assert all(line.startswith("+") for line in changes), changes  # only additions: no rewrite
     assert not any("image" in line or "notes.txt" in line for line in changes)
+    assert "tok-123" not in text  # the chart's own env values are redacted, even as context
+    assert '+                  value: "{\\"a\\":\\"/data/a\\"}"' in changes  # stowage's show
 
 
 def test_generated_claim_is_a_new_file_in_the_diff() -> None:

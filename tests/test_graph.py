@@ -37,7 +37,7 @@ def _graph(text: str, config: dict[str, Any] | None = None, **kw: bool) -> graph
 def test_rwo_claim_shared_across_nodes_is_red_with_its_rule_on_both_boxes() -> None:
     drawing = graph.build(run(_shared_rwo(3), Options()))
     text = graph.mermaid(drawing)
-    assert 's0[("<b>claim db</b><br/><small>ReadWriteOnce</small>' in text
+    assert 's0[("<b>claim db</b><br/><small>ReadWriteOnce</small><br/><small>error: SW101 ' in text
     assert 'w0 -- "/db (rw)" --> s0' in text
     assert "class s0 error" in text
     assert "class w0 error" in text

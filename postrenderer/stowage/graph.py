@@ -449,9 +449,10 @@ def mermaid(graph: Graph) -> str:
 
 
 def _mermaid_label(node: Node) -> str:
-    detail = " · ".join([node.detail, *node.tags])
-    parts = [f"<b>{_mm(node.title)}</b>", f"<small>{_mm(detail)}</small>"]
-    parts += [f"<small>{level}: {_mm(line)}</small>" for level, line in node.findings]
+    parts = [f"<b>{_mm(line)}</b>" for line in _wrap(node.title)]
+    parts += [f"<small>{_mm(line)}</small>" for line in _lines(node)]
+    for level, finding in node.findings:
+        parts += [f"<small>{_mm(line)}</small>" for line in _wrap(f"{level}: {finding}")]
     return "<br/>".join(parts)
 
 
