@@ -151,6 +151,7 @@ def test_hooks_and_test_pods_are_left_out_unless_asked() -> None:
     assert "Pod/test-x" in graph.mermaid(default)  # named in a comment, not drawn
     everything = _graph(_hooked(), include_hooks=True)
     assert [n.title for n in everything.workloads] == ["Deployment/w", "Pod/test-x"]
+    assert everything.workloads[1].tags == ["Helm hook"]
     assert "--include-hooks" not in graph.dot(everything)
 
 

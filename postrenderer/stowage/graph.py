@@ -111,6 +111,8 @@ def build(outcome: Outcome, include_hooks: bool = False) -> Graph:
             continue
         key = f"w{len(graph.workloads)}"
         node = _workload_node(key, workload, hpas)
+        if is_hook(workload):
+            node.tags.append("Helm hook")
         _mark(node, _findings_of(outcome.findings, {workload.ref}, ()))
         graph.workloads.append(node)
         for source, label, tags in _sources(outcome, config, specs, workload):
