@@ -31,6 +31,7 @@ from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import sniff_name
 from stowage.plan import store_env_name
 from stowage.podspecs import containers
+from stowage.sources import source_of
 from stowage.workloads import Workload
 
 NOT_STORAGE = {"configMap", "secret", "projected", "downwardAPI", "emptyDir", "serviceAccountToken"}
@@ -252,25 +253,22 @@ def _volume_source(
     outcome: Outcome, config: Config, workload: Workload, volume: dict[str, Any]
 ) -> _Source:
     name = str(volume.get("name"))
-    if isinstance(volume.get("persistentVolumeClaim"), dict):
-        claim = str(volume["persistentVolumeClaim"].get("claimName"))
+    kind, ref = source_of(volume)
+    if kind == "claim":
         namespace = workload.ref.namespace
-        modes = access_modes(outcome.stream, config, claim, namespace).modes
+        modes = access_modes(outcome.stream, config, ref, namespace).modes
         detail = ", ".join(modes) if modes else "access modes unknown"
-        if "${USER}" in claim:
-            users = _per_user_claims(outcome, claim)
+        if "${USER}" in ref:
+            users = _per_user_claims(outcome, ref)
             detail = "one claim per user: " + (", ".join(users) or "none in this release")
-        ref = ResourceRef("PersistentVolumeClaim", namespace, claim)
-        return _Source(f"claim:{namespace}/{claim}", f"claim {claim}", detail, "claim", ref,
-                       (name, claim))  # fmt: skip
-    if isinstance(volume.get("hostPath"), dict):
-        path = str(volume["hostPath"].get("path"))
-        return _Source(f"host:{path}", f"hostPath {path}", "one node's directory", "hostPath",
+        claim = ResourceRef("PersistentVolumeClaim", namespace, ref)
+        return _Source(f"claim:{namespace}/{ref}", f"claim {ref}", detail, "claim", claim,
+                       (name, ref))  # fmt: skip
+    if kind == "hostPath":
+        return _Source(f"host:{ref}", f"hostPath {ref}", "one node's directory", "hostPath",
                        names=(name,))  # fmt: skip
-    if isinstance(volume.get("nfs"), dict):
-        where = f"{volume['nfs'].get('server')}:{volume['nfs'].get('path')}"
-        return _Source(f"nfs:{where}", f"NFS {where}", "ReadWriteMany", "nfs", names=(name,))
-    kind = next((k for k in volume if k != "name"), "volume")
+    if kind == "nfs":
+        return _Source(f"nfs:{ref}", f"NFS {ref}", "ReadWriteMany", "nfs", names=(name,))
     return _Source(f"{kind}:{workload.ref}/{name}", f"{kind} {name}", f"in {workload.label}",
                    "other", names=(name,))  # fmt: skip
 

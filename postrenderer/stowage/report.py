@@ -219,7 +219,8 @@ def _placement_lines(placement: dict[str, Any]) -> list[str]:
     if security:
         lines.append(
             f"  security: runs as {security['runAsUser']}:{security['runAsGroup']}, "
-            f"fsGroup {security['fsGroup']}, non-root, seccomp RuntimeDefault"
+            f"fsGroup {security['fsGroup']}, non-root, "
+            f"seccomp {(security.get('seccompProfile') or {}).get('type', 'unset')}"
         )
     lines.extend(f"  note: {note}" for note in placement["notes"])
     return lines
