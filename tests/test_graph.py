@@ -89,6 +89,16 @@ def test_every_mount_is_its_own_labelled_edge() -> None:
     assert "cfg" not in graph.mermaid(drawing)  # configuration volumes are not storage
 
 
+def test_mermaid_labels_escape_quotes_hashes_and_markup() -> None:
+    doc = deployment("w", {"app": "w"})
+    spec = pod_spec_of(doc)
+    spec["volumes"] = [{"name": "h", "hostPath": {"path": '/srv/a"b#c<d>'}}]
+    spec["containers"][0]["volumeMounts"] = [{"name": "h", "mountPath": "/h"}]
+    text = graph.mermaid(_graph(dump_all(doc)))
+    assert "<b>hostPath /srv/a#quot;b#35;c&lt;d&gt;</b>" in text
+    assert "one node's directory" in text  # an apostrophe needs no escape in a quoted label
+
+
 def test_cloud_buckets_are_drawn_from_their_credentials_env_and_mount() -> None:
     stores = {
         "gcs": {"store": "gcs", "bucket": "gs://b", "secret": "creds", "secretKey": "k.json",

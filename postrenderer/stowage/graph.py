@@ -457,7 +457,8 @@ def _mermaid_label(node: Node) -> str:
 
 
 def _mm(text: str) -> str:
-    return html.escape(text, quote=True).replace("#", "&#35;")
+    """Text safe in a quoted Mermaid label: Mermaid's own entity codes for # and "."""
+    return html.escape(text.replace("#", "#35;"), quote=False).replace('"', "#quot;")
 
 
 # --- built-in SVG (no Graphviz) -----------------------------------------------------------
