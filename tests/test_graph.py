@@ -246,3 +246,19 @@ def test_graph_command_writes_dot_source(tmp_path: Path) -> None:
     proc = _graph_cli(tmp_path, "--format", "dot")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("digraph storage {")
+
+
+def test_graph_command_will_not_write_a_png_to_a_terminal() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "stowage", "graph", "--format", "png"],
+            input=_shared_rwo(3).encode(), stdout=follower, stderr=subprocess.PIPE, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 2
+    assert b"not writing a PNG to a terminal" in proc.stderr

@@ -339,6 +339,12 @@ def _write_graph(args: argparse.Namespace, outcome: Outcome) -> int:
         return _put_graph(args, graph.mermaid(drawing).encode("utf-8"))
     if args.format == "dot":
         return _put_graph(args, graph.dot(drawing).encode("utf-8"))
+    if args.format == "png" and not args.output and sys.stdout.isatty():
+        print(
+            "stowage: error: not writing a PNG to a terminal; use --output FILE or redirect stdout",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     laid_out = _graphviz(graph.dot(drawing), args.format)
     if laid_out is not None:
         return _put_graph(args, laid_out)
