@@ -8,14 +8,24 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz docs clean
+.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz docs clean
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
 CHECKOV_VERSION := 3.3.30
 
 # setup is what the demo and the post-renderer need; the test targets add checkov.
-setup: $(VENV)/.installed tools
+setup: $(VENV)/.installed tools graphviz
+
+# Graphviz (Debian's package) lays out `stowage graph --format svg|png`; without it
+# stowage falls back to a simple built-in SVG, so a machine without root still works.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+	  else \
+	    echo "make: Graphviz's dot is missing (apt-get install graphviz): stowage graph uses its built-in layout"; \
+	  fi; }
 
 checkov: .tools/checkov/.installed
 

@@ -236,7 +236,8 @@ def test_existing_volume_of_that_name_is_kept_and_not_remounted() -> None:
     spec = pod_spec_of(load_all(output(outcome))[0])
     assert spec["volumes"][0] == own
     assert [m["name"] for m in spec["containers"][0]["volumeMounts"]] == ["out"]
-    assert any("kept the workload's own volume 'a'" in n for n in outcome.placements[0].notes)
+    skipped = outcome.placements[0].skipped
+    assert any("kept the workload's own volume 'a'" in s["reason"] for s in skipped)
 
 
 def test_mount_at_a_taken_path_is_a_conflict_not_an_overwrite() -> None:

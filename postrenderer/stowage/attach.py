@@ -24,6 +24,7 @@ from stowage.podspecs import (
     SKIP_ANNOTATION,
     containers,
 )
+from stowage.sources import source_of
 from stowage.variables import RUNTIME_VARS, expand, workload_variables
 from stowage.workloads import Workload
 
@@ -31,20 +32,72 @@ SECCOMP = {"type": "RuntimeDefault"}
 
 
 @dataclass
+class PlacedVolume:
+    """One plan volume a workload got: its source, where it is mounted, its env."""
+
+    volume: str
+    purpose: str  # "data", "outputs" or "auto" (auto-mount)
+    source: str  # "claim", "nfs", "hostPath", "store" (a cloud bucket) or another volume kind
+    ref: str  # claim name, "server:path", host path, bucket URL ("" when the kind has none)
+    mount_path: str | None  # None: a store reached through env only
+    read_only: bool
+    sub_path: str | None
+    env: list[str] = field(default_factory=list)  # names of the env vars it sets
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "volume": self.volume,
+            "purpose": self.purpose,
+            "source": {"kind": self.source, "ref": self.ref},
+            "mountPath": self.mount_path,
+            "readOnly": self.read_only,
+            "subPath": self.sub_path,
+            "env": self.env,
+        }
+
+
+@dataclass
 class Placement:
-    """What one workload got and why: the data behind `stowage plan`."""
+    """What one workload got and why: the data behind `stowage plan` (docs/plan.schema.json)."""
 
     workload: str
     role: str
     reason: str
-    mounts: list[str] = field(default_factory=list)
-    env: list[str] = field(default_factory=list)
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    volumes: list[PlacedVolume] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"volume", "reason"}
+    env: list[dict[str, Any]] = field(default_factory=list)  # {"name", "value"|"secretKeyRef"}
     pool: str = ""
-    scheduling: list[str] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+    affinity: dict[str, Any] = field(default_factory=dict)
+    security_context: dict[str, Any] | None = None  # None: the plan does not set one
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The placement as docs/plan.schema.json describes it (Kubernetes field names)."""
+        return {
+            "workload": self.workload,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "role": self.role,
+            "reason": self.reason,
+            "pool": self.pool,
+            "volumes": [v.as_json() for v in self.volumes],
+            "skipped": self.skipped,
+            "env": self.env,
+            "nodeSelector": self.node_selector,
+            "tolerations": self.tolerations,
+            "affinity": self.affinity,
+            "securityContext": self.security_context,
+            "notes": self.notes,
+        }
+
+    def skip(self, volume: str, reason: str) -> None:
+        self.skipped.append({"volume": volume, "reason": reason})
 
 
 @dataclass
@@ -104,7 +157,8 @@ def _attach_one(
     workload: Workload, role: str, target: Target, plan: Plan, conflicts: list[Conflict]
 ) -> Placement:
     reason = "matchLabels " + ", ".join(f"{k}={v}" for k, v in sorted(target.matchLabels.items()))
-    placement = Placement(workload.label, role, reason)
+    ref = workload.ref
+    placement = Placement(workload.label, role, reason, ref.kind, ref.namespace, ref.name)
     pod = workload.pod_spec
     volumes = _chosen_volumes(workload, target, plan, placement)
     merger = _Merger(workload, pod, conflicts, placement)
@@ -119,7 +173,16 @@ def _attach_one(
     if plan.config.securityContext.enabled:
         merger.secure(plan.config)
     _expand_variables(workload, pod, plan.config.vars, placement)
+    _resolve_sources(pod, placement)
     return placement
+
+
+def _resolve_sources(pod: dict[str, Any], placement: Placement) -> None:
+    """Record each volume's source as the pod ends up with it (variables expanded)."""
+    volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
+    for placed in placement.volumes:
+        if placed.source != "store" and placed.volume in volumes:
+            placed.source, placed.ref = source_of(volumes[placed.volume])
 
 
 def _chosen_volumes(
@@ -135,12 +198,25 @@ def _chosen_volumes(
     else:
         refs = list(plan.data)
     chosen = [plan.data[r] for r in refs if r in plan.data]  # unknown refs: rule SW5xx
+    for ref in refs:
+        if ref not in plan.data:
+            placement.skip(ref, "no data volume of that name in the plan (rule SW503)")
     if target.outputs:
         chosen.extend(plan.outputs.values())
     if plan.auto is not None and _wants_auto_mount(workload, target, refs_annotation):
         chosen.append(plan.auto)
         placement.reason += "; auto-mount"
+    elif plan.auto is not None:
+        placement.skip(plan.auto.name, _why_no_auto_mount(workload, target, placement.role))
     return chosen
+
+
+def _why_no_auto_mount(workload: Workload, target: Target, role: str) -> str:
+    if not target.autoMount:
+        return f"auto-mount: target {role} has autoMount false"
+    if workload.annotations.get(AUTO_MOUNT_ANNOTATION, "").lower() == "false":
+        return f"auto-mount: the workload opts out (annotation {AUTO_MOUNT_ANNOTATION})"
+    return f"auto-mount: the workload chose its own data (annotation {DATA_REFS_ANNOTATION})"
 
 
 def _wants_auto_mount(workload: Workload, target: Target, refs_annotation: str | None) -> bool:
@@ -178,8 +254,9 @@ class _Merger:
             if own is None:
                 volumes.append(copy.deepcopy(planned.volume))
             elif own != planned.volume:
-                self.placement.notes.append(
-                    f"kept the workload's own volume {planned.name!r}; stowage's is not mounted"
+                self.placement.skip(
+                    planned.name,
+                    f"kept the workload's own volume {planned.name!r}; stowage's is not mounted",
                 )
                 return
         for container in containers(self.pod, include_init):
@@ -187,10 +264,8 @@ class _Merger:
                 self._add_mount(container, planned.mount)
             for env in planned.env:
                 self._add_env_to(container, env)
-        if planned.mount is not None:
-            ro = " (read-only)" if planned.mount.get("readOnly") else ""
-            self.placement.mounts.append(f"{planned.name} -> {planned.mount['mountPath']}{ro}")
-        self.placement.env.extend(e["name"] for e in planned.env)
+        self.placement.volumes.append(_placed(planned))
+        self.placement.env.extend(_env_entry(e) for e in planned.env)
 
     def _add_mount(self, container: dict[str, Any], mount: dict[str, Any]) -> None:
         mounts = _slot(container, "volumeMounts", [])
@@ -209,7 +284,7 @@ class _Merger:
     def add_env(self, env: dict[str, Any], include_init: bool) -> None:
         for container in containers(self.pod, include_init):
             self._add_env_to(container, env)
-        self.placement.env.append(f"{env['name']}={env.get('value', '')}")
+        self.placement.env.append(_env_entry(env))
 
     def _add_env_to(self, container: dict[str, Any], env: dict[str, Any]) -> None:
         entries = _slot(container, "env", [])
@@ -227,22 +302,20 @@ class _Merger:
             own = _slot(self.pod, "nodeSelector", {})
             for key, value in sorted(selector.items()):
                 self._set_key(own, key, value, f"nodeSelector.{key}")
-            self.placement.scheduling.append(
-                "nodeSelector " + ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
-            )
+            self.placement.node_selector = dict(sorted(selector.items()))
         tolerations = config.tolerations.get(pool) or []
         if tolerations:
             own_tolerations = _slot(self.pod, "tolerations", [])
             for toleration in tolerations:
                 if toleration not in own_tolerations:
                     own_tolerations.append(copy.deepcopy(toleration))
-            self.placement.scheduling.append(f"{len(tolerations)} toleration(s)")
+            self.placement.tolerations = copy.deepcopy(list(tolerations))
         affinity = config.affinity.get(pool) or {}
         if affinity:
             own_affinity = _slot(self.pod, "affinity", {})
             for key, value in sorted(affinity.items()):
                 self._set_key(own_affinity, key, copy.deepcopy(value), f"affinity.{key}")
-            self.placement.scheduling.append("affinity " + ", ".join(sorted(affinity)))
+            self.placement.affinity = copy.deepcopy(dict(sorted(affinity.items())))
 
     def _set_key(self, target: dict[str, Any], key: str, value: object, where: str) -> None:
         if key not in target:
@@ -265,7 +338,7 @@ class _Merger:
             self._set_key(pod_sc, key, value, f"securityContext.{key}")
         for container in containers(self.pod, include_init=True):
             self._secure_container(container)
-        self.placement.scheduling.append(f"runs as {sc.user}:{sc.group}, fsGroup {sc.group}")
+        self.placement.security_context = copy.deepcopy(wanted)
 
     def _secure_container(self, container: dict[str, Any]) -> None:
         csc = _slot(container, "securityContext", {})
@@ -307,6 +380,35 @@ def add_generated_claims(stream: Stream, plan: Plan) -> None:
             continue
         doc = Document(len(stream.documents), 0, "---" + stream.newline, "", claim, True, True)
         stream.documents.append(doc)
+
+
+def _placed(planned: PlannedVolume) -> PlacedVolume:
+    mount = planned.mount or {}
+    if planned.spec.store:
+        source, ref = "store", planned.spec.bucket or ""
+    else:
+        source, ref = source_of(planned.volume or {})
+    return PlacedVolume(
+        planned.name,
+        planned.purpose,
+        source,
+        ref,
+        mount.get("mountPath"),
+        bool(mount.get("readOnly")),
+        mount.get("subPath"),
+        [e["name"] for e in planned.env],
+    )
+
+
+def _env_entry(env: dict[str, Any]) -> dict[str, Any]:
+    """An env var as plan data: its value, or the Secret key it is read from."""
+    ref = (env.get("valueFrom") or {}).get("secretKeyRef")
+    if isinstance(ref, dict):
+        return {
+            "name": env["name"],
+            "secretKeyRef": {"name": str(ref.get("name")), "key": str(ref.get("key"))},
+        }
+    return {"name": env["name"], "value": str(env.get("value", ""))}
 
 
 def _slot(parent: dict[str, Any], key: str, empty: Any) -> Any:

@@ -69,7 +69,8 @@ def _render_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -
     parser.add_argument(
         "--diff",
         action="store_true",
-        help="print the RFC 6902 patch of every changed resource on stderr",
+        help="print a unified YAML diff of every changed resource on stderr (and in the "
+        "report file); --report json carries the RFC 6902 patches",
     )
     parser.add_argument("--quiet", action="store_true", help="no report on stderr when all is ok")
     parser.add_argument(
@@ -94,6 +95,11 @@ def _render_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -
         metavar="FILE",
         help="`graph`: write the drawing here instead of stdout",
     )
+    parser.add_argument(
+        "--include-hooks",
+        action="store_true",
+        help="`graph`: also draw Helm hooks and test pods (left out by default)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "plan": "print which volumes, mounts, env and node pool each workload gets, and why",
         "graph": "draw the storage map (Mermaid or SVG) with every finding highlighted",
     }
-    formats = {"graph": ("mermaid", "svg"), "plan": ("text", "json")}
+    formats = {"graph": ("mermaid", "svg", "png", "dot"), "plan": ("text", "json")}
     for name, text in helps.items():
         _render_options(
             sub.add_parser(name, help=text, description=text), formats.get(name, ("text",))
@@ -301,18 +307,20 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     body = report.as_json(outcome) if args.report == "json" else None
     text = body or report.as_text(outcome, color=sys.stderr.isatty())
     plain = body or report.as_text(outcome)
-    _write_report_file(args, plain)
+    diff = report.diff_text(outcome) if args.diff and args.command not in ("plan", "graph") else ""
+    # Helm 4 drops a plugin's stderr: the report file is where a --diff can be read.
+    _write_report_file(args, plain if body else diff + plain)
     if args.command == "graph":
         _emit_report(args, outcome, text)
-        _write_graph(args, outcome)
-        return EXIT_OK
+        return _write_graph(args, outcome)
     if args.command == "plan":
-        plan_out = report.plan_text(outcome) if args.format == "text" else _plan_json(outcome)
+        plan_out = report.plan_text(outcome) if args.format == "text" else report.plan_json(outcome)
         sys.stdout.write(plan_out)
         _emit_report(args, outcome, text)
         return EXIT_REJECTED if outcome.rejected else EXIT_OK
-    if args.diff:
-        sys.stderr.write(report.diff_text(outcome))
+    if diff:
+        sys.stderr.write(diff)
+        _to_terminal(diff)
     _emit_report(args, outcome, text)
     if outcome.rejected:
         return EXIT_REJECTED
@@ -323,21 +331,64 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     return EXIT_OK
 
 
-def _write_graph(args: argparse.Namespace, outcome: Outcome) -> None:
+def _write_graph(args: argparse.Namespace, outcome: Outcome) -> int:
     from stowage import graph
 
-    drawing = graph.build(outcome)
-    text = graph.svg(drawing) if args.format == "svg" else graph.mermaid(drawing)
+    drawing = graph.build(outcome, include_hooks=args.include_hooks)
+    if args.format == "mermaid":
+        return _put_graph(args, graph.mermaid(drawing).encode("utf-8"))
+    if args.format == "dot":
+        return _put_graph(args, graph.dot(drawing).encode("utf-8"))
+    if args.format == "png" and not args.output and sys.stdout.isatty():
+        print(
+            "stowage: error: not writing a PNG to a terminal; use --output FILE or redirect stdout",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    laid_out = _graphviz(graph.dot(drawing), args.format)
+    if laid_out is not None:
+        return _put_graph(args, laid_out)
+    if args.format == "png":
+        print(
+            "stowage: error: --format png needs Graphviz's `dot`, which is not on PATH; "
+            "install graphviz (`make setup` or `apt-get install graphviz`), or use --format svg",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(
+        "stowage: note: Graphviz's `dot` is not on PATH: drawn with the simple built-in layout; "
+        "install graphviz (`make setup` or `apt-get install graphviz`) for the full map",
+        file=sys.stderr,
+    )
+    return _put_graph(args, graph.svg(drawing).encode("utf-8"))
+
+
+def _graphviz(source: str, fmt: str) -> bytes | None:
+    """`dot -T<fmt>` of the DOT source, or None when Graphviz is absent or fails."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("dot")
+    if binary is None:
+        return None
+    done = subprocess.run(
+        [binary, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        print(
+            f"stowage: warning: dot failed: {done.stderr.decode(errors='replace')}", file=sys.stderr
+        )
+        return None
+    return done.stdout
+
+
+def _put_graph(args: argparse.Namespace, data: bytes) -> int:
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        args.output.write_bytes(data)
     else:
-        sys.stdout.write(text)
-
-
-def _plan_json(outcome: Outcome) -> str:
-    import json
-
-    return json.dumps([p.as_json() for p in outcome.placements], indent=2) + "\n"
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
 
 
 def _emit_report(args: argparse.Namespace, outcome: Outcome, text: str) -> None:

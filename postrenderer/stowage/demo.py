@@ -28,6 +28,7 @@ import yaml
 
 from stowage.engine import carried_loader
 from stowage.manifests import read
+from stowage.sources import describe_mount, describe_source
 from stowage.workloads import collect
 from stowage.yamlload import Limits
 
@@ -37,28 +38,14 @@ OWL_KEY = "owl.yaml"
 DASK_TEMPLATES = (("scheduler-template", "Dask scheduler"), ("worker-template", "Dask worker"))
 
 
-def describe_source(volume: dict[str, Any]) -> str:
-    if "persistentVolumeClaim" in volume:
-        return f"claim {volume['persistentVolumeClaim']['claimName']}"
-    if "hostPath" in volume:
-        return f"hostPath {volume['hostPath']['path']}"
-    if "nfs" in volume:
-        return f"nfs {volume['nfs']['server']}:{volume['nfs']['path']}"
-    if "secret" in volume:
-        return f"secret {volume['secret']['secretName']}"
-    if "configMap" in volume:
-        return f"configMap {volume['configMap']['name']}"
-    return next((k for k in volume if k != "name"), "?")
-
-
 def describe(label: str, pod: dict[str, Any]) -> list[str]:
     volumes = {v.get("name"): v for v in pod.get("volumes") or []}
     lines = [label]
     for container in pod.get("containers") or []:
         for mount in container.get("volumeMounts") or []:
             source = describe_source(volumes.get(mount.get("name"), {}))
-            mode = "ro" if mount.get("readOnly") else "rw"
-            lines.append(f"  {container.get('name')}: {mount['mountPath']} ({mode}) <- {source}")
+            line = describe_mount(mount["mountPath"], bool(mount.get("readOnly")), source)
+            lines.append(f"  {container.get('name')}: {line}")
     selector = pod.get("nodeSelector")
     if selector:
         lines.append("  nodeSelector: " + ", ".join(f"{k}={v}" for k, v in selector.items()))
