@@ -19,6 +19,11 @@ def load_config_file(path: Path) -> Layer:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise UsageError(f"cannot read config file: {err.strerror}", where=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"config file is not UTF-8 text (byte {err.start}); save it as UTF-8",
+            where=str(path),
+        ) from None
     data = parse_config_text(text, str(path))
     return Layer(str(path), data)
 

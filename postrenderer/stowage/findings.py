@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -31,19 +31,19 @@ class Finding:
     message: str
     fix: str = ""
     related: tuple[ResourceRef, ...] = field(default=())
+    promoted: bool = False  # a warning that --strict made an error
 
     def escalated(self, strict: bool) -> Finding:
-        """Under --strict every warning is an error."""
+        """Under --strict every warning is an error, marked as promoted so reports say so."""
         if strict and self.severity is Severity.WARNING:
-            return Finding(
-                self.rule, Severity.ERROR, self.resource, self.message, self.fix, self.related
-            )
+            return replace(self, severity=Severity.ERROR, promoted=True)
         return self
 
     def as_json(self) -> dict[str, object]:
         return {
             "rule": self.rule,
             "severity": self.severity.value,
+            "promoted": self.promoted,
             "resource": str(self.resource),
             "message": self.message,
             "fix": self.fix,
