@@ -130,11 +130,17 @@ def test_provenance_sits_on_the_key() -> None:
 # --- Polyaxon ---------------------------------------------------------------------------------
 
 
+def _without_access_modes(volumes: dict[str, Any]) -> dict[str, Any]:
+    return {name: {k: v for k, v in spec.items() if k != "accessModes"} for name, spec in
+            volumes.items()}  # fmt: skip
+
+
 def test_polyaxon_persistence_carries_over_one_to_one() -> None:
     source = parse(read_text(DATA / "polyaxon-values.yaml"))
     values = sample("polyaxon", "polyaxon-values.yaml").values
-    assert values["persistence"]["data"] == source["persistence"]["data"]
-    assert values["persistence"]["outputs"] == source["persistence"]["outputs"]
+    for group in ("data", "outputs"):
+        imported = _without_access_modes(values["persistence"][group])
+        assert imported == source["persistence"][group]
     assert values["dataPathsEnv"] == "POLYAXON_RUN_DATA_PATHS"
     assert "persistence.logs" in reasons(sample("polyaxon", "polyaxon-values.yaml"))
 
@@ -319,7 +325,7 @@ PVC = {
 @pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
 def test_mlrun_pvc_params_in_both_forms(name: str) -> None:
     values = sample("mlrun", name).values
-    assert values["autoMount"] == {"type": "pvc", "params": PVC}
+    assert values["autoMount"] == {"type": "pvc", "params": PVC, "accessModes": ["ReadWriteMany"]}
     assert values["scheduler"]["autoMount"] is False
 
 
@@ -343,6 +349,7 @@ def test_mlrun_pvc_mount_env_fills_the_claim_for_auto() -> None:
     assert imported.values["autoMount"] == {
         "type": "auto",
         "params": {"pvc_name": "shared", "volume_mount_path": "/mnt/shared"},
+        "accessModes": ["ReadWriteMany"],
     }
 
 
@@ -484,3 +491,27 @@ def test_leaf_paths_and_covers() -> None:
     assert _leaves({"a": {"b": 1, "c": []}, "d": [{"e": 2}]}) == ["a.b", "a.c", "d[0].e"]
     assert covers("a", "a.b") and covers("d", "d[0].e") and covers("a.b", "a.b")
     assert not covers("a", "ab.c")
+
+
+def test_mlrun_pvc_claim_gets_assumed_access_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    imported = sample("mlrun", "mlrun-config.yaml")
+    assert imported.values["autoMount"]["accessModes"] == ["ReadWriteMany"]
+    code, out, err = cli("mlrun", str(DATA / "mlrun-config.yaml"), capsys=capsys)
+    assert code == 0
+    assert "stowage: assumed: autoMount.accessModes: [ReadWriteMany]" in err
+    assert "kubectl get pvc my-pvc-mount -o jsonpath='{.spec.accessModes}'" in err
+    assert "# ASSUMED (the source does not record these; check them):" in out
+
+
+def test_polyaxon_claims_get_assumed_access_modes_read_only_for_read_only_data() -> None:
+    source = {"persistence": {"data": {
+        "ro": {"mountPath": "/ro", "existingClaim": "ro-pvc", "readOnly": True},
+        "rw": {"mountPath": "/rw", "existingClaim": "rw-pvc"},
+        "host": {"mountPath": "/h", "hostPath": "/srv/h"},
+    }}}  # fmt: skip
+    from stowage.importers.polyaxon import import_polyaxon
+
+    data = import_polyaxon(source).values["persistence"]["data"]
+    assert data["ro"]["accessModes"] == ["ReadOnlyMany"]
+    assert data["rw"]["accessModes"] == ["ReadWriteMany"]
+    assert "accessModes" not in data["host"]

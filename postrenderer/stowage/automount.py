@@ -92,8 +92,15 @@ def resolve(auto: AutoMount) -> AutoVolume | None:
     source_key = "pvc_name" if kind == "pvc" else "host_path"
     if source_key not in params:
         raise AutoMountError(f"autoMount type {kind!r} needs the {source_key!r} parameter")
-    source = (
-        {"existingClaim": params[source_key]} if kind == "pvc" else {"hostPath": params[source_key]}
+    if auto.accessModes and kind != "pvc":
+        raise AutoMountError(
+            "autoMount.accessModes declares a claim's access modes; this auto-mount is a "
+            "hostPath, not a claim: remove accessModes"
+        )
+    source: dict[str, object] = (
+        {"existingClaim": params[source_key], "accessModes": auto.accessModes or None}
+        if kind == "pvc"
+        else {"hostPath": params[source_key]}
     )
     try:
         spec = VolumeSpec.model_validate({"mountPath": mount_path, "readOnly": read_only, **source})

@@ -38,6 +38,10 @@ def header_lines(imported: Imported, origin: str, orphans: list[str]) -> list[st
         lines += ["", "PROBLEMS in the source (carried over as they are; fix them):"]
         for p in imported.problems:
             lines += _bullet(f"{p.source}: {p.message}. Fix: {p.fix}")
+    if imported.assumptions:
+        lines += ["", "ASSUMED (the source does not record these; check them):"]
+        for a in imported.assumptions:
+            lines += _bullet(f"{a.target}: {_flow(a.value)}: {a.reason}")
     if imported.skipped:
         lines += ["", "NOT CARRIED OVER:"]
         for s in imported.skipped:
@@ -57,8 +61,17 @@ def _bullet(text: str) -> list[str]:
 def report_lines(imported: Imported) -> list[str]:
     """What goes to stderr: every problem and every setting not carried over."""
     out = [f"stowage: problem: {p.source}: {p.message}; fix: {p.fix}" for p in imported.problems]
+    out += [
+        f"stowage: assumed: {a.target}: {_flow(a.value)}: {a.reason}" for a in imported.assumptions
+    ]
     out += [f"stowage: not carried over: {s.source}: {s.reason}" for s in imported.skipped]
     return out
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
 
 
 def _commented(value: Any) -> Any:
