@@ -98,12 +98,17 @@ def test_json_report_has_findings_and_changes(tmp_path: Path, config_file: Path)
     finding = report["findings"][0]
     assert set(finding) >= {"rule", "severity", "resource", "message"}
     assert finding["severity"] == "error"
-    assert finding["resource"].count("/") == 2
+    assert finding["resource"] == {
+        "kind": "PersistentVolumeClaim",
+        "namespace": None,
+        "name": "a",
+        "key": None,
+    }
     proc = stowage(
         "--report", "json", "--config", str(config_file), stdin=dump_all(deployment("w", ROLE))
     )
     change = json.loads(proc.stderr)["changes"][0]
-    assert change["resource"] == "Deployment/-/w"
+    assert change["resource"] == {"kind": "Deployment", "namespace": None, "name": "w", "key": None}
     assert {"op": "add", "path": "/spec/template/spec/volumes"}.items() <= change["patch"][
         0
     ].items()

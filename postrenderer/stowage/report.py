@@ -11,7 +11,7 @@ from typing import Any
 
 from stowage import __version__
 from stowage.engine import Outcome
-from stowage.findings import Finding, Severity
+from stowage.findings import Finding, ResourceRef, Severity
 
 REDACTED = "<redacted>"
 
@@ -26,7 +26,7 @@ def patches(outcome: Outcome) -> list[dict[str, Any]]:
         ops = jsonpatch.make_patch(before or {}, doc.body).patch
         if doc.kind == "Secret":
             ops = [{**op, "value": REDACTED} if "value" in op else op for op in ops]
-        changes.append({"resource": str(doc.ref), "document": doc.index, "patch": ops})
+        changes.append({"resource": doc.ref.as_json(), "document": doc.index, "patch": ops})
     return changes
 
 
@@ -98,9 +98,13 @@ def _count(number: int, noun: str) -> str:
 def diff_text(outcome: Outcome) -> str:
     out = []
     for change in patches(outcome):
-        out.append(f"--- {change['resource']} (document {change['document']})")
+        out.append(f"--- {_ref_text(change['resource'])} (document {change['document']})")
         out.extend(json.dumps(op, sort_keys=True) for op in change["patch"])
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _ref_text(resource: dict[str, Any]) -> str:
+    return str(ResourceRef(resource["kind"], resource["namespace"] or "", resource["name"]))
 
 
 def plan_text(outcome: Outcome) -> str:

@@ -129,7 +129,8 @@ def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> A
     for spec, pv in _claims_named(stream, name, namespace):
         modes = spec.get("accessModes") or get_in(pv, ("spec", "accessModes"))
         if modes:
-            origin = f"PersistentVolumeClaim {name}"
+            # The finding already names the claim: say where the modes were read, once.
+            origin = "per its manifest" if spec.get("accessModes") else "per its PersistentVolume"
             return AccessModes(tuple(str(m) for m in modes), origin, _on_nfs(pv))
     for volume in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
         if volume.existingClaim == name and volume.accessModes:
