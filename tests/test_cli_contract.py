@@ -135,7 +135,7 @@ def test_check_writes_only_the_report(config_file: Path) -> None:
         (["--config", "/nonexistent.yaml"], "", "cannot read config file"),
         (["--var", "USER"], "", "expected NAME=VALUE"),
         (["--bogus"], "", "unknown option '--bogus'"),
-        ([], "a: [1\n", "document 0 at line"),
+        ([], "a: [1\n", "document 1 at line"),
         ([], "kind: Deployment\nmetadata: {name: x}\nmetadata: {name: y}\n", "duplicate key"),
         ([], "- 1\n- 2\n", "must be a mapping"),
     ],

@@ -515,3 +515,20 @@ def test_polyaxon_claims_get_assumed_access_modes_read_only_for_read_only_data()
     assert data["ro"]["accessModes"] == ["ReadOnlyMany"]
     assert data["rw"]["accessModes"] == ["ReadWriteMany"]
     assert "accessModes" not in data["host"]
+
+
+def test_mlrun_wrapped_base64_params_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrapped = base64.encodebytes(
+        json.dumps({"pvc_name": "a" * 40, "volume_mount_path": "/mnt/" + "b" * 40}).encode()
+    ).decode()
+    source = tmp_path / "mlrun.yaml"
+    source.write_text(
+        json.dumps({"storage": {"auto_mount_type": "pvc", "auto_mount_params": wrapped}})
+    )
+    code, out, err = cli("mlrun", str(source), capsys=capsys)
+    assert code == 2
+    assert out == ""
+    assert "storage.auto_mount_params: look like base64 JSON but do not decode" in err
+    assert "wrapped over several lines" in err

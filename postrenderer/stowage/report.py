@@ -26,7 +26,7 @@ def patches(outcome: Outcome) -> list[dict[str, Any]]:
         ops = jsonpatch.make_patch(before or {}, doc.body).patch
         if doc.kind == "Secret":
             ops = [{**op, "value": REDACTED} if "value" in op else op for op in ops]
-        changes.append({"resource": doc.ref.as_json(), "document": doc.index, "patch": ops})
+        changes.append({"resource": doc.ref.as_json(), "document": doc.number, "patch": ops})
     return changes
 
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.automount import AutoMountError, resolve
+from stowage.automount import AutoMountError, base64_problem, resolve
 from stowage.config import AutoMount
 from stowage.importers.base import (
     Draft,
@@ -133,6 +133,9 @@ def _params(draft: Draft, setting: Setting) -> dict[str, Setting]:
     if not isinstance(raw, str):
         raise ImportInputError(setting.source, f"expected a string, got {raw!r}")
     text = raw.strip()
+    problem = base64_problem(text)
+    if problem:
+        raise ImportInputError(setting.source, problem)
     decoded = _base64(text)
     if decoded is not None:
         parsed = _json_object(decoded, setting.source)
