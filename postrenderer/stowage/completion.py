@@ -84,16 +84,18 @@ def bash(found: list[Command]) -> str:
             reply = 'COMPREPLY=($(compgen -f -- "$cur"))'
             lines.append(f"        {_pattern(command, option)}) {reply}; return ;;")
     lines.append("    esac")
-    lines.append('    local words=""')
+    # Options once a `-` is typed, as kubectl and helm do; otherwise commands or choices.
+    lines.append('    local options="" words=""')
     lines.append('    case "$cmd" in')
     for command in found:
-        positional = command.choices.get("", ())
+        positional = _words(command.choices.get("", ()))
         lines.append(
-            f'        {command.name}) words="{_words((*command.options, *positional))}" ;;'
+            f'        {command.name}) options="{_words(command.options)}" words="{positional}" ;;'
         )
-    lines.append(f'        "") words="$commands {_words(render.options)} --version" ;;')
+    lines.append(f'        "") options="{_words(render.options)} --version" words="$commands" ;;')
     lines += [
         "    esac",
+        '    [[ "$cur" == -* ]] && words=$options',
         '    COMPREPLY=($(compgen -W "$words" -- "$cur"))',
         "}",
         "complete -o default -F _stowage stowage",
@@ -123,16 +125,17 @@ def zsh(found: list[Command]) -> str:
                 )
         for option in command.file_options:
             lines.append(f"        {_pattern(command, option)}) _files; return ;;")
-    lines += ["    esac", "    local -a candidates", '    case "$cmd" in']
+    lines += ["    esac", "    local -a options words", '    case "$cmd" in']
     for command in found:
-        positional = command.choices.get("", ())
-        words = _words((*command.options, *positional))
-        lines.append(f"        {command.name}) candidates=({words}) ;;")
+        positional = _words(command.choices.get("", ()))
+        options = _words(command.options)
+        lines.append(f"        {command.name}) options=({options}); words=({positional}) ;;")
     lines += [
-        '        "") candidates=($commands --help --version) ;;',
+        '        "") options=(--help --version); words=($commands) ;;',
         "    esac",
-        "    compadd -- $candidates",
-        "    _files",
+        "    if [[ $PREFIX == -* ]]; then compadd -- $options",
+        "    elif (( $#words )); then compadd -- $words",
+        "    else _files; fi",
         "}",
         'if [[ "$funcstack[1]" = "_stowage" ]]; then _stowage "$@";',
         "else compdef _stowage stowage; fi",
