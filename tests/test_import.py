@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +126,7 @@ def test_every_mapped_value_carries_a_provenance_comment(
 def test_provenance_sits_on_the_key() -> None:
     text = to_yaml(sample("polyaxon", "polyaxon-values.yaml"), "x")
     assert "    data1:  # from persistence.data.data1\n" in text
-    assert "  user: 2222 # from securityContext.user\n" in text
+    assert "  user: 2222  # from securityContext.user\n" in text
 
 
 # --- Polyaxon ---------------------------------------------------------------------------------
@@ -532,3 +534,69 @@ def test_mlrun_wrapped_base64_params_say_why(
     assert out == ""
     assert "storage.auto_mount_params: look like base64 JSON but do not decode" in err
     assert "wrapped over several lines" in err
+
+
+LINT_SAMPLES = [
+    ("mlrun", "mlrun-config.yaml"), ("mlrun", "mlrun.env"), ("owl", "owl-hostpath.yaml"),
+    ("owl", "owl-nfs.yaml"), ("owl", "owl-nfs-docs.yaml"), ("polyaxon", "polyaxon-values.yaml"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("system", "name"), LINT_SAMPLES)
+def test_output_is_yamllint_clean_with_the_default_rules(
+    tmp_path: Path, system: str, name: str
+) -> None:
+    out = tmp_path / "values.yaml"
+    out.write_text(to_yaml(sample(system, name), str(DATA / name)))
+    yamllint = Path(sys.executable).parent / "yamllint"
+    proc = subprocess.run(
+        [str(yamllint), "-d", "default", "-s", str(out)], capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_empty_input_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing here\n")
+    code, _, err = cli("polyaxon", str(empty), capsys=capsys)
+    assert code == 0
+    assert f"stowage: warning: {empty} is empty: there was nothing to import" in err
+
+
+@pytest.mark.parametrize(
+    ("system", "name", "other"),
+    [("owl", "mlrun-config.yaml", "mlrun"), ("mlrun", "owl-nfs.yaml", "owl")],
+)
+def test_a_file_of_another_system_warns(
+    capsys: pytest.CaptureFixture[str], system: str, name: str, other: str
+) -> None:
+    code, _, err = cli(system, str(DATA / name), capsys=capsys)
+    assert code == 0
+    assert f"the file looks like {other}'s, not {system}'s" in err
+    assert f"did you mean `stowage import {other}`?" in err
+
+
+def test_a_failing_import_of_another_systems_file_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli("owl", str(DATA / "polyaxon-values.yaml"), capsys=capsys)
+    assert code == 2
+    assert out == ""
+    assert "the file looks like polyaxon's, not owl's" in err
+
+
+@pytest.mark.parametrize(
+    ("system", "message"),
+    [
+        ("foo", "stowage: error: unknown system 'foo'; stowage imports polyaxon, owl, mlrun"),
+        ("polyaxn", "unknown system 'polyaxn'; did you mean 'polyaxon'?"),
+    ],
+)
+def test_unknown_system_blames_the_system_not_the_file(
+    capsys: pytest.CaptureFixture[str], system: str, message: str
+) -> None:
+    code, out, err = cli(system, "no-such-file.yaml", capsys=capsys)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert "no-such-file.yaml" not in err
