@@ -166,3 +166,14 @@ def test_schema_is_the_config_models_schema_and_validates_configs(tmp_path: Path
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"persistance": {}}, schema)
     assert stowage("schema").stdout == target.read_text()
+
+
+def test_fish_completion_completes_commands_and_choices(tmp_path: Path) -> None:
+    fish = shutil.which("fish")
+    if fish is None:
+        pytest.skip("fish is not installed")
+    script = tmp_path / "stowage.fish"
+    script.write_text(stowage("completion", "fish").stdout)
+    probe = f"source {script}; complete -C 'stowage pl'; complete -C 'stowage graph --format '"
+    out = subprocess.run([fish, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["plan", "mermaid", "svg"]
