@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -347,6 +346,8 @@ def _positionals(words: list[str]) -> Iterator[tuple[int, str]]:
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    import difflib  # only on a mistake: a pass-through run stays lean
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
