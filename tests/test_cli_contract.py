@@ -98,12 +98,17 @@ def test_json_report_has_findings_and_changes(tmp_path: Path, config_file: Path)
     finding = report["findings"][0]
     assert set(finding) >= {"rule", "severity", "resource", "message"}
     assert finding["severity"] == "error"
-    assert finding["resource"].count("/") == 2
+    assert finding["resource"] == {
+        "kind": "PersistentVolumeClaim",
+        "namespace": None,
+        "name": "a",
+        "key": None,
+    }
     proc = stowage(
         "--report", "json", "--config", str(config_file), stdin=dump_all(deployment("w", ROLE))
     )
     change = json.loads(proc.stderr)["changes"][0]
-    assert change["resource"] == "Deployment/-/w"
+    assert change["resource"] == {"kind": "Deployment", "namespace": None, "name": "w", "key": None}
     assert {"op": "add", "path": "/spec/template/spec/volumes"}.items() <= change["patch"][
         0
     ].items()
@@ -129,8 +134,8 @@ def test_check_writes_only_the_report(config_file: Path) -> None:
     [
         (["--config", "/nonexistent.yaml"], "", "cannot read config file"),
         (["--var", "USER"], "", "expected NAME=VALUE"),
-        (["--bogus"], "", "unrecognized arguments"),
-        ([], "a: [1\n", "document 0 at line"),
+        (["--bogus"], "", "unknown option '--bogus'"),
+        ([], "a: [1\n", "document 1 at line"),
         ([], "kind: Deployment\nmetadata: {name: x}\nmetadata: {name: y}\n", "duplicate key"),
         ([], "- 1\n- 2\n", "must be a mapping"),
     ],
@@ -181,3 +186,135 @@ def test_version() -> None:
     proc = stowage("version")
     assert proc.returncode == 0
     assert proc.stdout.startswith("stowage ")
+
+
+def test_plan_of_a_rejected_stream_is_printed_and_exits_1() -> None:
+    proc = stowage("plan", stdin=_rwo_shared())
+    assert proc.returncode == 1
+    assert "Deployment/workers" in proc.stdout  # a view: printed even when rejected
+    assert "error SW101" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "graph"])
+def test_help_states_which_views_print_when_rejected(command: str) -> None:
+    top = stowage("--help")
+    assert "except for the views `plan` and `graph`" in " ".join(top.stdout.split())
+    view = stowage(command, "--help")
+    assert "rejected stream's view is printed too" in " ".join(view.stdout.split())
+
+
+def test_non_utf8_config_is_a_plain_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("vars: {USER: jos\xe9}\n".encode("latin-1"))
+    proc = stowage("--config", str(bad), stdin=dump_all(deployment("w", ROLE)))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"{bad}: config file is not UTF-8 text (byte 16)" in proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("missing/map.svg", "the directory {tmp}/missing does not exist"), ("", "is a directory")],
+)
+def test_graph_output_that_cannot_be_written_exits_2(
+    tmp_path: Path, config_file: Path, target: str, message: str
+) -> None:
+    path = tmp_path / target if target else tmp_path
+    proc = stowage(
+        "graph", "--config", str(config_file), "--output", str(path),
+        stdin=dump_all(deployment("w", ROLE)),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert message.format(tmp=tmp_path) in proc.stderr
+    assert "internal error" not in proc.stderr
+    assert "stowage: ok" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "lots"])
+def test_max_input_bytes_refuses_what_is_not_a_positive_size(value: str) -> None:
+    proc = stowage("--max-input-bytes", value, stdin=dump_all(deployment("w", ROLE)))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "argument --max-input-bytes" in proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def test_max_input_bytes_takes_any_large_size() -> None:
+    text = dump_all(deployment("w", ROLE))
+    proc = stowage("--max-input-bytes", str(10**30), stdin=text)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == text
+    small = stowage("--max-input-bytes", "10", stdin=text)
+    assert small.returncode == 2
+    assert "input is larger than 10 bytes" in small.stderr
+
+
+def _shell(command: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    line = " ".join([*STOWAGE, command])
+    return subprocess.run(
+        ["bash", "-c", line], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("redirect", "message"),
+    [
+        ("> /dev/full", "cannot write to standard output: No space left on device"),
+        (">&-", "standard output is closed"),
+    ],
+)
+def test_output_that_cannot_be_written_exits_2_before_any_ok(
+    config_file: Path, redirect: str, message: str
+) -> None:
+    proc = _shell(f"--config {config_file} {redirect}", dump_all(deployment("w", ROLE)))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "stowage: ok" not in proc.stderr
+    assert "internal error" not in proc.stderr
+    assert "Exception ignored" not in proc.stderr
+
+
+def test_render_output_writes_the_file_and_nothing_to_stdout(
+    tmp_path: Path, config_file: Path
+) -> None:
+    target = tmp_path / "f.yaml"
+    text = dump_all(deployment("w", ROLE))
+    proc = stowage("render", "--config", str(config_file), "--output", str(target), stdin=text)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert [v["name"] for v in pod_spec_of(load_all(target.read_text())[0])["volumes"]] == [
+        "a",
+        "out",
+    ]
+
+
+def test_rejected_render_writes_no_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "f.yaml"
+    proc = stowage("render", "--output", str(target), stdin=_rwo_shared())
+    assert proc.returncode == 1
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
+
+
+def test_check_has_no_output_option() -> None:
+    proc = stowage("check", "--output", "x.yaml", stdin="")
+    assert proc.returncode == 2
+    assert "unknown option '--output' for `stowage check`" in proc.stderr
+
+
+def test_strict_says_which_errors_were_promoted_warnings(tmp_path: Path) -> None:
+    config = simple_config()
+    config["persistence"]["data"]["a"] = {"mountPath": "/data/a", "hostPath": "/srv/a"}
+    path = write_yaml(tmp_path / "c.yaml", config)
+    text = dump_all(deployment("w", ROLE))
+    strict = stowage("--config", str(path), "--strict", stdin=text)
+    assert strict.returncode == 1
+    assert "  promoted: a warning, made an error by --strict" in strict.stderr
+    assert "1 error (a warning promoted by --strict), 0 warnings" in strict.stderr
+    report = json.loads(stowage("--config", str(path), "--strict", "--report", "json",
+                                stdin=text).stderr)  # fmt: skip
+    assert report["summary"]["promoted"] == report["summary"]["errors"] == 1
+    assert report["findings"][0]["promoted"] is True
+    relaxed = json.loads(stowage("--config", str(path), "--report", "json", stdin=text).stderr)
+    assert relaxed["findings"][0]["promoted"] is False

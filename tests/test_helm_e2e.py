@@ -225,3 +225,46 @@ def test_helm4_rejection_reaches_the_terminal(helm4: Helm) -> None:
     assert os.WEXITSTATUS(status) != 0
     assert "SW202" in text
     assert "mounts hostPath '/etc'" in text
+
+
+def _plugin_names(helm: Helm) -> set[str]:
+    rows = helm.run("plugin", "list").stdout.splitlines()[1:]
+    return {row.split()[0] for row in rows if row.strip()}
+
+
+def test_every_plugin_installed_and_both_helms_still_work(helm3: Helm, helm4: Helm) -> None:
+    """Helm 3.19 stops loading every plugin when one in its directory is a Helm 4 (`v1`)
+    plugin. The check plugin is in the legacy form both load, so it goes in the shared
+    directory; the post-renderer plugin (Helm 4 only) goes under a Helm 4 data home."""
+    assert helm3.env["HELM_DATA_HOME"] == helm4.env["HELM_DATA_HOME"]  # one shared home
+    helm4_home = Path(helm4.env["HELM_DATA_HOME"]).parent / "helm4-data"
+    helm4_only = Helm(helm4.binary, 4, {**helm4.env, "HELM_DATA_HOME": str(helm4_home)})
+    helm3.run("plugin", "install", str(CHECK_PLUGIN))
+    install_plugins(helm4_only)
+
+    assert _plugin_names(helm3) == {"stowage-check"}
+    assert _plugin_names(helm4) == {"stowage-check"}
+    assert _plugin_names(helm4_only) == {"stowage", "stowage-check"}
+    chart = ["ml", str(CHART), *values("production.yaml")]
+    for helm in (helm3, helm4, helm4_only):
+        assert "stowage: ok:" in helm.run("stowage-check", *chart).stdout
+        bad = helm.run("stowage-check", "ml", str(CHART),
+                       *values("rejected-undefined-user.yaml"), check=False)  # fmt: skip
+        assert bad.returncode != 0
+        assert "error SW401" in bad.stdout
+        usage = helm.run("stowage-check", "--help").stdout
+        assert usage.startswith("usage: helm stowage-check")
+    assert "failed to load plugins" not in helm3.run("version").stderr
+    rendered = helm3.run("template", *chart, "--post-renderer", str(STOWAGE)).stdout
+    assert "/data/imagenet" in rendered
+    rendered = helm4_only.run("template", *chart, "--post-renderer", "stowage").stdout
+    assert "/data/imagenet" in rendered
+
+
+def test_shipped_plugins_are_legacy_unless_helm4_only() -> None:
+    """Only a post-renderer plugin needs Helm 4's `apiVersion: v1` form; every other
+    plugin must load under Helm 3 as well."""
+    for manifest in sorted((ROOT / "postrenderer").rglob("plugin.yaml")):
+        data = yaml.safe_load(manifest.read_text())
+        if "apiVersion" in data:
+            assert data["type"] == "postrenderer/v1", manifest

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,17 +126,23 @@ def test_every_mapped_value_carries_a_provenance_comment(
 def test_provenance_sits_on_the_key() -> None:
     text = to_yaml(sample("polyaxon", "polyaxon-values.yaml"), "x")
     assert "    data1:  # from persistence.data.data1\n" in text
-    assert "  user: 2222 # from securityContext.user\n" in text
+    assert "  user: 2222  # from securityContext.user\n" in text
 
 
 # --- Polyaxon ---------------------------------------------------------------------------------
 
 
+def _without_access_modes(volumes: dict[str, Any]) -> dict[str, Any]:
+    return {name: {k: v for k, v in spec.items() if k != "accessModes"} for name, spec in
+            volumes.items()}  # fmt: skip
+
+
 def test_polyaxon_persistence_carries_over_one_to_one() -> None:
     source = parse(read_text(DATA / "polyaxon-values.yaml"))
     values = sample("polyaxon", "polyaxon-values.yaml").values
-    assert values["persistence"]["data"] == source["persistence"]["data"]
-    assert values["persistence"]["outputs"] == source["persistence"]["outputs"]
+    for group in ("data", "outputs"):
+        imported = _without_access_modes(values["persistence"][group])
+        assert imported == source["persistence"][group]
     assert values["dataPathsEnv"] == "POLYAXON_RUN_DATA_PATHS"
     assert "persistence.logs" in reasons(sample("polyaxon", "polyaxon-values.yaml"))
 
@@ -364,7 +372,7 @@ PVC = {
 @pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
 def test_mlrun_pvc_params_in_both_forms(name: str) -> None:
     values = sample("mlrun", name).values
-    assert values["autoMount"] == {"type": "pvc", "params": PVC}
+    assert values["autoMount"] == {"type": "pvc", "params": PVC, "accessModes": ["ReadWriteMany"]}
     assert values["scheduler"]["autoMount"] is False
 
 
@@ -388,6 +396,7 @@ def test_mlrun_pvc_mount_env_fills_the_claim_for_auto() -> None:
     assert imported.values["autoMount"] == {
         "type": "auto",
         "params": {"pvc_name": "shared", "volume_mount_path": "/mnt/shared"},
+        "accessModes": ["ReadWriteMany"],
     }
 
 
@@ -529,3 +538,110 @@ def test_leaf_paths_and_covers() -> None:
     assert _leaves({"a": {"b": 1, "c": []}, "d": [{"e": 2}]}) == ["a.b", "a.c", "d[0].e"]
     assert covers("a", "a.b") and covers("d", "d[0].e") and covers("a.b", "a.b")
     assert not covers("a", "ab.c")
+
+
+def test_mlrun_pvc_claim_gets_assumed_access_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    imported = sample("mlrun", "mlrun-config.yaml")
+    assert imported.values["autoMount"]["accessModes"] == ["ReadWriteMany"]
+    code, out, err = cli("mlrun", str(DATA / "mlrun-config.yaml"), capsys=capsys)
+    assert code == 0
+    assert "stowage: assumed: autoMount.accessModes: [ReadWriteMany]" in err
+    assert "kubectl get pvc my-pvc-mount -o jsonpath='{.spec.accessModes}'" in err
+    assert "# ASSUMED (the source does not record these; check them):" in out
+
+
+def test_polyaxon_claims_get_assumed_access_modes_read_only_for_read_only_data() -> None:
+    source = {"persistence": {"data": {
+        "ro": {"mountPath": "/ro", "existingClaim": "ro-pvc", "readOnly": True},
+        "rw": {"mountPath": "/rw", "existingClaim": "rw-pvc"},
+        "host": {"mountPath": "/h", "hostPath": "/srv/h"},
+    }}}  # fmt: skip
+    from stowage.importers.polyaxon import import_polyaxon
+
+    data = import_polyaxon(source).values["persistence"]["data"]
+    assert data["ro"]["accessModes"] == ["ReadOnlyMany"]
+    assert data["rw"]["accessModes"] == ["ReadWriteMany"]
+    assert "accessModes" not in data["host"]
+
+
+def test_mlrun_wrapped_base64_params_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrapped = base64.encodebytes(
+        json.dumps({"pvc_name": "a" * 40, "volume_mount_path": "/mnt/" + "b" * 40}).encode()
+    ).decode()
+    source = tmp_path / "mlrun.yaml"
+    source.write_text(
+        json.dumps({"storage": {"auto_mount_type": "pvc", "auto_mount_params": wrapped}})
+    )
+    code, out, err = cli("mlrun", str(source), capsys=capsys)
+    assert code == 2
+    assert out == ""
+    assert "storage.auto_mount_params: look like base64 JSON but do not decode" in err
+    assert "wrapped over several lines" in err
+
+
+LINT_SAMPLES = [
+    ("mlrun", "mlrun-config.yaml"), ("mlrun", "mlrun.env"), ("owl", "owl-hostpath.yaml"),
+    ("owl", "owl-nfs.yaml"), ("owl", "owl-nfs-docs.yaml"), ("polyaxon", "polyaxon-values.yaml"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("system", "name"), LINT_SAMPLES)
+def test_output_is_yamllint_clean_with_the_default_rules(
+    tmp_path: Path, system: str, name: str
+) -> None:
+    out = tmp_path / "values.yaml"
+    out.write_text(to_yaml(sample(system, name), str(DATA / name)))
+    yamllint = Path(sys.executable).parent / "yamllint"
+    proc = subprocess.run(
+        [str(yamllint), "-d", "default", "-s", str(out)], capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_empty_input_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing here\n")
+    code, _, err = cli("polyaxon", str(empty), capsys=capsys)
+    assert code == 0
+    assert f"stowage: warning: {empty} is empty: there was nothing to import" in err
+
+
+@pytest.mark.parametrize(
+    ("system", "name", "other"),
+    [("owl", "mlrun-config.yaml", "mlrun"), ("mlrun", "owl-nfs.yaml", "owl")],
+)
+def test_a_file_of_another_system_warns(
+    capsys: pytest.CaptureFixture[str], system: str, name: str, other: str
+) -> None:
+    code, _, err = cli(system, str(DATA / name), capsys=capsys)
+    assert code == 0
+    assert f"the file looks like {other}'s, not {system}'s" in err
+    assert f"did you mean `stowage import {other}`?" in err
+
+
+def test_a_failing_import_of_another_systems_file_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli("owl", str(DATA / "polyaxon-values.yaml"), capsys=capsys)
+    assert code == 2
+    assert out == ""
+    assert "the file looks like polyaxon's, not owl's" in err
+
+
+@pytest.mark.parametrize(
+    ("system", "message"),
+    [
+        ("foo", "stowage: error: unknown system 'foo'; stowage imports polyaxon, owl, mlrun"),
+        ("polyaxn", "unknown system 'polyaxn'; did you mean 'polyaxon'?"),
+    ],
+)
+def test_unknown_system_blames_the_system_not_the_file(
+    capsys: pytest.CaptureFixture[str], system: str, message: str
+) -> None:
+    code, out, err = cli(system, "no-such-file.yaml", capsys=capsys)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert "no-such-file.yaml" not in err

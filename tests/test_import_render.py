@@ -229,3 +229,18 @@ def test_mlrun_auto_mount_lands_on_function_pods_only(
         names = [v["name"] for v in rendered[component]["volumes"]]
         assert params["volume_name"] in names
     assert params["volume_mount_path"] not in mounts(rendered["scheduler"])
+
+
+@pytest.mark.parametrize(
+    ("system", "name"), [("mlrun", "mlrun-config.yaml"), ("polyaxon", "polyaxon-values.yaml")]
+)
+def test_imported_claims_declare_access_modes_so_strict_passes_sw104(
+    helm4: Helm, tmp_path: Path, system: str, name: str
+) -> None:
+    values = imported_file(tmp_path, system, name)
+    plain = helm4.run("template", "ml", str(CHART), "-n", "ml", "-f", str(values)).stdout
+    proc = subprocess.run(
+        [str(STOWAGE), "check", "--strict"], input=plain, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert "SW104" not in proc.stderr

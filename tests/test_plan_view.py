@@ -128,7 +128,8 @@ def test_plan_text_shows_the_source_of_every_mount() -> None:
 
 def test_plan_text_and_make_demo_describe_a_mount_alike() -> None:
     outcome = render(dump_all(deployment("w", ROLE)), _config())
-    demo_lines = describe(outcome.workloads[0])
+    workload = outcome.workloads[0]
+    demo_lines = describe(workload.label, workload.pod_spec)
     assert "  c0: /data/a (ro) <- claim data-a" in demo_lines
     assert "  mount: /data/a (ro) <- claim data-a [data a]" in report.plan_text(outcome)
 

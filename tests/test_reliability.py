@@ -98,9 +98,9 @@ WRONG_SHAPES = [
 
 UNUSABLE = [*WRONG_SHAPES,
     ("bad-yaml", "---\nkind: Deployment\nmetadata: {name: x\n",
-     "document 0 (Deployment/x) at line 4"),
+     "document 1 (Deployment/x) at line 4"),
     ("second-doc", "kind: Service\n---\nkind: Deployment\nspec: [\n",
-     "document 1 (Deployment) at line 5"),
+     "document 2 (Deployment) at line 5"),
     ("duplicate-key", "kind: Deployment\nmetadata: {name: a}\nmetadata: {name: b}\n",
      "duplicate key 'metadata'"),
     ("alias-bomb", alias_bomb(), "alias bomb"),
@@ -108,7 +108,7 @@ UNUSABLE = [*WRONG_SHAPES,
     ("deep-100000", deep(100_000), "nests deeper than 100 levels"),
     ("not-a-mapping", "- a\n- b\n", "a manifest must be a mapping"),
     ("kindless-pod", KINDLESS_POD, "has no kind but carries a pod spec"),
-    ("bad-plan", BAD_PLAN, "document 0 (ConfigMap/plan)"),
+    ("bad-plan", BAD_PLAN, "document 1 (ConfigMap/plan)"),
     ("bad-template", BAD_TEMPLATE, "(ConfigMap/tpl)"),
     ("merge-key", "kind: Pod\nx: &x {a: 1}\ny: {<<: *x}\n", "merge keys"),
 ]  # fmt: skip
@@ -224,18 +224,18 @@ def test_no_report_ever_contains_secret_values(args: list[str], tmp_path: Path) 
     [
         (
             "kind: Deployment\nmetadata: {name: b}\nspec: {}\nspec: {}\n",
-            "document 0 (Deployment/b) at line 4",
+            "document 1 (Deployment/b) at line 4",
         ),
         (
             "kind: Service\n---\nkind: Deployment\nspec: {}\nspec: {}\n",
-            "document 1 (Deployment) at line 5",
+            "document 2 (Deployment) at line 5",
         ),
         (
             "---\n# c\nkind: Deployment\nmetadata:\n  labels:\n    name: no\n  name: web\n"
             "spec: {}\nspec: {}\n",
-            "document 0 (Deployment/web) at line 9",
+            "document 1 (Deployment/web) at line 9",
         ),
-        ("a: [1\n", "document 0 at line 2"),
+        ("a: [1\n", "document 1 at line 2"),
     ],
 )
 def test_error_line_is_the_line_in_the_input(text: str, where: str, tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import json
 import re
 from dataclasses import dataclass
+
+from pydantic import ValidationError
 
 from stowage.config import DNS1123_LABEL, AutoMount, VolumeSpec
 
@@ -20,6 +23,16 @@ DEFAULT_VOLUME_NAME = "pipeline"
 DEFAULT_MOUNT_PATH = "/mnt/pipeline"
 KNOWN_PARAMS = frozenset({"pvc_name", "host_path", "volume_name", "volume_mount_path", "read_only"})
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# Near-base64 that MLRun cannot read either: line breaks (`base64` wraps at 76
+# columns) or the URL-safe alphabet (`-` and `_` for `+` and `/`).
+_NEAR_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
+# The param each VolumeSpec field comes from, to name it in messages.
+_PARAM_OF_FIELD = {
+    "mountPath": "volume_mount_path",
+    "existingClaim": "pvc_name",
+    "hostPath": "host_path",
+    "readOnly": "read_only",
+}
 
 
 class AutoMountError(ValueError):
@@ -32,14 +45,57 @@ def parse_params(params: dict[str, str] | str) -> dict[str, str]:
         parsed = {str(k): str(v) for k, v in params.items()}
     else:
         text = params.strip()
+        problem = base64_problem(text)
+        if problem:
+            raise AutoMountError(f"autoMount.params {problem}")
         parsed = _from_base64_json(text) if _looks_base64(text) else _from_pairs(text)
     unknown = sorted(set(parsed) - KNOWN_PARAMS)
     if unknown:
-        raise AutoMountError(
-            f"autoMount.params has unknown key(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(sorted(KNOWN_PARAMS))}"
-        )
+        raise AutoMountError(_unknown_params(unknown))
     return parsed
+
+
+def base64_problem(text: str) -> str:
+    """Why ``text`` looks like base64 that MLRun cannot decode ("" when it does not)."""
+    if "=" in text.rstrip("=") or "," in text or _looks_base64(text):
+        return ""
+    joined = "".join(text.split())
+    if not (_NEAR_BASE64.match(joined) and _decodes_to_json_object(joined)):
+        return ""
+    reasons = []
+    if joined != text:
+        reasons.append("is wrapped over several lines (as `base64` wraps at 76 columns)")
+    if "-" in joined or "_" in joined:
+        reasons.append("uses the URL-safe alphabet (- and _ in place of + and /)")
+    if not reasons:
+        return ""
+    return (
+        f"look like base64 JSON but do not decode: the value {' and '.join(reasons)}; MLRun "
+        "reads standard base64 on one line: encode with `base64 -w0` (not base64url)"
+    )
+
+
+def _decodes_to_json_object(text: str) -> bool:
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_")).startswith(b"{")
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _unknown_params(unknown: list[str]) -> str:
+    hints = []
+    for key in unknown:
+        if key == "accessModes":
+            hints.append("accessModes is not a param: set autoMount.accessModes, beside params")
+            continue
+        close = difflib.get_close_matches(key, sorted(KNOWN_PARAMS), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"did you mean {close[0]!r} for {key!r}?")
+    return (
+        f"autoMount.params has unknown key(s) {', '.join(unknown)}; expected some of "
+        f"{', '.join(sorted(KNOWN_PARAMS))}" + (f" ({'; '.join(hints)})" if hints else "")
+    )
 
 
 def _looks_base64(text: str) -> bool:
@@ -92,11 +148,30 @@ def resolve(auto: AutoMount) -> AutoVolume | None:
     source_key = "pvc_name" if kind == "pvc" else "host_path"
     if source_key not in params:
         raise AutoMountError(f"autoMount type {kind!r} needs the {source_key!r} parameter")
-    source = (
-        {"existingClaim": params[source_key]} if kind == "pvc" else {"hostPath": params[source_key]}
+    if auto.accessModes and kind != "pvc":
+        raise AutoMountError(
+            "autoMount.accessModes declares a claim's access modes; this auto-mount is a "
+            "hostPath, not a claim: remove accessModes"
+        )
+    source: dict[str, object] = (
+        {"existingClaim": params[source_key], "accessModes": auto.accessModes or None}
+        if kind == "pvc"
+        else {"hostPath": params[source_key]}
     )
     try:
         spec = VolumeSpec.model_validate({"mountPath": mount_path, "readOnly": read_only, **source})
-    except ValueError as err:
-        raise AutoMountError(f"autoMount params do not make a valid volume: {err}") from None
+    except ValidationError as err:
+        raise AutoMountError(_volume_problem(err)) from None
     return AutoVolume(name, spec)
+
+
+def _volume_problem(err: ValidationError) -> str:
+    """The first problem, named by the auto-mount param it came from; no pydantic text."""
+    first = err.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    where = (
+        f"autoMount.params.{_PARAM_OF_FIELD[field]}"
+        if field in _PARAM_OF_FIELD
+        else (f"autoMount.{field}" if field else "autoMount.params")
+    )
+    return f"{where}: {str(first['msg']).removeprefix('Value error, ')}"

@@ -220,6 +220,12 @@ class AutoMount(Strict):
         "`pvc_name`, `host_path`, `volume_name` (default `pipeline`), "
         "`volume_mount_path` (default `/mnt/pipeline`).",
     )
+    accessModes: list[AccessMode] = Field(
+        default_factory=list,
+        description="Declared access modes of the auto-mounted claim (`pvc`, or `auto` with "
+        "`pvc_name`) when it is not in the rendered manifests, so stowage can check it; "
+        "empty: not declared.",
+    )
 
 
 class Target(Strict):

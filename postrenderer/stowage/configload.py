@@ -19,6 +19,11 @@ def load_config_file(path: Path) -> Layer:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise UsageError(f"cannot read config file: {err.strerror}", where=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"config file is not UTF-8 text (byte {err.start}); save it as UTF-8",
+            where=str(path),
+        ) from None
     data = parse_config_text(text, str(path))
     return Layer(str(path), data)
 
@@ -34,9 +39,7 @@ def parse_config_text(text: str, origin: str) -> dict[str, Any]:
     try:
         data = yaml.load(text)
     except MarkedYAMLError as err:
-        line = err.problem_mark.line + 1 if err.problem_mark else "?"
-        problem = str(err.problem or err.context or "invalid YAML")
-        raise UsageError(f"not valid YAML: line {line}: {problem}", where=origin) from None
+        raise UsageError(_yaml_problem(text, err), where=origin) from None
     except YAMLError as err:
         first_line = str(err).splitlines()[0]
         raise UsageError(f"not valid YAML: {first_line}", where=origin) from None
@@ -60,3 +63,61 @@ def parse_vars(items: list[str]) -> dict[str, str]:
             raise UsageError(f"--var {name}={value!r} is not a safe value: {reason}")
         result[name] = value
     return result
+
+
+def _yaml_problem(text: str, err: MarkedYAMLError) -> str:
+    mark = err.problem_mark
+    line = mark.line + 1 if mark else 0
+    problem = str(err.problem or err.context or "invalid YAML")
+    if mark and _char_at(text, mark.line, mark.column) == "\t":
+        return (
+            f"a tab at line {line}, column {mark.column + 1}: YAML indents with spaces only; "
+            "replace the tab with spaces"
+        )
+    if "duplicate key" in problem:
+        duplicate = duplicate_key(text)
+        if duplicate:
+            return duplicate
+    return f"not valid YAML: line {line or '?'}: {problem}"
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return ""
+
+
+def duplicate_key(text: str) -> str:
+    """The first duplicate mapping key, both lines and both values as written ("" if none)."""
+    import yaml as pyyaml
+
+    try:
+        root = pyyaml.compose(text, Loader=pyyaml.SafeLoader)
+    except pyyaml.YAMLError:
+        return ""
+    stack = [root]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, pyyaml.MappingNode):
+            seen: dict[str, Any] = {}
+            for key, value in node.value:
+                name = str(key.value)
+                if name in seen:
+                    first_key, first_value = seen[name]
+                    return (
+                        f"duplicate key {name!r} at line {key.start_mark.line + 1} (first at line "
+                        f"{first_key.start_mark.line + 1}): values {_source(text, first_value)} "
+                        f"and {_source(text, value)}; keep one"
+                    )
+                seen[name] = (key, value)
+                stack.append(value)
+        elif isinstance(node, pyyaml.SequenceNode):
+            stack.extend(node.value)
+    return ""
+
+
+def _source(text: str, node: Any) -> str:
+    """A value as the file writes it, shortened."""
+    written = " ".join(text[node.start_mark.index : node.end_mark.index].split())
+    return repr(written if len(written) <= 40 else written[:37] + "...")

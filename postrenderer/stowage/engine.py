@@ -78,7 +78,11 @@ def _plan_attach_check(
     ctx = CheckContext(
         stream, workloads, config, attached.roles, dict(config.vars), attached.conflicts
     )
-    outcome.findings = run_all(ctx, strict=options.strict)
+    from stowage.checks.common import PLAN_REF
+    from stowage.findings import locate_config_findings
+
+    findings = run_all(ctx, strict=options.strict)
+    outcome.findings = locate_config_findings(findings, PLAN_REF, layers)
     outcome.placements = attached.placements
     outcome.originals = attached.originals
     outcome.workloads = workloads
@@ -137,7 +141,7 @@ def plan_layers(stream: Stream) -> list[Layer]:
             raise UsageError(f"data.{PLAN_KEY} is not JSON: {err.msg}", where=doc.where()) from None
         if not isinstance(data, dict):
             raise UsageError(f"data.{PLAN_KEY} must hold a JSON object", where=doc.where())
-        layers.append(Layer(f"plan {doc.ref}", data))
+        layers.append(Layer(f"chart values (plan {doc.ref})", data))
     return layers
 
 

@@ -13,3 +13,7 @@ class UsageError(Exception):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class OutputError(UsageError):
+    """The output cannot be written (a missing directory, a full disk, a closed stdout)."""

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
+
+from stowage.layers import Layer
+
+CONFIG_KIND = "Config"  # a finding on the storage plan: `name` is the file or values it came from
 
 
 class Severity(StrEnum):
@@ -13,14 +20,33 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class ResourceRef:
-    """Kind/namespace/name of a manifest, as reports print it."""
+    """What a finding is about: a manifest, a ConfigMap's data key, or a config source.
+
+    Printed as kubectl prints resources: ``Deployment/x``, ``Deployment/x -n ns``
+    with a namespace, ``ConfigMap/t (data.job.yaml)`` for a pod template carried
+    in a ConfigMap; a config source prints as the file or values it is.
+    """
 
     kind: str
     namespace: str
     name: str
+    key: str = ""  # a ConfigMap data key, or the config key path of a Config ref
 
     def __str__(self) -> str:
-        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+        if self.kind == CONFIG_KIND:
+            return self.name
+        text = f"{self.kind}/{self.name}"
+        if self.namespace:
+            text += f" -n {self.namespace}"
+        return f"{text} (data.{self.key})" if self.key else text
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "kind": self.kind,
+            "namespace": self.namespace or None,
+            "name": self.name,
+            "key": self.key or None,
+        }
 
 
 @dataclass(frozen=True)
@@ -31,21 +57,51 @@ class Finding:
     message: str
     fix: str = ""
     related: tuple[ResourceRef, ...] = field(default=())
+    promoted: bool = False  # a warning that --strict made an error
 
     def escalated(self, strict: bool) -> Finding:
-        """Under --strict every warning is an error."""
+        """Under --strict every warning is an error, marked as promoted so reports say so."""
         if strict and self.severity is Severity.WARNING:
-            return Finding(
-                self.rule, Severity.ERROR, self.resource, self.message, self.fix, self.related
-            )
+            return replace(self, severity=Severity.ERROR, promoted=True)
         return self
 
     def as_json(self) -> dict[str, object]:
         return {
             "rule": self.rule,
             "severity": self.severity.value,
-            "resource": str(self.resource),
+            "promoted": self.promoted,
+            "resource": self.resource.as_json(),
             "message": self.message,
             "fix": self.fix,
-            "related": [str(r) for r in self.related],
+            "related": [r.as_json() for r in self.related],
         }
+
+
+_KEY_PATH = re.compile(r"^([A-Za-z][\w-]*(?:\.[\w-]+)+)")
+
+
+def locate_config_findings(
+    findings: Iterable[Finding], plan_ref: ResourceRef, layers: Sequence[Layer]
+) -> list[Finding]:
+    """Findings on the storage plan name the config file or values that set the key."""
+    return [
+        replace(f, resource=config_ref(f.message, layers)) if f.resource == plan_ref else f
+        for f in findings
+    ]
+
+
+def config_ref(message: str, layers: Sequence[Layer]) -> ResourceRef:
+    match = _KEY_PATH.match(message)
+    key = match.group(1) if match else ""
+    setting = [layer.origin for layer in layers if key and _has_path(layer.data, key)]
+    origins = setting[-1:] or [layer.origin for layer in layers] or ["--var"]
+    return ResourceRef(CONFIG_KIND, "", " + ".join(origins), key)
+
+
+def _has_path(data: Mapping[str, Any], dotted: str) -> bool:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True

@@ -80,7 +80,7 @@ def _first_level_name(lines: list[str]) -> str | None:
 class Document:
     """One YAML document of the stream, its original text and (when read) its data."""
 
-    index: int  # position in the stream, 0-based
+    index: int  # position in the stream, 0-based (messages count from 1: `number`)
     line: int  # 1-based line of the document's first line in the input
     separator: str  # the `---` line before it, with its line ending ("" for the first)
     text: str  # the document exactly as it came in
@@ -105,12 +105,17 @@ class Document:
         return ResourceRef(
             self.kind or "?",
             str(meta.get("namespace") or ""),
-            str(meta.get("name") or f"document-{self.index}"),
+            str(meta.get("name") or f"document-{self.number}"),
         )
+
+    @property
+    def number(self) -> int:
+        """The document's number as people count: the first is 1."""
+        return self.index + 1
 
     def where(self) -> str:
         kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
-        return f"document {self.index}{kind_name} at line {self.line}"
+        return f"document {self.number}{kind_name} at line {self.line}"
 
     def sniffed_label(self) -> str:
         """` (Kind/name)` read from the raw text, for a document that does not parse."""
@@ -238,7 +243,7 @@ def parse_document(doc: Document, limits: Limits) -> None:
     except YamlError as err:
         line = doc.line + (err.line - 1 if err.line else 0)  # doc.line is its `---` line
         raise UsageError(
-            err.message, where=f"document {doc.index}{doc.sniffed_label()} at line {max(line, 1)}"
+            err.message, where=f"document {doc.number}{doc.sniffed_label()} at line {max(line, 1)}"
         ) from None
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())

@@ -8,13 +8,15 @@ removes a key.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from stowage.automount import AutoMountError, AutoVolume, resolve
 from stowage.config import Config, VolumeSpec
@@ -37,6 +39,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Config:
+    layers = list(layers)
     merged: dict[str, Any] = {}
     origins = []
     for layer in layers:
@@ -48,7 +51,7 @@ def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Confi
     try:
         config = Config.model_validate(merged)
     except ValidationError as err:
-        raise UsageError(_validation_message(err), where=where) from None
+        raise UsageError(_validation_message(err), where=_origin(err, layers) or where) from None
     try:
         resolve(config.autoMount)  # params are free text: check them where their origin is known
     except AutoMountError as err:
@@ -59,10 +62,79 @@ def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Confi
 def _validation_message(err: ValidationError) -> str:
     lines = []
     for problem in err.errors():
-        key = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-        msg = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"{key}: {msg}")
-    return "invalid configuration: " + "; ".join(lines)
+        loc = tuple(problem["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        lines.append(f"{key}: {_plain(problem, loc)}")
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"
+    return "invalid configuration:" + "".join(f"\n  - {line}" for line in lines)
+
+
+def _origin(err: ValidationError, layers: Iterable[Layer]) -> str:
+    """The one layer that set every key in error, when there is one."""
+    origins = set()
+    for problem in err.errors():
+        setting = [layer.origin for layer in layers if _has_path(layer.data, tuple(problem["loc"]))]
+        if not setting:
+            return ""
+        origins.add(setting[-1])
+    return origins.pop() if len(origins) == 1 else ""
+
+
+def _has_path(data: Any, loc: tuple[Any, ...]) -> bool:
+    for part in loc:
+        if not isinstance(data, Mapping) or str(part) not in data:
+            return False
+        data = data[str(part)]
+    return True
+
+
+def _plain(problem: Any, loc: tuple[Any, ...]) -> str:
+    """pydantic's message in the user's words: unknown keys get the nearest known one."""
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        allowed = keys_at(Config, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = f" (known here: {', '.join(allowed)})" if allowed and not close else ""
+        return f"unknown key{hint}{known}"
+    if kind == "missing":
+        return "is required"
+    return str(problem["msg"]).removeprefix("Value error, ")
+
+
+def keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a config mapping at ``loc`` accepts (empty when it takes any key)."""
+    current: Any = model
+    for part in loc:
+        current = _model_or_map(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return []
+    current = _model_or_map(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_or_map(annotation: Any) -> Any:
+    """Unwrap Optional, unions and Annotated down to a model or a dict type."""
+    if get_origin(annotation) is Annotated:
+        return _model_or_map(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        for arg in get_args(annotation):
+            inner = _model_or_map(arg)
+            if get_origin(inner) is dict or (
+                isinstance(inner, type) and issubclass(inner, BaseModel)
+            ):
+                return inner
+    return annotation
 
 
 @dataclass(frozen=True)

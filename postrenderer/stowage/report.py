@@ -12,7 +12,7 @@ from typing import Any
 
 from stowage import __version__
 from stowage.engine import Outcome
-from stowage.findings import Severity
+from stowage.findings import Finding, ResourceRef, Severity
 
 REDACTED = "<redacted>"
 
@@ -27,17 +27,19 @@ def patches(outcome: Outcome) -> list[dict[str, Any]]:
         ops = jsonpatch.make_patch(before or {}, doc.body).patch
         if doc.kind == "Secret":
             ops = [{**op, "value": REDACTED} if "value" in op else op for op in ops]
-        changes.append({"resource": str(doc.ref), "document": doc.index, "patch": ops})
+        changes.append({"resource": doc.ref.as_json(), "document": doc.number, "patch": ops})
     return changes
 
 
 def summary(outcome: Outcome) -> dict[str, int]:
+    """Counts for the verdict line; ``promoted`` errors are warnings that --strict promoted."""
     errors = sum(f.severity is Severity.ERROR for f in outcome.findings)
     return {
         "documents": len(outcome.stream.documents),
         "changed": len(outcome.changed),
         "errors": errors,
         "warnings": len(outcome.findings) - errors,
+        "promoted": sum(f.promoted for f in outcome.findings),
     }
 
 
@@ -54,16 +56,21 @@ def as_json(outcome: Outcome) -> str:
     return json.dumps(report, indent=2, sort_keys=False, default=str) + "\n"
 
 
+def severity_tag(finding: Finding, color: bool = False) -> str:
+    tag = finding.severity.value
+    if not color:
+        return tag
+    return ("\033[31m" if finding.severity is Severity.ERROR else "\033[33m") + tag + "\033[0m"
+
+
 def as_text(outcome: Outcome, color: bool = False) -> str:
     counts = summary(outcome)
     lines = []
     for finding in outcome.findings:
-        tag = finding.severity.value
-        if color:
-            tag = (
-                ("\033[31m" if finding.severity is Severity.ERROR else "\033[33m") + tag + "\033[0m"
-            )
+        tag = severity_tag(finding, color)
         lines.append(f"{tag} {finding.rule} {finding.resource}: {finding.message}")
+        if finding.promoted:
+            lines.append("  promoted: a warning, made an error by --strict")
         if finding.fix:
             lines.append(f"  fix: {finding.fix}")
         lines.append(f"  see: stowage explain {finding.rule}")
@@ -71,10 +78,18 @@ def as_text(outcome: Outcome, color: bool = False) -> str:
     verdict = "REJECTED" if outcome.rejected else "ok"
     lines.append(
         f"stowage: {verdict}: {_count(counts['documents'], 'document')}, "
-        f"{counts['changed']} changed, {_count(counts['errors'], 'error')}, "
-        f"{_count(counts['warnings'], 'warning')}"
+        f"{counts['changed']} changed, {_errors(counts)}, {_count(counts['warnings'], 'warning')}"
     )
     return "\n".join(lines) + "\n"
+
+
+def _errors(counts: dict[str, int]) -> str:
+    errors = _count(counts["errors"], "error")
+    promoted = counts["promoted"]
+    if not promoted:
+        return errors
+    what = "a warning" if promoted == 1 else f"{promoted} warnings"
+    return f"{errors} ({what} promoted by --strict)"
 
 
 def _count(number: int, noun: str) -> str:
@@ -97,7 +112,7 @@ def diff_text(outcome: Outcome) -> str:
         before, after = _embedded_as_documents(before, after)
         known = _env_values(before)
         before, after = _hide_env(before, known), _hide_env(after, known)
-        name = f"{doc.ref} (document {doc.index})"
+        name = f"{doc.ref} (document {doc.number})"
         out.extend(
             difflib.unified_diff(
                 _yaml_lines(before),

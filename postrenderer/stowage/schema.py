@@ -56,6 +56,14 @@ def schema_text() -> str:
     return json.dumps(values_schema(), indent=2, sort_keys=True) + "\n"
 
 
+def config_schema_text() -> str:
+    """The JSON Schema of a `--config` file (`stowage schema`), from the same models."""
+    schema = values_schema(Config)
+    schema["title"] = "stowage config file"
+    schema["description"] = "A storage plan for `stowage --config FILE`; see `stowage docs`."
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     ref = node.get("$ref")
     if isinstance(ref, str):

@@ -10,7 +10,8 @@ from typing import Any
 
 def source_of(volume: dict[str, Any]) -> tuple[str, str]:
     """(kind, reference) of a pod volume's source: ("claim", name), ("nfs", "server:path"),
-    ("hostPath", path), ("secret", name), ("configMap", name); other kinds have no reference; "?" for none."""
+    ("hostPath", path), ("secret", name), ("configMap", name); other kinds have no
+    reference; "?" for none."""
     if isinstance(volume.get("persistentVolumeClaim"), dict):
         return "claim", str(volume["persistentVolumeClaim"].get("claimName"))
     if isinstance(volume.get("hostPath"), dict):

@@ -37,6 +37,12 @@ class Workload:
 
     @property
     def ref(self) -> ResourceRef:
+        """What exists in the cluster: for a carried template, its ConfigMap and data key."""
+        if self.site.template_key is not None:
+            carrier = self.doc.ref
+            return ResourceRef(
+                carrier.kind, carrier.namespace, carrier.name, self.site.template_key
+            )
         meta = self.manifest.get("metadata") or {}
         return ResourceRef(
             self.kind,
@@ -49,7 +55,8 @@ class Workload:
         """How messages name it: Kind/name, plus the component of a multi-pod kind."""
         suffix = "" if self.site.component == "pod" else f" ({self.site.component})"
         carried = f" in ConfigMap/{self.doc.ref.name}" if self.is_template else ""
-        return f"{self.kind}/{self.ref.name}{suffix}{carried}"
+        name = (self.manifest.get("metadata") or {}).get("name") or self.doc.ref.name
+        return f"{self.kind}/{name}{suffix}{carried}"
 
     @property
     def is_template(self) -> bool:

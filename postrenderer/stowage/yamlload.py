@@ -59,7 +59,7 @@ def load_document(text: str, limits: Limits) -> Any:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        raise YamlError(_describe(err), mark.line + 1 if mark else None) from None
+        raise YamlError(_describe(err, text), mark.line + 1 if mark else None) from None
     except yaml.YAMLError as err:
         raise YamlError(str(err).replace("\n", " ")) from None
     if node is None:
@@ -105,7 +105,13 @@ def _expanded_size(node: Node, limits: Limits, memo: dict[int, int], depth: int)
     return size
 
 
-def _describe(err: yaml.MarkedYAMLError) -> str:
+def _describe(err: yaml.MarkedYAMLError, text: str) -> str:
+    mark = err.problem_mark
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        return (
+            f"a tab at column {mark.column + 1}: YAML indents with spaces only; "
+            "replace the tab with spaces"
+        )
     parts = [p for p in (err.context, err.problem) if p]
     return "; ".join(parts) or "invalid YAML"
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.config import Config
+from stowage.automount import AutoMountError, resolve
+from stowage.config import Config, VolumeSpec
 from stowage.findings import ResourceRef
 from stowage.manifests import Stream
 from stowage.podspecs import claim_names, containers, get_in
@@ -128,12 +129,24 @@ def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> A
     for spec, pv in _claims_named(stream, name, namespace):
         modes = spec.get("accessModes") or get_in(pv, ("spec", "accessModes"))
         if modes:
-            origin = f"PersistentVolumeClaim {name}"
+            # The finding already names the claim: say where the modes were read, once.
+            origin = "per its manifest" if spec.get("accessModes") else "per its PersistentVolume"
             return AccessModes(tuple(str(m) for m in modes), origin, _on_nfs(pv))
     for volume in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
         if volume.existingClaim == name and volume.accessModes:
             return AccessModes(tuple(volume.accessModes), "declared in the storage plan")
+    auto = _auto_mount_spec(config)
+    if auto is not None and auto.existingClaim == name and auto.accessModes:
+        return AccessModes(tuple(auto.accessModes), "declared in autoMount.accessModes")
     return AccessModes(None, "unknown")
+
+
+def _auto_mount_spec(config: Config) -> VolumeSpec | None:
+    try:
+        auto = resolve(config.autoMount)
+    except AutoMountError:
+        return None  # refused with its message when the plan was built
+    return auto.spec if auto else None
 
 
 def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:

@@ -4,12 +4,13 @@ Why it matters: stowage cannot tell whether the claim can be shared. If it is
 ReadWriteOnce, the pods that land on other nodes never start.
 
 What triggers it: a claim that is neither in the manifests nor declared with
-`accessModes` in the plan (`existingClaim` + `accessModes`), mounted by two or
-more pods at once on possibly different nodes. A warning; an error with
-`--strict`.
+`accessModes` in the plan (`existingClaim` + `accessModes`, or
+`autoMount.accessModes` for the auto-mounted claim), mounted by two or more
+pods at once on possibly different nodes. A warning; an error with `--strict`.
 
 How to fix it: declare the claim's access modes next to its `existingClaim`
-in the chart values or config, so stowage can check them.
+in the chart values or config (for an `autoMount: pvc` claim, in
+`autoMount.accessModes`), so stowage can check them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             usage.ref,
             f"claim {usage.name!r} has unknown access modes and is mounted by "
             f"{usage.count_text} pods: {usage.workloads_text}",
-            "declare its access modes (existingClaim + accessModes) so stowage can check them",
+            "declare its access modes (existingClaim + accessModes; autoMount.accessModes for "
+            "the auto-mounted claim) so stowage can check them",
             usage.workload_refs,
         )

@@ -60,12 +60,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A value the source does not record, written as the source system needs it: check it."""
+
+    target: str  # the stowage key, dotted
+    value: Any
+    reason: str
+
+
+@dataclass(frozen=True)
 class Imported:
     system: str
     values: dict[str, Any]
     mapped: tuple[Mapped, ...]
     skipped: tuple[Skipped, ...]
     problems: tuple[Problem, ...]
+    assumptions: tuple[Assumption, ...] = ()
 
 
 @dataclass
@@ -77,6 +87,7 @@ class Draft:
     mapped: list[Mapped] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
 
     def put(self, target: Target, value: Any, *sources: str, note: str = "") -> None:
         node = self.values
@@ -96,6 +107,11 @@ class Draft:
     def skip(self, source: str, reason: str) -> None:
         self.skipped.append(Skipped(source, reason))
 
+    def assume(self, target: Target, value: Any, reason: str) -> None:
+        """Write a value the source does not hold; the output and stderr ask to check it."""
+        self.put(target, value, note="assumed, check it (see the top of this file)")
+        self.assumptions.append(Assumption(dotted(target), value, reason))
+
     def problem(self, source: str, message: str, fix: str) -> None:
         self.problems.append(Problem(source, message, fix))
 
@@ -114,6 +130,7 @@ class Draft:
             tuple(self.mapped),
             tuple(self.skipped),
             tuple(self.problems),
+            tuple(self.assumptions),
         )
 
 

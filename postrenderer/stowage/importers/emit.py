@@ -12,21 +12,66 @@ from stowage.importers.base import EMPTY, Imported, Key
 
 EOL_LIMIT = 70
 INDENT = 2
+LINE_LIMIT = 80  # yamllint's default line-length
 
 
 def to_yaml(imported: Imported, origin: str) -> str:
+    """Commented values that pass yamllint's default rules (start marker, 80 columns,
+    two spaces before a comment)."""
     root = _commented(imported.values)
     orphans = _attach(root, imported)
     header = header_lines(imported, origin, orphans)
     if not imported.values:
-        return "".join(f"#{' ' if line else ''}{line}\n" for line in header) + "{}\n"
+        return "---\n" + "".join(f"#{' ' if line else ''}{line}\n" for line in header) + "{}\n"
     root.yaml_set_start_comment("\n".join(header))
     yaml = YAML()
     yaml.indent(mapping=INDENT, sequence=INDENT * 2, offset=INDENT)
     yaml.width = 4096
     out = io.StringIO()
     yaml.dump(root, out)
-    return out.getvalue()
+    return "---\n" + "".join(_lint_clean(line) for line in out.getvalue().splitlines())
+
+
+def _lint_clean(line: str) -> str:
+    """One dumped line, as yamllint wants it; an end-of-line comment too long moves above."""
+    if line.lstrip().startswith("#"):
+        if len(line) <= LINE_LIMIT:
+            return line + "\n"
+        return _comment_block(line[: len(line) - len(line.lstrip())], line.lstrip()[1:].strip())
+    split = _comment_start(line)
+    if split is None:
+        return line + "\n"
+    content, comment = line[:split].rstrip(), line[split + 1 :].strip()
+    if len(content) + 4 + len(comment) <= LINE_LIMIT:
+        return f"{content}  # {comment}\n"
+    indent = content[: len(content) - len(content.lstrip())]
+    indent += "  " if content.lstrip().startswith("- ") else ""
+    return _comment_block(indent, comment) + content + "\n"
+
+
+def _comment_block(indent: str, text: str) -> str:
+    if not text:
+        return f"{indent}#\n"
+    if len(indent) + 2 + len(text) <= LINE_LIMIT:
+        return f"{indent}# {text}\n"
+    lead = len(text) - len(text.lstrip())  # keep a bullet's continuation indent
+    width = max(LINE_LIMIT - len(indent) - 2 - lead, 20)
+    return "".join(
+        f"{indent}# {' ' * lead}{part}\n" for part in _wrap(text.strip(), width).split("\n")
+    )
+
+
+def _comment_start(line: str) -> int | None:
+    """Index of the `#` that starts an end-of-line comment (outside quotes), if any."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and index and line[index - 1] in " \t":
+            return index
+    return None
 
 
 def header_lines(imported: Imported, origin: str, orphans: list[str]) -> list[str]:
@@ -38,6 +83,10 @@ def header_lines(imported: Imported, origin: str, orphans: list[str]) -> list[st
         lines += ["", "PROBLEMS in the source (carried over as they are; fix them):"]
         for p in imported.problems:
             lines += _bullet(f"{p.source}: {p.message}. Fix: {p.fix}")
+    if imported.assumptions:
+        lines += ["", "ASSUMED (the source does not record these; check them):"]
+        for a in imported.assumptions:
+            lines += _bullet(f"{a.target}: {_flow(a.value)}: {a.reason}")
     if imported.skipped:
         lines += ["", "NOT CARRIED OVER:"]
         for s in imported.skipped:
@@ -50,15 +99,24 @@ def header_lines(imported: Imported, origin: str, orphans: list[str]) -> list[st
 
 
 def _bullet(text: str) -> list[str]:
-    first, *rest = _wrap(text, 84).split("\n")
+    first, *rest = _wrap(text, LINE_LIMIT - 6).split("\n")
     return [f"  - {first}", *(f"    {line}" for line in rest)]
 
 
 def report_lines(imported: Imported) -> list[str]:
     """What goes to stderr: every problem and every setting not carried over."""
     out = [f"stowage: problem: {p.source}: {p.message}; fix: {p.fix}" for p in imported.problems]
+    out += [
+        f"stowage: assumed: {a.target}: {_flow(a.value)}: {a.reason}" for a in imported.assumptions
+    ]
     out += [f"stowage: not carried over: {s.source}: {s.reason}" for s in imported.skipped]
     return out
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
 
 
 def _commented(value: Any) -> Any:
@@ -132,7 +190,8 @@ def _comment(root: CommentedMap, target: tuple[Key, ...], text: str) -> None:
         parent.yaml_add_eol_comment(text, str(key))
         return
     column = INDENT * len(target[:-1]) + INDENT * sum(isinstance(k, int) for k in target[:-1])
-    parent.yaml_set_comment_before_after_key(str(key), before=_wrap(text), indent=column)
+    before = _wrap(text, LINE_LIMIT - column - 2)
+    parent.yaml_set_comment_before_after_key(str(key), before=before, indent=column)
 
 
 def _wrap(text: str, width: int = 88) -> str:

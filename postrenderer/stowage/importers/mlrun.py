@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.automount import AutoMountError, resolve
+from stowage.automount import AutoMountError, base64_problem, resolve
 from stowage.config import AutoMount
 from stowage.importers.base import (
     Draft,
@@ -133,6 +133,9 @@ def _params(draft: Draft, setting: Setting) -> dict[str, Setting]:
     if not isinstance(raw, str):
         raise ImportInputError(setting.source, f"expected a string, got {raw!r}")
     text = raw.strip()
+    problem = base64_problem(text)
+    if problem:
+        raise ImportInputError(setting.source, problem)
     decoded = _base64(text)
     if decoded is not None:
         parsed = _json_object(decoded, setting.source)
@@ -231,7 +234,9 @@ def _auto_mount(
         raise ImportInputError(
             where,
             f"unknown parameter(s) {', '.join(unknown)}: MLRun's pvc mount takes "
-            f"{', '.join(PVC_PARAMS)} and fails on anything else",
+            f"{', '.join(PVC_PARAMS)}; MLRun 1.12 drops anything else with a warning and "
+            "mounts anyway, stowage refuses it (a dropped key is usually a typo, and the "
+            "claim would be mounted where the code does not look)",
         )
     if name == "pvc" and "pvc_name" not in params:
         raise ImportInputError(where, f"type pvc needs pvc_name (or {ENV_PVC}=<pvc>:<path>)")
@@ -250,6 +255,15 @@ def _auto_mount(
     if name == "auto" and "pvc_name" not in params:
         draft.note(
             ("autoMount", "type"), note="no claim configured: nothing is mounted, as in MLRun"
+        )
+    else:
+        claim = plain["pvc_name"]
+        draft.assume(
+            ("autoMount", "accessModes"),
+            ["ReadWriteMany"],
+            "MLRun does not record them; function pods on any node share the claim, which "
+            f"needs ReadWriteMany. Check: kubectl get pvc {claim} -o "
+            "jsonpath='{.spec.accessModes}'",
         )
     draft.put(
         ("scheduler", "autoMount"),

@@ -155,6 +155,19 @@ def _volume(draft: Draft, group: str, name: str, raw: Any) -> None:
         where = join(key, str(first["loc"][0])) if first["loc"] else key
         raise ImportInputError(where, str(first["msg"]).removeprefix("Value error, ")) from None
     draft.put(("persistence", group, name), spec, key)
+    if "existingClaim" in spec:
+        _claim_modes(draft, group, name, spec)
+
+
+def _claim_modes(draft: Draft, group: str, name: str, spec: dict[str, Any]) -> None:
+    claim = spec["existingClaim"]
+    mode = "ReadOnlyMany" if spec.get("readOnly") else "ReadWriteMany"
+    draft.assume(
+        ("persistence", group, name, "accessModes"),
+        [mode],
+        f"Polyaxon does not record them; runs on any node share the claim, which needs {mode}. "
+        f"Check: kubectl get pvc {claim} -o jsonpath='{{.spec.accessModes}}'",
+    )
 
 
 # --- node scheduling ----------------------------------------------------------
