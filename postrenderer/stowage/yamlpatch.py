@@ -133,6 +133,10 @@ class _Patcher:
     def _replace(self, node: Node, new: Any, indent: int) -> None:
         start, end = node.start_mark.index, _end(node)
         inline = self._inline_position(start)
+        if start == end:  # an empty value: take the blanks around it too
+            end += len(self.text[end:]) - len(self.text[end:].lstrip(" \t"))
+        if inline:
+            start = len(self.text[:start].rstrip(" \t"))
         if isinstance(new, dict | list) and new:
             column = indent if inline else node.start_mark.column
             out: list[str] = []
@@ -144,7 +148,7 @@ class _Patcher:
             text = "\n" + block if inline else block[column:]
         else:
             text = yamlwrite.scalar(new, indent)
-            if start == end and inline and not self.text[:start].endswith(" "):
+            if inline:
                 text = " " + text
         self.edits.append((start, end, text))
 
