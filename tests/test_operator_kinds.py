@@ -369,3 +369,14 @@ def test_a_target_matching_nothing_warns() -> None:
     assert [f.message for f in outcome.findings if f.rule == "SW901"] == [
         "target 'gpu' matches no workload (matchLabels {'a': 'b'})"
     ]
+
+
+def test_a_workflow_named_by_generate_name_is_named_so_in_messages() -> None:
+    workflow = argo("Workflow")
+    workflow["metadata"] = {"generateName": "volumes-pvc-", "labels": LABELS}
+    outcome = render(dump_all(workflow), CONFIG)
+    assert {p.workload for p in outcome.placements} == {
+        "Workflow/volumes-pvc- (train)",
+        "Workflow/volumes-pvc- (py)",
+        "Workflow/volumes-pvc- (set)",
+    }

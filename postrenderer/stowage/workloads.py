@@ -18,7 +18,6 @@ from stowage.config import Config, TemplateSite
 from stowage.findings import ResourceRef
 from stowage.manifests import Document, Stream
 from stowage.podspecs import (
-    TEMPLATE_LABEL,
     WILD,
     KindRule,
     Path,
@@ -113,10 +112,10 @@ class Workload:
         if self.in_data:
             return self.doc.ref
         meta = self.manifest.get("metadata") or {}
+        # Argo workflows are often named by generateName only.
+        name = meta.get("name") or meta.get("generateName") or self.doc.ref.name
         return ResourceRef(
-            self.kind,
-            str(meta.get("namespace") or self.doc.ref.namespace or ""),
-            str(meta.get("name") or self.doc.ref.name),
+            self.kind, str(meta.get("namespace") or self.doc.ref.namespace or ""), str(name)
         )
 
     @property
@@ -348,4 +347,4 @@ def _looks_like_pod_spec(node: dict[str, Any]) -> bool:
     return any(k in node for k in ("containers", "volumes", "initContainers"))
 
 
-__all__ = ["TEMPLATE_LABEL", "WILD", "Loader", "TemplateMatch", "Workload", "collect"]
+__all__ = ["Loader", "TemplateMatch", "Workload", "collect", "declared_kinds"]
