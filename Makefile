@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup checkov tools demo test lint typecheck chart-check pytest bench fuzz docs clean
+.PHONY: setup checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz docs clean
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
@@ -22,6 +22,19 @@ checkov: .tools/checkov/.installed
 .tools/checkov/.installed:
 	$(PYTHON) -m venv .tools/checkov
 	.tools/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	touch $@
+
+# The Owl oracle (tests/oracle/): owl-pipeline-server 0.8.3 and its 2021 dependencies in
+# their own venv, every package pinned in the requirements file, installed --no-deps.
+OWL_ORACLE := .tools/owl-oracle
+
+owl-oracle: $(OWL_ORACLE)/.installed
+
+$(OWL_ORACLE)/.installed: ci/owl-oracle-requirements.txt
+	rm -rf $(OWL_ORACLE)
+	$(PYTHON) -m venv $(OWL_ORACLE)
+	$(OWL_ORACLE)/bin/pip install --quiet --disable-pip-version-check --no-deps \
+		-r ci/owl-oracle-requirements.txt
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
@@ -48,7 +61,7 @@ chart-check: setup
 	$(TOOLS)/helm lint --strict chart
 	$(TOOLS)/helm3 lint --strict chart
 
-pytest: setup checkov
+pytest: setup checkov owl-oracle
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck chart-check pytest

@@ -33,7 +33,8 @@ def test_vendored_fixtures_name_their_source_and_licence() -> None:
     readme = (fixtures / "README.md").read_text()
     for manifest in sorted(fixtures.glob("*.yaml")):
         row = next((ln for ln in readme.splitlines() if ln.startswith(f"| {manifest.name} |")), "")
-        assert "BSD" in row or "Apache" in row or "MIT" in row, f"{manifest.name}: no licence row"
+        licensed = any(spdx in row for spdx in ("BSD", "Apache", "MIT", "GPL"))
+        assert licensed, f"{manifest.name}: no licence row"
 
 
 def _make_plan(target: str) -> str:
@@ -46,3 +47,8 @@ def _make_plan(target: str) -> str:
 def test_demo_stays_lean_and_the_tests_install_checkov() -> None:
     assert "checkov" not in _make_plan("demo")
     assert "checkov" in _make_plan("test")
+
+
+def test_the_tests_install_the_owl_oracle_and_the_demo_does_not() -> None:
+    assert "owl-oracle-requirements.txt" not in _make_plan("demo")
+    assert "owl-oracle-requirements.txt" in _make_plan("test")
