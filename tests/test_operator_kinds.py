@@ -5,6 +5,7 @@ follow the upstream examples' shapes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -380,3 +381,43 @@ def test_a_workflow_named_by_generate_name_is_named_so_in_messages() -> None:
         "Workflow/volumes-pvc- (py)",
         "Workflow/volumes-pvc- (set)",
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "kinds", "expected"),
+    [
+        (
+            {
+                "apiVersion": "kubeflow.org/v1",
+                "kind": "TFJob",
+                "metadata": META,
+                "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": {"volumes": True}}}}},
+            },
+            [],
+            "spec.tfReplicaSpecs.Worker.template.spec.volumes must be a list",
+        ),
+        (
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "TrainJob",
+                "metadata": META,
+                "spec": {"workers": [{"template": {"spec": {"containers": {"a": 1}}}}]},
+            },
+            [
+                {
+                    "group": "example.com",
+                    "kind": "TrainJob",
+                    "podSpecs": [{"path": "spec.workers[*].template.spec"}],
+                }
+            ],
+            "spec.workers[0].template.spec.containers must be a list",
+        ),
+    ],
+)
+def test_operator_and_declared_kinds_with_fields_of_the_wrong_type_are_refused(
+    body: dict[str, Any], kinds: list[dict[str, Any]], expected: str
+) -> None:
+    from stowage.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(expected)):
+        render(dump_all(body), dict(CONFIG, kinds=kinds))

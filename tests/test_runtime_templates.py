@@ -325,3 +325,15 @@ def test_bad_site_path_is_a_usage_error_naming_the_field() -> None:
     bad = config([{"configMap": {"name": "c"}, "key": "k", "sites": [{"path": "a..b"}]}])
     with pytest.raises(UsageError, match=r"templates.0.sites.0.path"):
         render(configmap("c", {"k": "a: 1\n"}), bad)
+
+
+def test_a_template_site_of_the_wrong_shape_is_refused_naming_the_key() -> None:
+    from stowage.errors import UsageError
+
+    broken = OWL_YAML.replace("  extraEnv:\n", "  extraEnv:\n  volumeMounts: 3\n").replace(
+        "  volumeMounts:\n    - name: owl-config\n      mountPath: /etc/owl\n"
+        "    - mountPath: /storage/${USER}\n      name: user-storage\n",
+        "",
+    )
+    with pytest.raises(UsageError, match=r"data.owl.yaml: pipeline.volumeMounts must be a list"):
+        render(configmap("owl-owl-config", {"owl.yaml": broken}), OWL_CONFIG)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.config import Config, TemplateSite
+from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.manifests import Document, Stream
 from stowage.podspecs import (
@@ -23,12 +24,15 @@ from stowage.podspecs import (
     Path,
     PodSite,
     SpecRule,
+    api_group,
     declared_rule,
     expand_wild,
     get_in,
+    kind_rule,
     parse_path,
     sites,
 )
+from stowage.shapes import TEMPLATE_SHAPES, problem_in, rule_shape
 from stowage.templates import Source, keys_of, selects
 from stowage.templates import sources as template_sources
 
@@ -274,8 +278,19 @@ def collect(
         if chosen:
             yield from _template_workloads(doc, chosen, load_template, declared)
             continue
+        _refuse_bad_declared(doc, declared)
         for site in sites(doc.body, declared):
             yield Workload(doc, doc.body, site)
+
+
+def _refuse_bad_declared(doc: Document, declared: tuple[KindRule, ...]) -> None:
+    """A declared kind is read like a built-in one: a field of the wrong type is refused."""
+    rule = kind_rule(api_group(doc.body), str(doc.body.get("kind")), declared)
+    if rule is None or rule not in declared:
+        return
+    problem = problem_in(doc.body, rule_shape(rule), "")
+    if problem:
+        raise UsageError(f"{problem} (the API server would refuse it too)", where=doc.where())
 
 
 def _template_workloads(
@@ -310,6 +325,12 @@ def _site_workloads(
             )
             continue
         view = "fragment" if site.shape == "fragment" else "pod"
+        problem = problem_in(node, TEMPLATE_SHAPES[view], site.path)
+        if problem:
+            raise UsageError(
+                f"pod template in data.{key}: {problem} (the consumer would refuse it)",
+                where=doc.where(),
+            )
         rule = SpecRule(site.component, base, view=view, many="a pod template: launched per run")
         pod_site = PodSite("Pod", site.component, path, key, rule, bindings, site.path or "(whole)")
         if view == "pod" and not _looks_like_pod_spec(node):
