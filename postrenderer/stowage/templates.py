@@ -89,7 +89,13 @@ def selects(selector: ConfigMapSelector, body: dict[str, Any]) -> bool:
     if selector.name is not None and get_in(body, ("metadata", "name")) != selector.name:
         return False
     labels = get_in(body, ("metadata", "labels")) or {}
-    return all(str(labels.get(k, "")).lower() == v.lower() for k, v in selector.matchLabels.items())
+    return all(_same_value(labels.get(k), v) for k, v in selector.matchLabels.items())
+
+
+def _same_value(value: Any, wanted: str) -> bool:
+    # A YAML `true` label value (unquoted in the chart) reads back as "True" via str().
+    text = "" if value is None else str(value)
+    return text == wanted or (wanted.lower() == "true" and text.lower() == "true")
 
 
 def keys_of(source: Source, body: dict[str, Any]) -> Iterator[str]:
