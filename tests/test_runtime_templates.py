@@ -337,3 +337,18 @@ def test_a_template_site_of_the_wrong_shape_is_refused_naming_the_key() -> None:
     )
     with pytest.raises(UsageError, match=r"data.owl.yaml: pipeline.volumeMounts must be a list"):
         render(configmap("owl-owl-config", {"owl.yaml": broken}), OWL_CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("labels", "selected"),
+    [({"app": "launcher"}, True), ({"app": "Launcher"}, False), ({"app": "launcher-2"}, False)],
+)
+def test_template_configmaps_are_selected_by_exact_labels(
+    labels: dict[str, str], selected: bool
+) -> None:
+    site = {"path": "pod", "target": "runs"}
+    source = {"configMap": {"matchLabels": {"app": "launcher"}}, "key": "k", "sites": [site]}
+    cfg = config([source], runs={})
+    text = configmap("c", {"k": "pod:\n  containers:\n  - name: a\n"}, labels)
+    outcome = render(text, cfg)
+    assert bool(outcome.placements) is selected
