@@ -272,8 +272,8 @@ class TemplateSite(Strict):
 
     path: SitePath = Field(
         "",
-        description="Dotted path in the key's parsed YAML/JSON (`[*]` = every list item); "
-        "empty for the whole value.",
+        description="Dotted path in the key's parsed YAML/JSON (`[*]` = every list item or "
+        "mapping value); empty for the whole value.",
     )
     shape: SiteShape = Field(
         "podSpec",
@@ -334,7 +334,8 @@ class TemplateSource(Strict):
 class KindPodSpec(Strict):
     component: str = Field("pod", description="Component name for targets' `components`.")
     path: SitePath = Field(
-        description="Dotted path from the manifest root to a PodSpec; `[*]` = every list item."
+        description="Dotted path from the manifest root to a PodSpec; `[*]` = every list "
+        "item or mapping value."
     )
     replicas: SitePath | None = Field(
         None,

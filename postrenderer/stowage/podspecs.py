@@ -37,7 +37,6 @@ POD_SPEC_PATHS: dict[str, tuple[tuple[str, Path], ...]] = {
         ("worker", ("spec", "cluster", "spec", "worker", "spec")),
     ),
 }
-POD_KINDS = frozenset(POD_SPEC_PATHS)
 TEMPLATE_LABEL = "stowage.io/pod-template"
 ROLE_LABEL = "stowage.io/role"
 USER_LABEL = "stowage.io/user"

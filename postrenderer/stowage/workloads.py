@@ -64,12 +64,6 @@ CONTAINER_SLOTS: dict[str, dict[str, Path]] = {
         "securityContext": ("securityContext",),
     },
 }
-# what a view cannot carry, so attach can say so
-VIEW_LACKS: dict[str, str] = {
-    "fragment": "env, nodeSelector, tolerations, affinity and container securityContext",
-    "spark": "",
-    "argo": "",
-}
 
 
 def _resolve(site: Path, relative: Path) -> Path:
