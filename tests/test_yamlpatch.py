@@ -99,3 +99,14 @@ def test_any_additions_read_back_as_the_new_data(
     first = text.split("\n", 1)[0]
     if new[next(iter(base))] == base[next(iter(base))]:
         assert out.startswith(first)  # an unchanged first entry stays as it was
+
+
+def test_a_change_under_an_alias_rewrites_the_whole_document_exactly() -> None:
+    text = "base: &b\n  volumes:\n    - name: a\nuse: *b\n"
+
+    def change(d: dict[str, Any]) -> None:
+        d["use"] = copy.deepcopy(d["use"])
+        d["use"]["volumes"].append({"name": "new"})
+
+    out = patched(text, change)
+    assert load_document(out, LIMITS)["base"] == {"volumes": [{"name": "a"}]}

@@ -20,7 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from stowage import yamlwrite
-from stowage.yamlload import Limits, _Builder
+from stowage.yamlload import Limits, _Builder, load_document
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
@@ -33,13 +33,19 @@ def rewrite(text: str, new: Any, limits: Limits) -> str:
     if node is None:
         return yamlwrite.dump(new)
     edits: list[Edit] = []
-    _Patcher(text, limits, edits).patch(node, new, 0)
+    patcher = _Patcher(text, limits, edits)
+    patcher.patch(node, new, 0)
     # Back to front; at one position the later-recorded (outer) edit goes in first, so
     # an inner list's new items end up before the new keys of the mapping holding it.
     ordered = sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True)
+    out = text
     for _, (start, end, replacement) in ordered:
-        text = text[:start] + replacement + text[end:]
-    return text
+        out = out[:start] + replacement + out[end:]
+    if patcher.aliased or load_document(out, limits) != new:
+        # A change under an alias (the anchor's text is shared) or a layout the edits
+        # cannot express: write the whole document instead, the data exact.
+        return yamlwrite.dump(new)
+    return out
 
 
 def _is_json(text: str) -> bool:
@@ -68,6 +74,8 @@ def _json_text(text: str, new: Any) -> str:
 class _Patcher:
     def __init__(self, text: str, limits: Limits, edits: list[Edit]) -> None:
         self.text, self.limits, self.edits = text, limits, edits
+        self.seen: set[int] = set()
+        self.aliased = False  # a changed node is reached twice (through an alias)
 
     def value(self, node: Node) -> Any:
         """The data a node holds, read exactly as the engine reads it."""
@@ -78,6 +86,10 @@ class _Patcher:
         old = self.value(node)
         if old == new and type(old) is type(new):
             return
+        if id(node) in self.seen:
+            self.aliased = True
+            return
+        self.seen.add(id(node))
         if not self._patch_in_place(node, new):
             self._replace(node, new, indent)
 
