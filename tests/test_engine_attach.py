@@ -23,7 +23,7 @@ from enginehelpers import (
     simple_config,
 )
 from stowage.errors import UsageError
-from stowage.podspecs import get_in
+from stowage.podspecs import CORE_GROUPS, get_in
 
 POD_SPEC = pod_template(ROLE)["spec"]
 
@@ -93,7 +93,8 @@ def _kinds() -> list[tuple[str, dict[str, Any], list[tuple[str | int, ...]]]]:
 def test_every_pod_spec_location_gets_volumes_and_mounts(
     kind: str, body: dict[str, Any], paths: list[tuple[str | int, ...]]
 ) -> None:
-    doc = {"apiVersion": "v1", "kind": kind, **body}
+    group = CORE_GROUPS[kind]
+    doc = {"apiVersion": f"{group}/v1" if group else "v1", "kind": kind, **body}
     result = load_all(output(render(dump_all(doc), simple_config())))[0]
     for path in paths:
         spec = get_in(result, path)

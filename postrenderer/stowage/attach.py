@@ -16,7 +16,7 @@ from typing import Any
 
 from stowage.checks import Conflict
 from stowage.config import Target
-from stowage.manifests import Document, Stream, dump_body
+from stowage.manifests import Document, Stream
 from stowage.plan import Plan, PlannedVolume, data_paths_json
 from stowage.podspecs import (
     AUTO_MOUNT_ANNOTATION,
@@ -27,6 +27,8 @@ from stowage.podspecs import (
 from stowage.sources import source_of
 from stowage.variables import RUNTIME_VARS, expand, workload_variables
 from stowage.workloads import Workload
+from stowage.yamlload import Limits
+from stowage.yamlpatch import rewrite
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -109,9 +111,16 @@ class AttachResult:
 
 
 def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[str, Target] | None:
-    """The first target (by role name) whose selectors all match the workload."""
+    """The first target (by role name) whose selectors all match the workload.
+
+    A template site that names its `target` gets that role (SW901 warns when the
+    role is not in `targets`).
+    """
     if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true":
         return None
+    if workload.role is not None:
+        target = targets.get(workload.role)
+        return (workload.role, target) if target is not None else None
     labels = workload.labels
     for role in sorted(targets):
         target = targets[role]
@@ -127,7 +136,9 @@ def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[st
     return None
 
 
-def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult:
+def apply(
+    stream: Stream, workloads: list[Workload], plan: Plan, limits: Limits | None = None
+) -> AttachResult:
     result = AttachResult()
     touched_templates: dict[tuple[int, str], Workload] = {}
     template_before: dict[tuple[int, str], Any] = {}
@@ -144,9 +155,11 @@ def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult
             template_before.setdefault(key, copy.deepcopy(workload.manifest))
             touched_templates[key] = workload
         result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
+        workload.commit()
     for key, workload in touched_templates.items():
         if workload.manifest != template_before[key]:
-            workload.doc.body["data"][key[1]] = dump_body(workload.manifest)
+            data = workload.doc.body["data"]
+            data[key[1]] = rewrite(data[key[1]], workload.manifest, limits or Limits())
     for doc_index, before in result.originals.items():
         doc = stream.documents[doc_index]
         doc.changed = doc.changed or doc.body != before
@@ -156,7 +169,7 @@ def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult
 def _attach_one(
     workload: Workload, role: str, target: Target, plan: Plan, conflicts: list[Conflict]
 ) -> Placement:
-    reason = "matchLabels " + ", ".join(f"{k}={v}" for k, v in sorted(target.matchLabels.items()))
+    reason = _reason(workload, target)
     ref = workload.ref
     placement = Placement(workload.label, role, reason, ref.kind, ref.namespace, ref.name)
     pod = workload.pod_spec
@@ -174,6 +187,7 @@ def _attach_one(
         merger.secure(plan.config)
     _expand_variables(workload, pod, plan.config.vars, placement)
     _resolve_sources(pod, placement)
+    _note_view_limits(workload, pod, placement)
     return placement
 
 
@@ -183,6 +197,27 @@ def _resolve_sources(pod: dict[str, Any], placement: Placement) -> None:
     for placed in placement.volumes:
         if placed.source != "store" and placed.volume in volumes:
             placed.source, placed.ref = source_of(volumes[placed.volume])
+
+
+def _reason(workload: Workload, target: Target) -> str:
+    if workload.role is not None:
+        return f"template site with target {workload.role}"
+    return "matchLabels " + ", ".join(f"{k}={v}" for k, v in sorted(target.matchLabels.items()))
+
+
+def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placement) -> None:
+    """Say what a fragment cannot carry rather than drop it silently."""
+    if workload.site.view != "fragment":
+        return
+    lost = [key for key in ("nodeSelector", "tolerations", "affinity") if pod.get(key)]
+    lost += sorted(
+        {key for c in containers(pod) for key in ("env", "securityContext") if c.get(key)}
+    )
+    if lost:
+        placement.notes.append(
+            "a fragment holds only volumes, volumeMounts and the pod securityContext: "
+            f"not set there: {', '.join(lost)}"
+        )
 
 
 def _chosen_volumes(

@@ -256,6 +256,114 @@ class Target(Strict):
     initContainers: bool = Field(False, description="Mount into init containers too.")
 
 
+SiteShape = Literal["podSpec", "manifest", "fragment"]
+Preset = Literal["owl", "dask-kubernetes", "airflow", "manifests"]
+SITE_PATH = re.compile(r"^([^.\[\]]+|\[(\*|[0-9]+)\])(\.[^.\[\]]+|\[(\*|[0-9]+)\])*$")
+
+
+def _site_path(value: str) -> str:
+    if value and not SITE_PATH.match(value):
+        raise ValueError(
+            f"{value!r} is not a path: use dotted keys with `[*]` for every list item, "
+            "e.g. `spec.workers[*].template.spec`"
+        )
+    return value
+
+
+SitePath = Annotated[str, AfterValidator(_site_path)]
+
+
+class TemplateSite(Strict):
+    """One place inside a ConfigMap data key where a pod template sits."""
+
+    path: SitePath = Field(
+        "",
+        description="Dotted path in the key's parsed YAML/JSON (`[*]` = every list item or "
+        "mapping value); empty for the whole value.",
+    )
+    shape: SiteShape = Field(
+        "podSpec",
+        description="`podSpec` (a PodSpec), `manifest` (a whole manifest of a kind stowage "
+        "knows, e.g. a Pod or Job) or `fragment` (Owl's shape: `volumes` and `volumeMounts` "
+        "side by side, the mounts for the container the launcher creates, a pod-level "
+        "`securityContext`).",
+    )
+    target: str | None = Field(
+        None,
+        description="Role in `targets` whose storage it gets; unset: chosen by the targets' "
+        "matchLabels like any workload.",
+    )
+    component: str = Field("pod", description="Component name for targets' `components`.")
+
+
+class ConfigMapSelector(Strict):
+    name: str | None = Field(None, description="The ConfigMap's metadata.name.")
+    matchLabels: dict[str, str] = Field(
+        default_factory=dict, description="Labels the ConfigMap must carry."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ConfigMapSelector:
+        if self.name is None and not self.matchLabels:
+            raise ValueError("name a ConfigMap by `name`, `matchLabels` or both")
+        return self
+
+
+class TemplateSource(Strict):
+    """Pod templates kept in ConfigMap data, completed where the consumer reads them."""
+
+    preset: Preset | None = Field(
+        None,
+        description="Built-in sites: `owl` (owl.yaml: the `pipeline` fragment and the Dask "
+        "scheduler/worker templates), `dask-kubernetes` (classic config: "
+        "`kubernetes.scheduler-template`/`worker-template`), `airflow` "
+        "(`pod_template_file.yaml`, a whole Pod), `manifests` (every data key a whole "
+        "manifest, as in stowage's own chart).",
+    )
+    configMap: ConfigMapSelector = Field(description="Which ConfigMaps: by name and/or labels.")
+    key: str | None = Field(
+        None, description="The data key (each preset has a default; `*` = every key)."
+    )
+    sites: list[TemplateSite] = Field(
+        default_factory=list, description="Explicit sites; a preset supplies its own."
+    )
+
+    @model_validator(mode="after")
+    def _has_sites(self) -> TemplateSource:
+        if self.preset is None and not self.sites:
+            raise ValueError("give a `preset` or at least one site in `sites`")
+        if self.preset is None and self.key is None:
+            raise ValueError("give the data `key` (only a preset has a default)")
+        return self
+
+
+class KindPodSpec(Strict):
+    component: str = Field("pod", description="Component name for targets' `components`.")
+    path: SitePath = Field(
+        description="Dotted path from the manifest root to a PodSpec; `[*]` = every list "
+        "item or mapping value."
+    )
+    replicas: SitePath | None = Field(
+        None,
+        description="Path of the number of pods it runs at once (same wildcards); unset: 1.",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("path must not be empty")
+        return value
+
+
+class KindSpec(Strict):
+    """A custom resource kind that carries pod specs, like kustomize's configurations."""
+
+    group: str = Field(description="API group, e.g. `example.com` (empty for the core group).")
+    kind: str = Field(min_length=1, description="Kind, e.g. `TrainJob`.")
+    podSpecs: list[KindPodSpec] = Field(min_length=1, description="Where its pod specs are.")
+
+
 # Settings the chart's values and the post-renderer's config share, documented once.
 Vars = Annotated[dict[str, str], Field(description="Values for `${NAME}` variables.")]
 NodeSelectors = Annotated[
@@ -296,6 +404,13 @@ class Config(Strict):
     stateMountPath: AbsolutePath | None = Field(
         None,
         description="Mount path of the scheduler's SQLite state (for the SQLite-on-NFS check).",
+    )
+    templates: list[TemplateSource] = Field(
+        default_factory=list,
+        description="Pod templates carried in ConfigMap data (Owl, dask-kubernetes, Airflow).",
+    )
+    kinds: list[KindSpec] = Field(
+        default_factory=list, description="Custom resource kinds that carry pod specs."
     )
 
     @field_validator("dataPathsEnv")

@@ -16,6 +16,7 @@ from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
 PLAN_KEY = "plan.json"
+POD_HINT = "containers:"  # a document of an unknown kind with this may carry pod specs
 
 
 @dataclass
@@ -62,7 +63,7 @@ def _plan_attach_check(
     # Imported here so that a pass-through run never pays for pydantic.
     from stowage import attach, plan
     from stowage.checks import CheckContext, run_all
-    from stowage.workloads import collect
+    from stowage.workloads import TemplateMatch, collect
 
     config = plan.merge_layers(layers, options.variables)
     the_plan = plan.build(config)
@@ -71,13 +72,16 @@ def _plan_attach_check(
             "no plan and no --config: nothing attached, manifests passed through untouched "
             "(the checks still ran)"
         )
-    workloads = list(collect(stream, carried_loader(options.limits)))
-    attached = attach.apply(stream, workloads, the_plan)
+    parse_for_config(stream, config, options.limits)
+    matches: list[TemplateMatch] = []
+    workloads = list(collect(stream, carried_loader(options.limits), config, matches))
+    attached = attach.apply(stream, workloads, the_plan, options.limits)
     parse_referenced(stream, workloads, config, options.limits)
     attach.add_generated_claims(stream, the_plan)
     ctx = CheckContext(
         stream, workloads, config, attached.roles, dict(config.vars), attached.conflicts
     )
+    ctx.template_matches = matches
     from stowage.checks.common import PLAN_REF
     from stowage.findings import locate_config_findings
 
@@ -88,6 +92,30 @@ def _plan_attach_check(
     outcome.workloads = workloads
     outcome.config = config
     return outcome
+
+
+def parse_for_config(stream: Stream, config: Any, limits: Limits) -> None:
+    """Parse what the config makes relevant: template ConfigMaps, declared kinds, and
+    (when there are targets) documents of unknown kinds that look like they run pods."""
+    from stowage.templates import mentions
+
+    parse_mentioning(stream, frozenset({"ConfigMap"}), mentions(config.templates), limits)
+    declared = {k.kind for k in config.kinds}
+    for doc in stream.documents:
+        if doc.parsed or doc.sniffed_kind is None:
+            continue
+        if doc.sniffed_kind in declared or (config.targets and POD_HINT in doc.text):
+            parse_unchecked(doc, limits)
+
+
+def parse_unchecked(doc: Document, limits: Limits) -> None:
+    """Parse a document of a kind stowage does not validate; unparsable ones stay unread."""
+    try:
+        body = load_document(doc.separator + doc.text, limits)
+    except YamlError:
+        return  # not ours to judge: it passes through as it came
+    if isinstance(body, dict):
+        doc.body, doc.parsed = body, True
 
 
 def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: Limits) -> None:

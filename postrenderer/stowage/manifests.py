@@ -19,6 +19,7 @@ from typing import Any
 from stowage import yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
+from stowage.podspecs import OPERATOR_KIND_NAMES
 from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
@@ -35,6 +36,7 @@ READ_KINDS = frozenset(
         "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
         "DaskCluster", "DaskWorkerGroup", "DaskJob", "PersistentVolumeClaim",
         "PersistentVolume", "HorizontalPodAutoscaler", "Secret", "List", "ConfigMap",
+        *OPERATOR_KIND_NAMES,
     }
 )  # fmt: skip
 STOWAGE_MARK = "stowage.io/"

@@ -107,6 +107,9 @@ def _rows(schema: dict[str, Any], node: dict[str, Any], prefix: str) -> Iterator
         if pattern_props:
             item = next(iter(pattern_props.values()))
             yield from _rows(schema, item, f"{path}.<name>")
+        items = target.get("items")
+        if isinstance(items, dict) and _resolve(schema, items).get("properties"):
+            yield from _rows(schema, items, f"{path}[]")  # a list of objects: its keys
 
 
 def readme_text() -> str:

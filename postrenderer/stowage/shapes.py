@@ -17,11 +17,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.podspecs import POD_SPEC_PATHS, Path
+from stowage.podspecs import (
+    CORE_GROUPS,
+    OPERATOR_KINDS,
+    POD_SPEC_PATHS,
+    WILD,
+    KindRule,
+    Path,
+    api_group,
+    kind_rule,
+)
 
 
 @dataclass(frozen=True)
 class MapOf:
+    value: Any
+
+
+@dataclass(frozen=True)
+class ItemsOf:
+    """A list, or a mapping, of that shape: what a `[*]` in a pod-spec rule runs over."""
+
     value: Any
 
 
@@ -61,14 +77,15 @@ AFFINITY = {
         "preferredDuringSchedulingIgnoredDuringExecution": [MAP],
     },
 }
-CONTAINER = {
+SECRET_KEY_REF = {"secretKeyRef": {"name": str, "key": str}}
+CONTAINER: dict[str, Any] = {
     "name": str,
     "volumeMounts": [{"name": str, "mountPath": str, "subPath": str, "readOnly": bool}],
     "env": [
         {
             "name": str,
             "value": str,
-            "valueFrom": {"secretKeyRef": {"name": str, "key": str}},
+            "valueFrom": SECRET_KEY_REF,
         }
     ],
     "envFrom": [MAP],
@@ -152,6 +169,100 @@ KIND_SHAPES: dict[str, dict[str, Any]] = {
     **{kind: _workload_shape(kind) for kind in POD_SPEC_PATHS},
 }
 
+# The shape of a pod spec that is not a PodSpec, by view (see stowage.workloads.POD_SLOTS).
+ARGO_TEMPLATE = {
+    "metadata": METADATA,
+    "container": CONTAINER,
+    "script": CONTAINER,
+    "containerSet": {"containers": [CONTAINER]},
+    "initContainers": [CONTAINER],
+    "nodeSelector": POD_SPEC["nodeSelector"],
+    "tolerations": POD_SPEC["tolerations"],
+    "affinity": AFFINITY,
+    "securityContext": POD_SPEC["securityContext"],
+}
+SPARK_POD = {
+    "labels": MapOf(SCALAR),
+    "annotations": MapOf(SCALAR),
+    "volumeMounts": CONTAINER["volumeMounts"],
+    "env": CONTAINER["env"],
+    "securityContext": CONTAINER["securityContext"],
+    "podSecurityContext": POD_SPEC["securityContext"],
+    "nodeSelector": POD_SPEC["nodeSelector"],
+    "tolerations": POD_SPEC["tolerations"],
+    "affinity": AFFINITY,
+}
+FRAGMENT = {
+    "volumes": POD_SPEC["volumes"],
+    "volumeMounts": CONTAINER["volumeMounts"],
+    "securityContext": POD_SPEC["securityContext"],
+}
+VIEW_SHAPES: dict[str, dict[str, Any]] = {
+    "pod": POD_SPEC,
+    "argo": ARGO_TEMPLATE,
+    "spark": SPARK_POD,
+    "fragment": FRAGMENT,
+}
+# A pod template in config data is read by its launcher, which converts env values
+# (Owl's dask templates set `value: 1`): stowage does not read them, so any scalar goes.
+_TEMPLATE_CONTAINER = {
+    **CONTAINER,
+    "env": [{"name": str, "value": SCALAR, "valueFrom": SECRET_KEY_REF}],
+}
+TEMPLATE_SHAPES: dict[str, dict[str, Any]] = {
+    "pod": {
+        **POD_SPEC,
+        "containers": [_TEMPLATE_CONTAINER],
+        "initContainers": [_TEMPLATE_CONTAINER],
+    },
+    "fragment": FRAGMENT,
+}
+
+
+def _nest_wild(shape: dict[str, Any], path: Path, leaf: dict[str, Any]) -> None:
+    """Like :func:`_nest`, with `[*]` as a list or mapping of items (shared by paths)."""
+    if not path:
+        shape.update(leaf)
+        return
+    key, rest = str(path[0]), path[1:]
+    if rest and rest[0] == WILD:
+        items = shape.get(key)
+        if not isinstance(items, ItemsOf):
+            items = shape[key] = ItemsOf({})
+        _nest_wild(items.value, rest[1:], leaf)
+        return
+    _nest_wild(shape.setdefault(key, {}), rest, leaf)
+
+
+def rule_shape(rule: KindRule) -> dict[str, Any]:
+    """The shape of an operator's or declared kind's manifest: its pod specs and claims."""
+    shape: dict[str, Any] = {"metadata": METADATA}
+    for spec in rule.specs:
+        for claims in spec.claim_templates:
+            _nest_wild(shape, claims, CLAIM)
+        _nest_wild(shape, spec.path, VIEW_SHAPES[spec.view])
+        if spec.view == "pod":
+            _nest_wild(shape, (*spec.path[:-1], "metadata"), METADATA)
+        if spec.view in ("argo", "spark"):
+            volumes = (*spec.path[: -2 if spec.view == "argo" else -1], "volumes")
+            _nest_wild(shape, volumes[:-1], {"volumes": POD_SPEC["volumes"]})
+    return shape
+
+
+OPERATOR_SHAPES: dict[tuple[str, str], dict[str, Any]] = {
+    (rule.group, rule.kind): rule_shape(rule) for rule in OPERATOR_KINDS
+}
+
+
+def _shape_of(body: dict[str, Any]) -> dict[str, Any] | None:
+    kind, group = str(body.get("kind")), api_group(body)
+    if kind in POD_SPEC_PATHS and group in (None, CORE_GROUPS.get(kind)):
+        return KIND_SHAPES[kind]
+    rule = kind_rule(group, kind)
+    if rule is not None:
+        return OPERATOR_SHAPES[(rule.group, rule.kind)]
+    return KIND_SHAPES.get(kind)
+
 
 def manifest_problem(body: Any) -> str | None:
     """The first field of a manifest stowage reads that has the wrong type, described.
@@ -169,7 +280,7 @@ def manifest_problem(body: Any) -> str | None:
             if problem:
                 return f"items[{index}].{problem}"
         return None
-    shape = KIND_SHAPES.get(str(body.get("kind")))
+    shape = _shape_of(body)
     return problem_in(body, shape, "") if shape else None
 
 
@@ -182,6 +293,10 @@ def problem_in(value: Any, shape: Any, path: str) -> str | None:
         return _list_problem(value, shape[0], path)
     if isinstance(shape, MapOf):
         return _map_of_problem(value, shape.value, path)
+    if isinstance(shape, ItemsOf):
+        if isinstance(value, dict):
+            return _map_of_problem(value, shape.value, path)
+        return _list_problem(value, shape.value, path)
     return _scalar_problem(value, shape, path)
 
 

@@ -16,7 +16,9 @@ import math
 import re
 from typing import Any
 
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*$")
+# `$`, `{` and `}` may follow the first character: in block context they are not
+# indicators, so `/storage/${USER}` stays plain (Owl expands ${VAR} only in plain scalars).
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+${}-]*(?::[A-Za-z0-9_./@+${}-]+)*$")
 _AMBIGUOUS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 # Characters YAML may not hold raw in a double-quoted scalar, or reads as line breaks.
 _UNSAFE_CHARS = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
@@ -130,3 +132,9 @@ def _literal(text: str, indent: int) -> str:
     content = "".join((pad + line if line else "") + "\n" for line in body.split("\n"))
     content += "\n" * max(trailing - 1, 0)
     return f"|{chomp}\n{content[:-1]}"
+
+
+# The block writers, for callers that insert into an existing text (stowage.yamlpatch).
+mapping = _mapping
+sequence = _sequence
+scalar = _scalar

@@ -7,7 +7,7 @@ the storage graph reads :func:`access_modes` and :func:`placement_of`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,15 @@ from stowage.automount import AutoMountError, resolve
 from stowage.config import Config, VolumeSpec
 from stowage.findings import ResourceRef
 from stowage.manifests import Stream
-from stowage.podspecs import claim_names, containers, get_in
+from stowage.podspecs import (
+    Path,
+    SpecRule,
+    bind,
+    claim_names,
+    containers,
+    expand_wild,
+    get_in,
+)
 from stowage.workloads import Workload
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -92,21 +100,51 @@ class ClaimUsage:
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
     """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
     hpas = hpa_max_replicas(stream)
-    usages: dict[tuple[str, str], ClaimUsage] = {}
+    usages: dict[tuple[str, str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
         placement = placement_of(workload, hpas)
         namespace = workload.ref.namespace
         for name, volume_ro in claim_names(workload.pod_spec):
             if "${" in name:
                 continue
-            key = (namespace, name)
+            key = (namespace, name, "")
             if key not in usages:
                 usages[key] = ClaimUsage(
                     name, namespace, access_modes(stream, config, name, namespace)
                 )
             read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
             usages[key].mounts.append(Mount(index, workload, placement, read_only))
+        for name, modes in operator_claims(workload):
+            key = (namespace, name, str(workload.ref))
+            if key not in usages:
+                usages[key] = ClaimUsage(name, namespace, modes)
+            read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
+            usages[key].mounts.append(Mount(index, workload, placement, read_only))
     return [usages[k] for k in sorted(usages)]
+
+
+def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:
+    """Claims an operator creates from the workload's claim templates (JobSet's
+    volumeClaimPolicies) that the pod mounts by name, with the template's access modes."""
+    rule = workload.site.rule
+    pod = workload.pod_spec
+    own = {v.get("name") for v in pod.get("volumes") or [] if isinstance(v, dict)}
+    for path in rule.claim_templates if rule and rule.shared_claims else ():
+        for template_path, _ in expand_wild(workload.manifest, path):
+            template = get_in(workload.manifest, template_path) or {}
+            name = get_in(template, ("metadata", "name"))
+            modes = get_in(template, ("spec", "accessModes"))
+            if not isinstance(name, str) or name in own or not _mounts_named(pod, name):
+                continue
+            origin = f"a claim template of {workload.kind}/{workload.ref.name}"
+            known = tuple(str(m) for m in modes) if isinstance(modes, list) and modes else None
+            yield name, AccessModes(known, origin)
+
+
+def _mounts_named(pod: dict[str, Any], volume: str) -> list[dict[str, Any]]:
+    return [
+        m for c in containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") == volume
+    ]
 
 
 def _mounts_read_only(pod: dict[str, Any], claim: str) -> bool:
@@ -206,34 +244,79 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _pod_count(workload: Workload, hpas: dict[tuple[str, str], int]) -> tuple[int, str]:
-    body, kind, component = workload.manifest, workload.kind, workload.site.component
+PodCount = tuple[int, str]
+Counter = Callable[[Workload, dict[tuple[str, str], int]], PodCount]
+
+
+def _pod_count(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
+    """How many pods of the workload can run at once, and why (one counter per kind)."""
     if workload.is_template:
         return MANY, "a pod template launched once per run: many at once"
-    if kind == "DaemonSet":
-        return MANY, "a DaemonSet: one pod per node"
-    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        replicas = _int(get_in(body, ("spec", "replicas")), 1)
-        hpa = hpas.get((kind, workload.ref.name))
-        if hpa is not None and hpa > replicas:
-            return hpa, f"HPA maxReplicas {hpa}"
-        return replicas, f"{replicas} replica{'s' * (replicas != 1)}"
-    if kind == "Job":
-        return _job_pods(get_in(body, ("spec",)) or {})
-    if kind == "CronJob":
-        pods, why = _job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
-        if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
-            return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
-        return pods, why
-    if component == "worker":
-        path = (
-            ("spec", "cluster", "spec", "worker", "replicas")
-            if kind == "DaskJob"
-            else ("spec", "worker", "replicas")
-        )
-        replicas = _int(get_in(body, path), 1)
-        return replicas, f"{replicas} Dask worker{'s' * (replicas != 1)}, one Deployment each"
-    return 1, "1 pod"
+    rule = workload.site.rule
+    if rule is not None:
+        return _rule_count(workload.manifest, rule, workload.site.bindings)
+    counter = _COUNTERS.get(workload.kind)
+    return counter(workload, hpas) if counter else (1, "1 pod")
+
+
+def _rule_count(body: dict[str, Any], rule: SpecRule, bindings: Path) -> PodCount:
+    """An operator or declared kind: the product of its factors (each the largest set value)."""
+    if rule.many:
+        return MANY, rule.many
+    pods = 1
+    for alternatives in rule.factors:
+        found = [_int(get_in(body, bind(path, bindings)), 0) for path in alternatives]
+        pods *= max([n for n in found if n > 0] or [1])
+    return pods, f"{pods} {rule.unit}{'s' * (pods != 1)}"
+
+
+def _daemonset(_: Workload, __: dict[tuple[str, str], int]) -> PodCount:
+    return MANY, "a DaemonSet: one pod per node"
+
+
+def _scaled(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
+    replicas = _int(get_in(workload.manifest, ("spec", "replicas")), 1)
+    hpa = hpas.get((workload.kind, workload.ref.name))
+    if hpa is not None and hpa > replicas:
+        return hpa, f"HPA maxReplicas {hpa}"
+    return replicas, f"{replicas} replica{'s' * (replicas != 1)}"
+
+
+def _job(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    return _job_pods(get_in(workload.manifest, ("spec",)) or {})
+
+
+def _cronjob(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    body = workload.manifest
+    pods, why = _job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
+    if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
+        return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
+    return pods, why
+
+
+def _dask(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    if workload.site.component != "worker":
+        return 1, "1 pod"
+    path = (
+        ("spec", "cluster", "spec", "worker", "replicas")
+        if workload.kind == "DaskJob"
+        else ("spec", "worker", "replicas")
+    )
+    replicas = _int(get_in(workload.manifest, path), 1)
+    return replicas, f"{replicas} Dask worker{'s' * (replicas != 1)}, one Deployment each"
+
+
+_COUNTERS: dict[str, Counter] = {
+    "DaemonSet": _daemonset,
+    "Deployment": _scaled,
+    "StatefulSet": _scaled,
+    "ReplicaSet": _scaled,
+    "Job": _job,
+    "CronJob": _cronjob,
+    "DaskCluster": _dask,
+    "DaskWorkerGroup": _dask,
+    "DaskJob": _dask,
+}
 
 
 def _job_pods(spec: dict[str, Any]) -> tuple[int, str]:

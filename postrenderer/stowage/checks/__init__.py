@@ -23,7 +23,7 @@ from stowage.analysis.claims import ClaimUsage, claim_usages
 from stowage.config import Config
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import Stream
-from stowage.workloads import Workload
+from stowage.workloads import TemplateMatch, Workload
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class CheckContext:
     roles: dict[int, str] = field(default_factory=dict)  # index in workloads -> target role
     vars: dict[str, str] = field(default_factory=dict)  # --var and config vars merged
     conflicts: list[Conflict] = field(default_factory=list)
+    template_matches: list[TemplateMatch] = field(default_factory=list)  # for SW901
 
     def role_of(self, index: int) -> str | None:
         return self.roles.get(index)

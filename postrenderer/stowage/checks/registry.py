@@ -26,6 +26,9 @@ RULES = (
     "sw701_runs_as_root",
     "sw702_fsgroup_ignored",
     "sw801_merge_conflict",
+    "sw901_matches_nothing",
+    "sw902_unknown_pod_kind",
+    "sw903_unknown_node_pool",
 )
 
 MODULES: list[ModuleType] = [import_module(f"stowage.checks.{name}") for name in RULES]

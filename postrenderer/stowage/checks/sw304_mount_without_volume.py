@@ -4,7 +4,8 @@ Why it matters: the API server rejects the pod. Owl's documented NFS example
 does exactly this: the mount is called `user-storage`, the volume `nfs-storage`.
 
 What triggers it: a mount in any container whose `name` matches no entry of the
-pod spec's `volumes` (StatefulSet volumeClaimTemplates count as volumes).
+pod spec's `volumes` (claim templates count as volumes: a StatefulSet's
+volumeClaimTemplates, JobSet's volumeClaimPolicies, Argo's and LeaderWorkerSet's).
 
 How to fix it: give the mount the volume's name (or the volume the mount's).
 """
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers, get_in
+from stowage.podspecs import containers
 
 ID = "SW304"
 NAME = "mount-without-volume"
@@ -26,9 +27,7 @@ SEVERITY = Severity.ERROR
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.workloads:
         defined = {str(v.get("name")) for v in volumes(workload.pod_spec)}
-        if workload.kind == "StatefulSet":
-            templates = get_in(workload.manifest, ("spec", "volumeClaimTemplates")) or []
-            defined |= {str(get_in(t, ("metadata", "name"))) for t in templates}
+        defined |= workload.claim_template_names
         for container in containers(workload.pod_spec):
             for mount in container.get("volumeMounts") or []:
                 if str(mount.get("name")) in defined:

@@ -1,0 +1,423 @@
+"""ML operator kinds (KubeRay, Kubeflow training, JobSet, LeaderWorkerSet, Volcano, Argo,
+Spark) and kinds a config declares: storage reaches their pod specs, matched by API group
+and kind, and the access-mode checks count the pods each runs at once. The manifests
+follow the upstream examples' shapes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from enginehelpers import dump_all, load_all, output, render
+from stowage.analysis.claims import MANY, placement_of
+from stowage.engine import carried_loader
+from stowage.manifests import read
+from stowage.podspecs import get_in
+from stowage.workloads import collect
+from stowage.yamlload import Limits
+
+LABELS = {"team": "ml"}
+META = {"name": "x", "labels": LABELS}
+
+
+def pod(name: str = "main", **extra: Any) -> dict[str, Any]:
+    return {"containers": [{"name": name, "image": "busybox"}], **extra}
+
+
+def template(**extra: Any) -> dict[str, Any]:
+    return {"metadata": {"labels": LABELS}, "spec": pod(**extra)}
+
+
+RAY = {
+    "headGroupSpec": {"rayStartParams": {}, "template": template()},
+    "workerGroupSpecs": [
+        {"groupName": "small", "replicas": 1, "maxReplicas": 5, "template": template()},
+        {"groupName": "tpu", "replicas": 2, "numOfHosts": 4, "template": template()},
+    ],
+}
+
+
+def kubeflow(kind: str, field: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": kind,
+        "metadata": META,
+        "spec": {
+            field: {
+                "Master": {"replicas": 1, "template": template()},
+                "Worker": {"replicas": 3, "template": template()},
+            }
+        },
+    }
+
+
+def argo(kind: str, **spec: Any) -> dict[str, Any]:
+    workflow = {
+        "entrypoint": "main",
+        "templates": [
+            {"name": "main", "steps": [[{"name": "a", "template": "train"}]]},
+            {"name": "train", "metadata": {"labels": LABELS}, "container": {"image": "busybox"}},
+            {"name": "py", "metadata": {"labels": LABELS}, "script": {"image": "python"}},
+            {
+                "name": "set",
+                "metadata": {"labels": LABELS},
+                "containerSet": {"containers": [{"name": "a"}, {"name": "b"}]},
+            },
+        ],
+        **spec,
+    }
+    body = (
+        {"workflowSpec": workflow, "schedule": "* * * * *"} if kind == "CronWorkflow" else workflow
+    )
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": META, "spec": body}
+
+
+SPARK = {
+    "apiVersion": "sparkoperator.k8s.io/v1beta2",
+    "kind": "SparkApplication",
+    "metadata": META,
+    "spec": {
+        "type": "Scala",
+        "volumes": [{"name": "spark-local-dir-1", "emptyDir": {}}],
+        "driver": {"labels": LABELS, "cores": 1},
+        "executor": {"labels": LABELS, "instances": 4, "cores": 1},
+    },
+}
+
+# (manifest, [(component, pods at once)])
+CASES: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
+    (
+        {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": META, "spec": RAY},
+        [("head", 1), ("worker", 5), ("worker", 8)],
+    ),
+    (
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayJob",
+            "metadata": META,
+            "spec": {"rayClusterSpec": RAY, "submitterPodTemplate": template()},
+        },
+        [("head", 1), ("worker", 5), ("worker", 8), ("submitter", 1)],
+    ),
+    (
+        {
+            "apiVersion": "ray.io/v1",
+            "kind": "RayService",
+            "metadata": META,
+            "spec": {"rayClusterConfig": RAY},
+        },
+        [("head", 1), ("worker", 5), ("worker", 8)],
+    ),
+    (kubeflow("PyTorchJob", "pytorchReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (kubeflow("TFJob", "tfReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (kubeflow("MPIJob", "mpiReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (kubeflow("XGBoostJob", "xgbReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (kubeflow("PaddleJob", "paddleReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (kubeflow("JAXJob", "jaxReplicaSpecs"), [("master", 1), ("worker", 3)]),
+    (
+        {
+            "apiVersion": "jobset.x-k8s.io/v1alpha2",
+            "kind": "JobSet",
+            "metadata": META,
+            "spec": {
+                "replicatedJobs": [
+                    {"name": "leader", "template": {"spec": {"template": template()}}},
+                    {
+                        "name": "workers",
+                        "replicas": 2,
+                        "template": {"spec": {"parallelism": 4, "template": template()}},
+                    },
+                ]
+            },
+        },
+        [("leader", 1), ("workers", 8)],
+    ),
+    (
+        {
+            "apiVersion": "leaderworkerset.x-k8s.io/v1",
+            "kind": "LeaderWorkerSet",
+            "metadata": META,
+            "spec": {
+                "replicas": 3,
+                "leaderWorkerTemplate": {
+                    "size": 4,
+                    "leaderTemplate": template(),
+                    "workerTemplate": template(),
+                },
+            },
+        },
+        [("leader", 3), ("worker", 12)],
+    ),
+    (
+        {
+            "apiVersion": "batch.volcano.sh/v1alpha1",
+            "kind": "Job",
+            "metadata": META,
+            "spec": {
+                "minAvailable": 3,
+                "tasks": [{"replicas": 6, "name": "nginx", "template": template()}],
+            },
+        },
+        [("nginx", 6)],
+    ),
+    (argo("Workflow"), [("train", 1), ("py", 1), ("set", 1)]),
+    (argo("WorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
+    (argo("ClusterWorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
+    (argo("CronWorkflow"), [("train", MANY), ("py", MANY), ("set", MANY)]),
+    (SPARK, [("driver", 1), ("executor", 4)]),
+]
+CONFIG = {
+    "persistence": {
+        "data": {
+            "a": {
+                "mountPath": "/data/a",
+                "existingClaim": "a",
+                "accessModes": ["ReadOnlyMany"],
+                "readOnly": True,
+            }
+        },
+        "outputs": {"out": {"mountPath": "/outputs", "nfs": {"server": "nfs", "path": "/o"}}},
+    },
+    "targets": {"ml": {"matchLabels": LABELS}},
+}
+
+
+def ids(case: Any) -> str:
+    return str(case[0]["kind"]) if isinstance(case, tuple) else ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_operator_kinds_are_reached_and_counted(case: tuple[dict[str, Any], list[Any]]) -> None:
+    manifest, expected = case
+    stream = read(dump_all(manifest), Limits())
+    workloads = list(collect(stream, carried_loader(Limits())))
+    assert [(w.site.component, placement_of(w, {}).pods) for w in workloads] == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_operator_pod_specs_get_the_storage(case: tuple[dict[str, Any], list[Any]]) -> None:
+    manifest, expected = case
+    outcome = render(dump_all(manifest), CONFIG)
+    assert not outcome.rejected, outcome.findings
+    assert len(outcome.placements) == len(expected)
+    result = load_all(output(outcome))[0]
+    for workload in outcome.workloads:
+        pod_spec = workload.pod_spec
+        assert [v["name"] for v in pod_spec["volumes"] if v["name"] in ("a", "out")] == ["a", "out"]
+        for container in pod_spec["containers"]:
+            assert {m["name"] for m in container["volumeMounts"]} == {"a", "out"}
+    assert result["kind"] == manifest["kind"]
+
+
+def test_argo_volumes_go_to_the_workflow_and_mounts_to_each_template() -> None:
+    result = load_all(output(render(dump_all(argo("Workflow")), CONFIG)))[0]
+    assert [v["name"] for v in result["spec"]["volumes"]] == ["a", "out"]
+    templates = {t["name"]: t for t in result["spec"]["templates"]}
+    assert "container" not in templates["main"]
+    for container in (
+        templates["train"]["container"],
+        templates["py"]["script"],
+        *templates["set"]["containerSet"]["containers"],
+    ):
+        assert [m["mountPath"] for m in container["volumeMounts"]] == ["/data/a", "/outputs"]
+
+
+def test_spark_volumes_go_to_the_application_and_mounts_to_driver_and_executor() -> None:
+    config = dict(CONFIG, securityContext={"enabled": True}, nodeSelector={"ml": {"pool": "ml"}})
+    result = load_all(output(render(dump_all(SPARK), config)))[0]
+    spec = result["spec"]
+    assert [v["name"] for v in spec["volumes"]] == ["spark-local-dir-1", "a", "out"]
+    for role in ("driver", "executor"):
+        assert [m["name"] for m in spec[role]["volumeMounts"]] == ["a", "out"]
+        assert spec[role]["podSecurityContext"]["fsGroup"] == 1000
+        assert spec[role]["nodeSelector"] == {"pool": "ml"}
+        assert spec[role]["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_volcano_job_is_not_read_as_a_batch_job() -> None:
+    volcano = next(m for m, _ in CASES if m["apiVersion"].startswith("batch.volcano.sh"))
+    body = dict(volcano, spec=dict(volcano["spec"], template=template()))  # a batch/v1 Job's place
+    result = load_all(output(render(dump_all(body), CONFIG)))[0]
+    assert "volumes" not in result["spec"]["template"]["spec"]
+    assert [v["name"] for v in result["spec"]["tasks"][0]["template"]["spec"]["volumes"]] == [
+        "a",
+        "out",
+    ]
+
+
+RWO_CLAIM = {
+    "apiVersion": "v1",
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "shared"},
+    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+}
+SHARED = [{"name": "shared", "persistentVolumeClaim": {"claimName": "shared"}}]
+
+
+def test_raycluster_head_and_workers_sharing_a_rwo_claim_is_rejected() -> None:
+    cluster = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {"name": "rc"},
+        "spec": {
+            "headGroupSpec": {"template": {"spec": pod(volumes=SHARED)}},
+            "workerGroupSpecs": [
+                {"groupName": "w", "replicas": 1, "template": {"spec": pod(volumes=SHARED)}}
+            ],
+        },
+    }
+    outcome = render(dump_all(RWO_CLAIM, cluster))
+    errors = [f for f in outcome.findings if f.rule == "SW101"]
+    assert len(errors) == 1 and "RayCluster/rc (head)" in errors[0].message
+
+
+JOBSET_SINGLE_PVC = {
+    "apiVersion": "jobset.x-k8s.io/v1alpha2",
+    "kind": "JobSet",
+    "metadata": {"name": "volume-claim-trainjob"},
+    "spec": {
+        "volumeClaimPolicies": [
+            {
+                "templates": [
+                    {
+                        "metadata": {"name": "checkpoints"},
+                        "spec": {"accessModes": ["ReadWriteOnce"]},
+                    }
+                ]
+            }
+        ],
+        "replicatedJobs": [
+            {
+                "name": "node",
+                "template": {
+                    "spec": {
+                        "parallelism": 3,
+                        "completions": 3,
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "name": "node",
+                                        "image": "busybox",
+                                        "volumeMounts": [
+                                            {"mountPath": "/ckpt", "name": "checkpoints"}
+                                        ],
+                                    }
+                                ]
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def test_jobset_single_pvc_three_parallel_pods_on_one_rwo_claim_is_rejected() -> None:
+    outcome = render(dump_all(JOBSET_SINGLE_PVC))
+    assert [f.rule for f in outcome.findings] == ["SW101"]
+    assert "mounted by 3 pods" in outcome.findings[0].message
+
+
+def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:
+    train = {
+        "apiVersion": "example.com/v1",
+        "kind": "TrainJob",
+        "metadata": {"name": "t", "labels": LABELS},
+        "spec": {"workers": [{"replicas": 3, "template": {"spec": pod(volumes=SHARED)}}]},
+    }
+    kinds = [
+        {
+            "group": "example.com",
+            "kind": "TrainJob",
+            "podSpecs": [
+                {
+                    "component": "worker",
+                    "path": "spec.workers[*].template.spec",
+                    "replicas": "spec.workers[*].replicas",
+                }
+            ],
+        }
+    ]
+    undeclared = render(dump_all(RWO_CLAIM, train), CONFIG)
+    assert [f.rule for f in undeclared.findings] == ["SW901", "SW902"]  # target ml: nothing
+    assert "kind: TrainJob, podSpecs: [{path: spec.workers[*].template.spec}]" in (
+        undeclared.findings[1].fix
+    )
+    outcome = render(dump_all(RWO_CLAIM, train), dict(CONFIG, kinds=kinds))
+    assert [f.rule for f in outcome.findings] == ["SW101"]
+    assert "3 TrainJob pods" in outcome.findings[0].message
+    spec = get_in(load_all(output(outcome))[1], ("spec", "workers", 0, "template", "spec"))
+    assert [v["name"] for v in spec["volumes"]] == ["shared", "a", "out"]
+
+
+def test_a_node_pool_key_naming_no_pool_warns_listing_the_pools() -> None:
+    config = dict(CONFIG, nodeSelector={"dsak": {"pool": "dask"}, "ml": {"pool": "ml"}})
+    outcome = render(dump_all(SPARK), config)
+    found = [f for f in outcome.findings if f.rule == "SW903"]
+    assert len(found) == 1
+    assert "nodeSelector.dsak" in found[0].message and "(node pools: ml)" in found[0].message
+
+
+def test_a_target_matching_nothing_warns() -> None:
+    config = dict(
+        CONFIG, targets={"ml": {"matchLabels": LABELS}, "gpu": {"matchLabels": {"a": "b"}}}
+    )
+    outcome = render(dump_all(SPARK), config)
+    assert [f.message for f in outcome.findings if f.rule == "SW901"] == [
+        "target 'gpu' matches no workload (matchLabels {'a': 'b'})"
+    ]
+
+
+def test_a_workflow_named_by_generate_name_is_named_so_in_messages() -> None:
+    workflow = argo("Workflow")
+    workflow["metadata"] = {"generateName": "volumes-pvc-", "labels": LABELS}
+    outcome = render(dump_all(workflow), CONFIG)
+    assert {p.workload for p in outcome.placements} == {
+        "Workflow/volumes-pvc- (train)",
+        "Workflow/volumes-pvc- (py)",
+        "Workflow/volumes-pvc- (set)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "kinds", "expected"),
+    [
+        (
+            {
+                "apiVersion": "kubeflow.org/v1",
+                "kind": "TFJob",
+                "metadata": META,
+                "spec": {"tfReplicaSpecs": {"Worker": {"template": {"spec": {"volumes": True}}}}},
+            },
+            [],
+            "spec.tfReplicaSpecs.Worker.template.spec.volumes must be a list",
+        ),
+        (
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "TrainJob",
+                "metadata": META,
+                "spec": {"workers": [{"template": {"spec": {"containers": {"a": 1}}}}]},
+            },
+            [
+                {
+                    "group": "example.com",
+                    "kind": "TrainJob",
+                    "podSpecs": [{"path": "spec.workers[*].template.spec"}],
+                }
+            ],
+            "spec.workers[0].template.spec.containers must be a list",
+        ),
+    ],
+)
+def test_operator_and_declared_kinds_with_fields_of_the_wrong_type_are_refused(
+    body: dict[str, Any], kinds: list[dict[str, Any]], expected: str
+) -> None:
+    from stowage.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(expected)):
+        render(dump_all(body), dict(CONFIG, kinds=kinds))

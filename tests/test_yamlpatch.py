@@ -1,0 +1,112 @@
+"""yamlpatch: a text changed to hold new data, byte-identical wherever the data did not change."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stowage.yamlload import Limits, load_document
+from stowage.yamlpatch import rewrite
+
+LIMITS = Limits()
+
+
+def patched(text: str, change: Any) -> str:
+    data = load_document(text, LIMITS)
+    new = copy.deepcopy(data)
+    change(new)
+    out = rewrite(text, new, LIMITS)
+    assert load_document(out, LIMITS) == new
+    return out
+
+
+def test_appended_items_and_keys_land_after_the_last_line_keeping_comments() -> None:
+    text = "a:  # first\n  list:\n  - x   # item\n  other: 1\n# trailing comment\nb: 2\n"
+
+    def change(d: dict[str, Any]) -> None:
+        d["a"]["list"].append({"name": "v", "path": "/storage/${USER}"})
+        d["a"]["new"] = True
+
+    out = patched(text, change)
+    assert out == (
+        "a:  # first\n  list:\n  - x   # item\n  - name: v\n    path: /storage/${USER}\n"
+        "  other: 1\n  new: true\n# trailing comment\nb: 2\n"
+    )
+
+
+def test_changed_scalar_is_replaced_where_it_stands() -> None:
+    out = patched('a: "quoted"  # why\nb: old\n', lambda d: d.update(b="new"))
+    assert out == 'a: "quoted"  # why\nb: new\n'
+
+
+@pytest.mark.parametrize("empty", ["[]", "{}", "", "null"])
+def test_an_empty_or_flow_value_becomes_a_block(empty: str) -> None:
+    text = f"spec:\n  volumes: {empty}\n  x: 1\n"
+    out = patched(text, lambda d: d["spec"].update(volumes=[{"name": "a"}]))
+    assert out == "spec:\n  volumes:\n    - name: a\n  x: 1\n"
+
+
+def test_no_trailing_newline_and_document_markers() -> None:
+    out = patched("\n---\na:\n  - 1", lambda d: d["a"].append(2))
+    assert out == "\n---\na:\n  - 1\n  - 2"
+
+
+def test_unchanged_data_returns_the_same_text() -> None:
+    text = "a: {b: [1, 2]}  # flow\n"
+    assert rewrite(text, load_document(text, LIMITS), LIMITS) == text
+
+
+def test_json_stays_json_with_its_indentation() -> None:
+    out = patched('{\n    "a": [1]\n}\n', lambda d: d["a"].append(2))
+    assert out == '{\n    "a": [\n        1,\n        2\n    ]\n}\n'
+
+
+_keys = st.sampled_from(["a", "b", "volumes", "c"])
+_scalars = st.one_of(
+    st.integers(), st.booleans(), st.sampled_from(["x", "/storage/${USER}", "y z"])
+)
+_data = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(_keys, _data, min_size=1, max_size=3),
+    st.dictionaries(_keys, _data, max_size=2),
+)
+def test_any_additions_read_back_as_the_new_data(
+    base: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    from stowage import yamlwrite
+
+    text = yamlwrite.dump(base)
+    new = copy.deepcopy(base)
+    for key, value in extra.items():
+        current = new.get(key)
+        if isinstance(current, list) and isinstance(value, list):
+            current.extend(value)
+        elif key not in new:
+            new[key] = value
+    out = rewrite(text, new, LIMITS)
+    assert load_document(out, LIMITS) == new
+    first = text.split("\n", 1)[0]
+    if new[next(iter(base))] == base[next(iter(base))]:
+        assert out.startswith(first)  # an unchanged first entry stays as it was
+
+
+def test_a_change_under_an_alias_rewrites_the_whole_document_exactly() -> None:
+    text = "base: &b\n  volumes:\n    - name: a\nuse: *b\n"
+
+    def change(d: dict[str, Any]) -> None:
+        d["use"] = copy.deepcopy(d["use"])
+        d["use"]["volumes"].append({"name": "new"})
+
+    out = patched(text, change)
+    assert load_document(out, LIMITS)["base"] == {"volumes": [{"name": "a"}]}
