@@ -69,7 +69,7 @@ def test_options_before_or_after_the_command(tmp_path: Path) -> None:
     after = stowage("plan", "--config", str(config), "--format", "json", stdin=text)
     assert before.returncode == after.returncode == 0, before.stderr
     assert before.stdout == after.stdout
-    assert json.loads(before.stdout)[0]["workload"] == "Deployment/w"
+    assert json.loads(before.stdout)["placements"][0]["workload"] == "Deployment/w"
 
 
 def test_docs_lists_pages_and_prints_one() -> None:
@@ -132,7 +132,7 @@ def _bash_complete(words: list[str]) -> list[str]:
     [
         (["stowage", "pl"], ["plan"]),
         (["stowage", "plan", "--form"], ["--format"]),
-        (["stowage", "graph", "--format", ""], ["mermaid", "svg"]),
+        (["stowage", "graph", "--format", ""], ["dot", "mermaid", "png", "svg"]),
         (["stowage", "--rep"], ["--report", "--report-file"]),
         (["stowage", "completion", ""], ["bash", "zsh", "fish"]),
         (["stowage", "help", "ex"], ["explain"]),
@@ -176,4 +176,4 @@ def test_fish_completion_completes_commands_and_choices(tmp_path: Path) -> None:
     script.write_text(stowage("completion", "fish").stdout)
     probe = f"source {script}; complete -C 'stowage pl'; complete -C 'stowage graph --format '"
     out = subprocess.run([fish, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert [line.split("\t")[0] for line in out.splitlines()] == ["plan", "mermaid", "svg"]
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["plan", "dot", "mermaid", "png", "svg"]

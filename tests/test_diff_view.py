@@ -47,8 +47,8 @@ def _changes(text: str) -> list[str]:
 def test_diff_is_unified_yaml_per_resource() -> None:
     text = report.diff_text(render(dump_all(deployment("w", ROLE)), simple_config()))
     lines = text.splitlines()
-    assert lines[0] == "--- Deployment/-/w (document 0) as rendered"
-    assert lines[1] == "+++ Deployment/-/w (document 0) after stowage"
+    assert lines[0] == "--- Deployment/w (document 1) as rendered"
+    assert lines[1] == "+++ Deployment/w (document 1) after stowage"
     assert lines[2].startswith("@@ ")
     assert "+          volumeMounts:" in lines
     assert "+            - name: a" in lines
@@ -59,7 +59,7 @@ def test_diff_is_unified_yaml_per_resource() -> None:
 def test_carried_template_is_diffed_as_the_lines_of_its_document() -> None:
     outcome = render(dump_all(_carrier()), simple_config())
     text = report.diff_text(outcome)
-    assert text.startswith("--- ConfigMap/-/rel-template (document 0) as rendered\n")
+    assert text.startswith("--- ConfigMap/rel-template (document 1) as rendered\n")
     changes = _changes(text)
     assert "+                  mountPath: /data/a" in changes
     assert all(line.startswith("+") for line in changes), changes  # only additions: no rewrite
@@ -72,7 +72,7 @@ def test_generated_claim_is_a_new_file_in_the_diff() -> None:
     config = simple_config()
     config["persistence"]["data"]["a"] = {"mountPath": "/data/a", "claim": {"size": "1Gi"}}
     text = report.diff_text(render(dump_all(deployment("w", ROLE)), config))
-    assert "--- /dev/null\n+++ PersistentVolumeClaim/-/stowage-a" in text
+    assert "--- /dev/null\n+++ PersistentVolumeClaim/stowage-a" in text
 
 
 def test_secret_values_never_reach_the_diff() -> None:
@@ -86,7 +86,7 @@ def test_secret_values_never_reach_the_diff() -> None:
     doc.body["metadata"]["labels"] = {"x": "y"}
     doc.changed = True
     text = report.diff_text(outcome)
-    assert "+++ Secret/-/s (document 0) after stowage" in text
+    assert "+++ Secret/s (document 1) after stowage" in text
     assert "c2VjcmV0" not in text and "bmV3" not in text
     assert '   token: "<redacted>"' in text.splitlines()  # a context line under data
 
@@ -105,9 +105,9 @@ def test_diff_goes_to_stderr_and_the_report_file(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     proc = _stowage("--diff", "--config", str(config), env={"STOWAGE_REPORT_FILE": str(target)})
     assert proc.returncode == 0, proc.stderr
-    assert "+++ Deployment/-/w (document 0) after stowage" in proc.stderr
+    assert "+++ Deployment/w (document 1) after stowage" in proc.stderr
     saved = target.read_text()
-    assert "+++ Deployment/-/w (document 0) after stowage" in saved
+    assert "+++ Deployment/w (document 1) after stowage" in saved
     assert "stowage: ok:" in saved
     assert "volumeMounts" not in _stowage("--config", str(config)).stderr  # only when asked
 
@@ -122,7 +122,7 @@ def test_json_report_keeps_the_rfc6902_patches(tmp_path: Path) -> None:
     assert {"op": "add", "path": "/spec/template/spec/volumes"} in [
         {"op": op["op"], "path": op["path"]} for op in change["patch"]
     ]
-    assert "+++ Deployment/-/w" in proc.stderr
+    assert "+++ Deployment/w" in proc.stderr
 
 
 def test_helm4_post_renderer_args_diff_lands_in_the_report_file(helm4: Helm) -> None:
@@ -130,5 +130,5 @@ def test_helm4_post_renderer_args_diff_lands_in_the_report_file(helm4: Helm) -> 
     helm4.run("template", "ml", str(CHART), "-f", str(EXAMPLES / "production.yaml"),
               "--post-renderer", "stowage", "--post-renderer-args", "--diff")  # fmt: skip
     saved = (Path(helm4.env["XDG_STATE_HOME"]) / "stowage" / "last-report.txt").read_text()
-    assert "+++ ConfigMap/-/ml-stowage-pipeline-template (document " in saved
-    assert "+              volumeMounts:" in saved
+    assert "+++ ConfigMap/ml-stowage-owl-config (document " in saved
+    assert "+          mountPath: /data/imagenet" in saved  # owl.yaml diffed as YAML lines

@@ -126,16 +126,17 @@ def test_polyaxon_volumes_land_where_polyaxon_put_them(helm: Helm, tmp_path: Pat
             volumes[n]["mountPath"]: _normalise_host(expected_polyaxon(volumes[n])) for n in names
         }
         assert {p: got[p] for p in got if p in want or p.startswith(("/data", "/polyaxon"))} == want
-    pipeline = rendered["pipeline"]
-    assert pipeline["nodeSelector"] == source["nodeSelector"]["experiments"]
-    assert pipeline["tolerations"] == source["tolerations"]["experiments"]
+    pipeline, worker = rendered["pipeline"], rendered["dask-worker"]
+    # Owl's pipeline fragment has no place for node settings or env: the per-run Dask pods do.
+    assert worker["nodeSelector"] == source["nodeSelector"]["experiments"]
+    assert worker["tolerations"] == source["tolerations"]["experiments"]
     assert rendered["scheduler"]["nodeSelector"] == source["nodeSelector"]["core"]
     context = pipeline["securityContext"]
     assert (context["runAsUser"], context["fsGroup"]) == (
         source["securityContext"]["user"],
         source["securityContext"]["group"],
     )
-    env = {e["name"]: e.get("value") for e in pipeline["containers"][0].get("env", [])}
+    env = {e["name"]: e.get("value") for e in worker["containers"][0].get("env", [])}
     paths = json.loads(env["POLYAXON_RUN_DATA_PATHS"])
     assert {name: paths[name] for name in refs} == {n: volumes[n]["mountPath"] for n in refs}
 
@@ -148,6 +149,9 @@ def _owl_pipeline_lists(name: str) -> tuple[list[dict[str, Any]], list[dict[str,
 def _owl_expected(name: str, user_only: bool = False) -> dict[str, dict[str, Any]]:
     volumes, mount_list = _owl_pipeline_lists(name)
     by_name = {v["name"]: {k: x for k, x in v.items() if k != "name"} for v in volumes}
+    for source in by_name.values():  # per-user storage: stowage creates a missing directory
+        if "${USER}" in str(source.get("hostPath", {}).get("path")):
+            source["hostPath"] = {**source["hostPath"], "type": "DirectoryOrCreate"}
     return {
         m["mountPath"]: {
             "readOnly": m.get("readOnly", False),

@@ -179,8 +179,16 @@ Per-user storage reaches only the pods that run for a user (pipeline, Dask). */}
 {{- $_ := set $targets $name $target -}}
 {{- end -}}
 {{- $plan := dict "cluster" $v.cluster "persistence" (dict "data" $data "outputs" $outputs) "dataPathsEnv" $v.dataPathsEnv "targets" $targets "vars" $v.vars "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations "affinity" $v.affinity "securityContext" $v.securityContext "autoMount" $v.autoMount "hostPathAllow" $v.hostPathAllow -}}
+{{- $templates := list -}}
 {{- if include "stowage.platform" . -}}
 {{- $_ := set $plan "stateMountPath" $v.persistence.scheduler.mountPath -}}
+{{- $templates = append $templates (dict "preset" "owl" "configMap" (dict "name" (include "stowage.owlConfigName" .)) "key" "owl.yaml") -}}
+{{- end -}}
+{{- with concat $templates $v.templates -}}
+{{- $_ := set $plan "templates" . -}}
+{{- end -}}
+{{- with $v.kinds -}}
+{{- $_ := set $plan "kinds" . -}}
 {{- end -}}
 {{- toJson $plan -}}
 {{- end -}}

@@ -12,7 +12,7 @@ from typing import Any
 
 from stowage import __version__
 from stowage.engine import Outcome
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, Severity
 
 REDACTED = "<redacted>"
 

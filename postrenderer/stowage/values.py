@@ -21,11 +21,13 @@ from stowage.config import (
     ClaimName,
     Cluster,
     HostPathAllow,
+    KindSpec,
     NodeSelectors,
     Persistence,
     SecurityContext,
     Strict,
     Target,
+    TemplateSource,
     Tolerations,
     UserName,
     Vars,
@@ -273,6 +275,16 @@ class ChartValues(Strict):
         description="More roles and the workloads they select (the post-renderer's "
         "`targets`): in storage-only mode the only ones, in platform mode added to "
         "`scheduler`, `api`, `pipeline` and `dask`.",
+    )
+    templates: list[TemplateSource] = Field(
+        default_factory=list,
+        description="More pod templates carried in ConfigMap data (the post-renderer's "
+        "`templates`, e.g. `{preset: airflow, configMap: {name: airflow-config}}` beside "
+        "Airflow); in platform mode added to the `owl` preset entry for the chart's owl.yaml.",
+    )
+    kinds: list[KindSpec] = Field(
+        default_factory=list,
+        description="Custom resource kinds that carry pod specs (the post-renderer's `kinds`).",
     )
     nodeSelector: NodeSelectors = Field(default_factory=dict)
     tolerations: Tolerations = Field(default_factory=dict)
