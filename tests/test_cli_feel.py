@@ -176,4 +176,5 @@ def test_fish_completion_completes_commands_and_choices(tmp_path: Path) -> None:
     script.write_text(stowage("completion", "fish").stdout)
     probe = f"source {script}; complete -C 'stowage pl'; complete -C 'stowage graph --format '"
     out = subprocess.run([fish, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert [line.split("\t")[0] for line in out.splitlines()] == ["plan", "dot", "mermaid", "png", "svg"]
+    completions = [line.split("\t")[0] for line in out.splitlines()]
+    assert completions == ["plan", "dot", "mermaid", "png", "svg"]
