@@ -310,3 +310,38 @@ def test_third_party_fixtures_have_no_errors(third_party: Path, fixture: str) ->
     docs = [d for d in yaml.safe_load_all((third_party / fixture).read_text()) if d]
     errors = [f for f in run_all(context(*docs)) if f.severity is Severity.ERROR]
     assert errors == []
+
+
+def _listed(kind: str, *items: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": kind, "items": list(items)}
+
+
+def test_list_items_are_checked_like_top_level_documents() -> None:
+    workers = mounting("workers", "db", replicas=3)
+    (separate,) = sw101(RWO, workers)
+    (listed,) = sw101(_listed("List", RWO, workers))
+    assert listed == separate
+    (typed,) = sw101(_listed("PersistentVolumeClaimList", RWO), _listed("DeploymentList", workers))
+    assert typed == separate
+    assert "Deployment/workers (3 replicas)" in listed
+    assert not sw101(_listed("List", RWO, mounting("workers", "db", replicas=1)))
+
+
+def test_hpa_and_bound_volume_inside_lists_are_seen() -> None:
+    hpa: dict[str, Any] = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "a"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "a"}, "maxReplicas": 4},
+    }
+    (message,) = sw101(RWO, _listed("List", mounting("a", "db"), hpa))
+    assert "HPA maxReplicas 4" in message
+    claim = pvc("db", volumeName="pv-1")
+    claim["spec"].pop("accessModes")
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv-1"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
+    }
+    assert sw101(_listed("List", claim, pv), mounting("w", "db", replicas=2))

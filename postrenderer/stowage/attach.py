@@ -76,8 +76,8 @@ def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[st
 
 def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult:
     result = AttachResult()
-    touched_templates: dict[tuple[int, str], Workload] = {}
-    template_before: dict[tuple[int, str], Any] = {}
+    touched_templates: dict[tuple[int, int | None, str], Workload] = {}
+    template_before: dict[tuple[int, int | None, str], Any] = {}
     for index, workload in enumerate(workloads):
         chosen = select_target(workload, plan.config.targets)
         if chosen is None:
@@ -87,13 +87,13 @@ def apply(stream: Stream, workloads: list[Workload], plan: Plan) -> AttachResult
         if workload.doc.index not in result.originals:
             result.originals[workload.doc.index] = copy.deepcopy(workload.doc.body)
         if workload.is_template:
-            key = (workload.doc.index, str(workload.site.template_key))
+            key = (workload.doc.index, workload.object.item, str(workload.site.template_key))
             template_before.setdefault(key, copy.deepcopy(workload.manifest))
             touched_templates[key] = workload
         result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
     for key, workload in touched_templates.items():
         if workload.manifest != template_before[key]:
-            workload.doc.body["data"][key[1]] = dump_body(workload.manifest)
+            workload.object.body["data"][key[2]] = dump_body(workload.manifest)
     for doc_index, before in result.originals.items():
         doc = stream.documents[doc_index]
         doc.changed = doc.changed or doc.body != before
@@ -301,7 +301,7 @@ def add_generated_claims(stream: Stream, plan: Plan) -> None:
 
     Runs after the claims that workloads mention have been parsed.
     """
-    present = {(d.kind, d.ref.name) for d in stream.parsed() if d.kind == "PersistentVolumeClaim"}
+    present = {(o.kind, o.ref.name) for o in stream.objects() if o.kind == "PersistentVolumeClaim"}
     for claim in plan.generated_claims:
         if ("PersistentVolumeClaim", claim["metadata"]["name"]) in present:
             continue

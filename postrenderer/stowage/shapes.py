@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.podspecs import POD_SPEC_PATHS, Path
+from stowage.podspecs import POD_SPEC_PATHS, Path, list_items
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,12 @@ KIND_SHAPES: dict[str, dict[str, Any]] = {
 def manifest_problem(body: Any) -> str | None:
     """The first field of a manifest stowage reads that has the wrong type, described.
 
-    A `kind: List` is checked item by item; kinds stowage does not read pass.
+    A `kind: List` (or `DeploymentList`, ...) is checked item by item; kinds stowage
+    does not read pass.
     """
     if not isinstance(body, dict):
         return None
-    if body.get("kind") == "List":
+    if body.get("kind") == "List" or list_items(body) is not None:
         problem = problem_in(body.get("items"), [MAP], "items")
         if problem:
             return problem

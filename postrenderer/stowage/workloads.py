@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from stowage.findings import ResourceRef
-from stowage.manifests import Document, Stream
+from stowage.manifests import Document, Object, Stream
 from stowage.podspecs import (
     TEMPLATE_LABEL,
     PodSite,
@@ -27,9 +27,14 @@ from stowage.podspecs import (
 class Workload:
     """One pod spec in one manifest."""
 
-    doc: Document  # the stream document (for a carried template: the ConfigMap)
+    object: Object  # the object in the stream (for a carried template: the ConfigMap)
     manifest: dict[str, Any]  # the manifest holding the pod spec (the carried one for templates)
     site: PodSite
+
+    @property
+    def doc(self) -> Document:
+        """The stream document holding it (a List's, for a List item)."""
+        return self.object.doc
 
     @property
     def kind(self) -> str:
@@ -40,15 +45,15 @@ class Workload:
         meta = self.manifest.get("metadata") or {}
         return ResourceRef(
             self.kind,
-            str(meta.get("namespace") or self.doc.ref.namespace or ""),
-            str(meta.get("name") or self.doc.ref.name),
+            str(meta.get("namespace") or self.object.ref.namespace or ""),
+            str(meta.get("name") or self.object.ref.name),
         )
 
     @property
     def label(self) -> str:
         """How messages name it: Kind/name, plus the component of a multi-pod kind."""
         suffix = "" if self.site.component == "pod" else f" ({self.site.component})"
-        carried = f" in ConfigMap/{self.doc.ref.name}" if self.is_template else ""
+        carried = f" in ConfigMap/{self.object.ref.name}" if self.is_template else ""
         return f"{self.kind}/{self.ref.name}{suffix}{carried}"
 
     @property
@@ -84,17 +89,20 @@ Loader = Callable[[Document, str, str], Any]
 
 
 def collect(stream: Stream, load_template: Loader) -> Iterator[Workload]:
-    """Every workload in stream order; carried templates are parsed with ``load_template``."""
-    for doc in stream.parsed():
-        if is_pod_template_carrier(doc.body):
-            load = partial(load_template, doc)
-            for key, manifest in carried_templates(doc.body, load):
+    """Every workload in stream order; carried templates are parsed with ``load_template``.
+
+    The items of a `List` are workloads exactly like top-level documents.
+    """
+    for obj in stream.objects():
+        if is_pod_template_carrier(obj.body):
+            load = partial(load_template, obj.doc)
+            for key, manifest in carried_templates(obj.body, load):
                 for site in sites(manifest):
                     carried = PodSite(site.kind, site.component, site.path, key)
-                    yield Workload(doc, manifest, carried)
+                    yield Workload(obj, manifest, carried)
             continue
-        for site in sites(doc.body):
-            yield Workload(doc, doc.body, site)
+        for site in sites(obj.body):
+            yield Workload(obj, obj.body, site)
 
 
 __all__ = ["TEMPLATE_LABEL", "Loader", "Workload", "collect"]

@@ -144,7 +144,7 @@ def _claims_named(
     stream: Stream, name: str, namespace: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     """(claim spec, the PersistentVolume it binds to) for claims of that name in the stream."""
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "PersistentVolumeClaim" or doc.ref.name != name:
             continue
         if _same_namespace(doc.ref.namespace, namespace):
@@ -159,7 +159,7 @@ def _on_nfs(pv: dict[str, Any] | None) -> bool:
 def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
     volume_name = claim_spec.get("volumeName")
     selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "PersistentVolume":
             continue
         body: dict[str, Any] = doc.body
@@ -173,7 +173,7 @@ def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] 
 
 def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
     result: dict[tuple[str, str], int] = {}
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "HorizontalPodAutoscaler":
             continue
         target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
