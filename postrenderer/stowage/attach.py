@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stowage.checks import Conflict
@@ -106,7 +106,10 @@ def _attach_one(
     reason = "matchLabels " + ", ".join(f"{k}={v}" for k, v in sorted(target.matchLabels.items()))
     placement = Placement(workload.label, role, reason)
     pod = workload.pod_spec
-    volumes = _chosen_volumes(workload, target, plan, placement)
+    variables = workload_variables(plan.config.vars, workload.labels)
+    keep = RUNTIME_VARS if workload.is_template else frozenset()
+    chosen = _chosen_volumes(workload, target, plan, placement)
+    volumes = [_expanded_env(v, variables, keep) for v in chosen]
     merger = _Merger(workload, pod, conflicts, placement)
     for planned in volumes:
         merger.add_volume(planned, include_init=target.initContainers)
@@ -118,8 +121,19 @@ def _attach_one(
     merger.schedule(pool, plan.config)
     if plan.config.securityContext.enabled:
         merger.secure(plan.config)
-    _expand_variables(workload, pod, plan.config.vars, placement)
+    _expand_variables(pod, variables, keep, placement)
     return placement
+
+
+def _expanded_env(
+    planned: PlannedVolume, variables: Mapping[str, str], keep: frozenset[str]
+) -> PlannedVolume:
+    """The env values a volume adds, expanded exactly like its mount will be."""
+    return replace(
+        planned,
+        env=tuple(expand(list(planned.env), variables, keep).value),
+        path_value=str(expand(planned.path_value, variables, keep).value),
+    )
 
 
 def _chosen_volumes(
@@ -283,10 +297,8 @@ class _Merger:
 
 
 def _expand_variables(
-    workload: Workload, pod: dict[str, Any], base: Mapping[str, str], placement: Placement
+    pod: dict[str, Any], variables: Mapping[str, str], keep: frozenset[str], placement: Placement
 ) -> None:
-    variables = workload_variables(base, workload.labels)
-    keep = RUNTIME_VARS if workload.is_template else frozenset()
     if "volumes" in pod:
         pod["volumes"] = expand(pod["volumes"], variables, keep).value
     for container in containers(pod, include_init=True):
