@@ -89,23 +89,39 @@ class ClaimUsage:
 
 
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
-    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
+    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out).
+
+    One usage per claim, covering all its pods. A manifest with no namespace
+    lands in the release's namespace, which may be any explicit one: its mounts
+    count toward the claim of that name in every namespace the stream names.
+    """
     hpas = hpa_max_replicas(stream)
-    usages: dict[tuple[str, str], ClaimUsage] = {}
+    by_name: dict[str, dict[str, list[Mount]]] = {}
     for index, workload in enumerate(workloads):
         placement = placement_of(workload, hpas)
-        namespace = workload.ref.namespace
         for name, volume_ro in claim_names(workload.pod_spec):
             if "${" in name:
                 continue
-            key = (namespace, name)
-            if key not in usages:
-                usages[key] = ClaimUsage(
-                    name, namespace, access_modes(stream, config, name, namespace)
-                )
             read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
-            usages[key].mounts.append(Mount(index, workload, placement, read_only))
-    return [usages[k] for k in sorted(usages)]
+            namespaces = by_name.setdefault(name, {})
+            mounts = namespaces.setdefault(workload.ref.namespace, [])
+            mounts.append(Mount(index, workload, placement, read_only))
+    usages = [
+        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts)
+        for name, namespaces in by_name.items()
+        for namespace, mounts in _by_namespace(namespaces)
+    ]
+    return sorted(usages, key=lambda u: (u.namespace, u.name))
+
+
+def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, list[Mount]]]:
+    """(namespace, mounts) per claim: the namespace-less mounts join every explicit one."""
+    unplaced = namespaces.get("", [])
+    explicit = sorted(ns for ns in namespaces if ns)
+    if not explicit:
+        yield "", unplaced
+    for namespace in explicit:
+        yield namespace, sorted([*namespaces[namespace], *unplaced], key=lambda m: m.index)
 
 
 def _mounts_read_only(pod: dict[str, Any], claim: str) -> bool:
@@ -286,10 +302,15 @@ def _follows(pod: dict[str, Any]) -> tuple[dict[str, str], ...]:
 
 
 def _rolling(workload: Workload) -> bool:
+    """Whether a rollout can start the new pod while the old one still runs."""
     if workload.kind != "Deployment" or workload.is_template:
         return False
-    strategy = get_in(workload.manifest, ("spec", "strategy", "type"))
-    return strategy in (None, "RollingUpdate")
+    strategy = get_in(workload.manifest, ("spec", "strategy"))
+    strategy = strategy if isinstance(strategy, dict) else {}
+    if strategy.get("type") not in (None, "RollingUpdate"):
+        return False
+    max_surge = get_in(strategy, ("rollingUpdate", "maxSurge"))
+    return max_surge not in (0, "0", "0%")  # no surge: the old pod stops first, like Recreate
 
 
 def on_one_node(usage: ClaimUsage) -> bool:
@@ -302,6 +323,12 @@ def on_one_node(usage: ClaimUsage) -> bool:
         return False
     anchor = anchors[0]
     return anchor.placement.pods == 1 or anchor.placement.hostname is not None
+
+
+def pinned(mount: Mount, usage: ClaimUsage) -> bool:
+    """True when the mount's pods are held on one node: by hostname, or by following
+    (required pod affinity on the hostname) another pod that mounts the claim."""
+    return mount.placement.hostname is not None or _follows_another(mount, usage)
 
 
 def _follows_another(mount: Mount, usage: ClaimUsage) -> bool:
