@@ -63,15 +63,20 @@ def _rolling_mounts(usage: ClaimUsage, one_pod: bool) -> Iterator[Finding]:
     for mount in usage.mounts:
         if not mount.placement.rolling or (not one_pod and pinned(mount, usage)):
             continue
-        where = "stalls" if one_pod else "whose new pod lands on another node stalls there"
-        mode = "ReadWriteOncePod" if one_pod else "ReadWriteOnce"
+        if one_pod:
+            mode, wait = "ReadWriteOncePod", "a rollout's new pod waits for the volume"
+        else:
+            mode = "ReadWriteOnce"
+            wait = (
+                "when a rollout starts the new pod on another node, it waits for the volume "
+                "(Multi-Attach error)"
+            )
         yield Finding(
             ID,
             SEVERITY,
             mount.workload.ref,
             f"{mount.workload.label} mounts {mode} claim {usage.name!r} with a RollingUpdate "
-            f"strategy: a rollout {where}, the new pod waiting for the volume while the old pod "
-            "keeps running",
+            f"strategy: {wait} while the old pod keeps running, and the rollout stalls",
             "set spec.strategy.type: Recreate (or rollingUpdate.maxSurge: 0), "
             + ("" if one_pod else "pin the pod to one node, ")
             + "or use ReadWriteMany storage",
