@@ -256,9 +256,10 @@ def test_rwop_shared_by_two_pods_even_on_one_node() -> None:
     assert not findings(context(rwop, mounting("w", "db", replicas=1)), "SW102")
 
 
-def test_rolling_update_with_rwo_deadlocks_recreate_passes() -> None:
+def test_rolling_update_with_rwo_stalls_recreate_passes() -> None:
     (finding,) = findings(context(RWO, mounting("w", "db", strategy=None)), "SW103")
     assert "RollingUpdate" in finding.message
+    assert "stalls" in finding.message and "old pod keeps running" in finding.message
     assert "Recreate" in finding.fix
     explicit = findings(context(RWO, mounting("w", "db", strategy="RollingUpdate")), "SW103")
     assert explicit
@@ -310,3 +311,121 @@ def test_third_party_fixtures_have_no_errors(third_party: Path, fixture: str) ->
     docs = [d for d in yaml.safe_load_all((third_party / fixture).read_text()) if d]
     errors = [f for f in run_all(context(*docs)) if f.severity is Severity.ERROR]
     assert errors == []
+
+
+def _listed(kind: str, *items: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": kind, "items": list(items)}
+
+
+def test_list_items_are_checked_like_top_level_documents() -> None:
+    workers = mounting("workers", "db", replicas=3)
+    (separate,) = sw101(RWO, workers)
+    (listed,) = sw101(_listed("List", RWO, workers))
+    assert listed == separate
+    (typed,) = sw101(_listed("PersistentVolumeClaimList", RWO), _listed("DeploymentList", workers))
+    assert typed == separate
+    assert "Deployment/workers (3 replicas)" in listed
+    assert not sw101(_listed("List", RWO, mounting("workers", "db", replicas=1)))
+
+
+def test_hpa_and_bound_volume_inside_lists_are_seen() -> None:
+    hpa: dict[str, Any] = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "a"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "a"}, "maxReplicas": 4},
+    }
+    (message,) = sw101(RWO, _listed("List", mounting("a", "db"), hpa))
+    assert "HPA maxReplicas 4" in message
+    claim = pvc("db", volumeName="pv-1")
+    claim["spec"].pop("accessModes")
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv-1"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
+    }
+    assert sw101(_listed("List", claim, pv), mounting("w", "db", replicas=2))
+
+
+def _rolling(name: str, **rolling_update: Any) -> dict[str, Any]:
+    deployment = mounting(name, "db", strategy="RollingUpdate")
+    deployment["spec"]["strategy"]["rollingUpdate"] = rolling_update
+    return deployment
+
+
+@pytest.mark.parametrize("surge", [0, "0%"])
+def test_rolling_update_without_surge_stops_the_old_pod_first(surge: int | str) -> None:
+    assert not findings(context(RWO, _rolling("w", maxSurge=surge, maxUnavailable=1)), "SW103")
+    assert findings(context(RWO, _rolling("w", maxSurge=1, maxUnavailable=0)), "SW103")
+    assert findings(context(RWO, _rolling("w", maxSurge="25%")), "SW103")
+
+
+def test_rolling_follower_pinned_by_pod_affinity_is_not_rejected_but_its_anchor_is() -> None:
+    claim, scheduler, api = _owl(with_affinity=True)
+    api["spec"]["strategy"] = {"type": "RollingUpdate"}
+    assert not findings(context(claim, scheduler, api), "SW103")
+    scheduler["spec"]["strategy"] = {"type": "RollingUpdate"}
+    (finding,) = findings(context(claim, scheduler, api), "SW103")
+    assert finding.resource.name == "owl-scheduler"
+
+
+def test_single_node_cluster_turns_off_rolling_update_findings() -> None:
+    single = {"cluster": {"singleNode": True}}
+    assert not findings(context(RWO, mounting("w", "db", strategy=None), config=single), "SW103")
+    shared = [RWO, mounting("a", "db", strategy=None), mounting("b", "db", strategy=None)]
+    assert not findings(context(*shared, config=single), "SW103")
+
+
+def test_rwop_rolling_update_stalls_even_pinned_on_a_single_node() -> None:
+    rwop = pvc("db", "ReadWriteOncePod")
+    pinned = mounting("w", "db", strategy=None, pod_extra={"nodeName": "n1"})
+    single = {"cluster": {"singleNode": True}}
+    (finding,) = findings(context(rwop, pinned, config=single), "SW103")
+    assert "ReadWriteOncePod claim 'db'" in finding.message
+    assert "pin the pod" not in finding.fix
+    assert not findings(context(rwop, _rolling("w", maxSurge=0, maxUnavailable=1)), "SW103")
+
+
+def _in_namespace(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+    doc["metadata"]["namespace"] = namespace
+    return doc
+
+
+def test_no_namespace_and_an_explicit_one_share_the_claim() -> None:
+    listed = mounting("a", "db")
+    explicit = _in_namespace(mounting("b", "db"), "default")
+    (message,) = sw101(RWO, listed, explicit)
+    assert "2 pods" in message
+    assert "Deployment/a" in message and "Deployment/b" in message
+    assert not sw101(RWO, listed, _in_namespace(mounting("b", "other"), "default"))
+
+
+def test_a_shared_claim_gives_one_finding_covering_all_its_pods() -> None:
+    four = mounting("a", "db", replicas=4)
+    three = _in_namespace(mounting("b", "db", replicas=3), "default")
+    (message,) = sw101(RWO, four, three)
+    assert "7 pods" in message
+    two_namespaces = [_in_namespace(mounting("c", "db"), "team"), four, three]
+    ctx = context(RWO, *two_namespaces)
+    found = findings(ctx, "SW101")
+    assert [f.resource.namespace for f in found] == ["default", "team"]
+    assert ["Deployment/a" in f.message for f in found] == [True, True]
+
+
+def test_rolling_workload_without_namespace_is_reported_once() -> None:
+    follow = {
+        "affinity": {
+            "podAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": HOSTNAME}
+                ]
+            }
+        }
+    }
+    anchor = mounting("a", "db", strategy=None)
+    team = _in_namespace(mounting("t", "db", pod_extra=follow), "team")
+    other = _in_namespace(mounting("o", "db", pod_extra=follow), "other")
+    assert not sw101(RWO, anchor, team, other)
+    found = findings(context(RWO, anchor, team, other), "SW103")
+    assert [f.resource.name for f in found] == ["a"]

@@ -293,24 +293,58 @@ def test_sw701_targeted_pod_running_as_root() -> None:
     assert not findings(context(unset, targeted=("w",)), "SW701")  # plan does not ask
 
 
-def test_sw702_fs_group_on_host_path_and_nfs_warns_with_ids() -> None:
-    sc = {"runAsUser": 1000, "fsGroup": 2000}
-    spec = pod(
+def _nfs_pod(sc: dict[str, Any]) -> dict[str, Any]:
+    return pod(
         [{"name": "n", "nfs": {"server": "s", "path": "/e"}}],
         [{"name": "n", "mountPath": "/n"}],
         securityContext=sc,
     )
-    (finding,) = findings(context(workload("w", spec=spec), targeted=("w",)), "SW702")
+
+
+def test_sw702_fs_group_on_host_path_and_nfs_warns_with_ids() -> None:
+    spec = _nfs_pod({"runAsUser": 1000, "fsGroup": 2000})
+    (finding,) = findings(
+        context(workload("w", spec=spec), config=SECURE, targeted=("w",)), "SW702"
+    )
     assert "fsGroup 2000" in finding.message
     assert "uid 1000 / gid 2000" in finding.fix
     block = pod(
         [{"name": "c", "persistentVolumeClaim": {"claimName": "c"}}],
         [{"name": "c", "mountPath": "/c"}],
-        securityContext=sc,
+        securityContext={"runAsUser": 1000, "fsGroup": 2000},
     )
     assert not findings(
-        context(pvc("c", "ReadWriteOnce"), workload("w", spec=block), targeted=("w",)), "SW702"
+        context(
+            pvc("c", "ReadWriteOnce"), workload("w", spec=block), config=SECURE, targeted=("w",)
+        ),
+        "SW702",
     )
+
+
+def test_sw702_respects_security_context_disabled() -> None:
+    spec = _nfs_pod({"runAsUser": 1000, "fsGroup": 2000})
+    assert not findings(context(workload("w", spec=spec), targeted=("w",)), "SW702")
+
+
+def test_sw702_says_only_the_known_ids_once_per_volume() -> None:
+    no_uid = workload("a", spec=_nfs_pod({"fsGroup": 2000}))
+    (finding,) = findings(context(no_uid, config=SECURE, targeted=("a",)), "SW702")
+    assert "?" not in finding.fix
+    assert "uid" not in finding.fix
+    assert "gid 2000" in finding.fix
+    with_uid = workload("b", spec=_nfs_pod({"runAsUser": 1000, "fsGroup": 2000}))
+    (shared,) = findings(context(no_uid, with_uid, config=SECURE, targeted=("a", "b")), "SW702")
+    assert "Deployment/a" in shared.message and "Deployment/b" in shared.message
+    assert "gid 2000; uid 1000 / gid 2000" in shared.fix
+
+
+def test_sw702_takes_the_uid_containers_share() -> None:
+    spec = _nfs_pod({"fsGroup": 2000})
+    spec["containers"][0]["securityContext"] = {"runAsUser": 1500}
+    (finding,) = findings(
+        context(workload("w", spec=spec), config=SECURE, targeted=("w",)), "SW702"
+    )
+    assert "uid 1500 / gid 2000" in finding.fix
 
 
 def test_sw801_reports_conflicts_with_both_values() -> None:

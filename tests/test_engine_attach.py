@@ -109,6 +109,46 @@ def test_kind_list_items_are_found() -> None:
     assert [v["name"] for v in pod_spec_of(result["items"][0])["volumes"]] == ["a", "out"]
 
 
+@pytest.mark.parametrize("kind", ["List", "DeploymentList"])
+def test_list_items_are_workloads_named_by_their_own_metadata(kind: str) -> None:
+    listing = {"apiVersion": "v1", "kind": kind, "items": [deployment("w", ROLE)]}
+    outcome = render(dump_all(listing), simple_config())
+    assert [p.workload for p in outcome.placements] == ["Deployment/w"]
+    (result,) = load_all(output(outcome))
+    assert [v["name"] for v in pod_spec_of(result["items"][0])["volumes"]] == ["a", "out"]
+
+
+def test_typed_lists_are_read_and_checked_through_the_engine() -> None:
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "db"},
+        "spec": {"accessModes": ["ReadWriteOnce"]},
+    }
+    workers = deployment("w", {"app": "w"}, replicas=3, strategy={"type": "Recreate"})
+    workers["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "d", "persistentVolumeClaim": {"claimName": "db"}}
+    ]
+    text = dump_all(
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaimList", "items": [claim]},
+        {"apiVersion": "apps/v1", "kind": "DeploymentList", "items": [workers]},
+    )
+    assert [f.rule for f in render(text).findings] == ["SW101"]
+
+
+def test_carried_template_inside_a_list_is_written_back_to_its_item() -> None:
+    carrier = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tpl", "labels": {"stowage.io/pod-template": "true"}},
+        "data": {"job.yaml": dump_all(deployment("run", ROLE)).removeprefix("---\n")},
+    }
+    listing = {"apiVersion": "v1", "kind": "ConfigMapList", "items": [carrier]}
+    (result,) = load_all(output(render(dump_all(listing), simple_config())))
+    (carried,) = load_all(result["items"][0]["data"]["job.yaml"])
+    assert [v["name"] for v in pod_spec_of(carried)["volumes"]] == ["a", "out"]
+
+
 def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     other = deployment("other", {"app": "x"})
     custom = {

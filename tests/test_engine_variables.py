@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -132,3 +133,34 @@ def test_expand_reports_undefined_and_unsafe_and_leaves_them() -> None:
     assert result.value == ["/a/${X}", {"p": "/b/${Y}"}, "${}"]
     assert result.undefined == {"X", ""}
     assert "Y" in result.unsafe
+
+
+def _data_paths(spec: dict[str, Any]) -> dict[str, str]:
+    (env,) = [e for e in spec["containers"][0]["env"] if e["name"] == "STOWAGE_DATA_PATHS"]
+    paths: dict[str, str] = json.loads(env["value"])
+    return paths
+
+
+HOME_CONFIG: dict[str, Any] = {
+    "targets": TARGET,
+    "persistence": {"data": {"home": {"mountPath": "/home/${USER}", "hostPath": "/srv/${USER}"}}},
+}
+
+
+def test_data_paths_env_holds_the_values_the_mounts_got() -> None:
+    result = load_all(output(render(dump_all(deployment("w", ROLE)), HOME_CONFIG, USER="joe")))[0]
+    spec = pod_spec_of(result)
+    assert _data_paths(spec) == {"home": "/home/joe"}
+    assert spec["containers"][0]["volumeMounts"][0]["mountPath"] == "/home/joe"
+
+
+def test_data_paths_env_keeps_user_for_the_launcher_like_the_mounts() -> None:
+    config = {
+        **HOME_CONFIG,
+        "targets": {"pipeline": {"matchLabels": {"stowage.io/role": "pipeline"}}},
+    }
+    outcome = render(dump_all(_template_configmap()), config, USER="joe", TEAM="vision")
+    job = yaml.safe_load(load_all(output(outcome))[0]["data"]["job.yaml"])
+    spec = job["spec"]["template"]["spec"]
+    assert _data_paths(spec) == {"home": "/home/${USER}"}
+    assert {"name": "home", "mountPath": "/home/${USER}"} in spec["containers"][0]["volumeMounts"]

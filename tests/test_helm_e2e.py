@@ -91,6 +91,13 @@ def test_helm3_shows_why_a_render_was_rejected(helm3: Helm) -> None:
     assert proc.stdout == ""
 
 
+def test_single_node_cluster_accepts_rwo_shared_by_dask_workers(helm3: Helm) -> None:
+    """The k3s/kind local-path setup: on one node neither SW101 nor SW103 rejects."""
+    example = values("rejected-rwo-dask-workers.yaml")
+    proc = post_render(helm3, *example, "--set", "cluster.singleNode=true", check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_helm4_rejection_is_in_the_report_file(helm4: Helm) -> None:
     proc = post_render(helm4, *values("rejected-sensitive-hostpath.yaml"), check=False)
     assert proc.returncode != 0

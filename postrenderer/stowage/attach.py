@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stowage.checks import Conflict
@@ -140,8 +140,8 @@ def apply(
     stream: Stream, workloads: list[Workload], plan: Plan, limits: Limits | None = None
 ) -> AttachResult:
     result = AttachResult()
-    touched_templates: dict[tuple[int, str], Workload] = {}
-    template_before: dict[tuple[int, str], Any] = {}
+    touched_templates: dict[tuple[int, int | None, str], Workload] = {}
+    template_before: dict[tuple[int, int | None, str], Any] = {}
     for index, workload in enumerate(workloads):
         chosen = select_target(workload, plan.config.targets)
         if chosen is None:
@@ -151,15 +151,15 @@ def apply(
         if workload.doc.index not in result.originals:
             result.originals[workload.doc.index] = copy.deepcopy(workload.doc.body)
         if workload.is_template:
-            key = (workload.doc.index, str(workload.site.template_key))
+            key = (workload.doc.index, workload.object.item, str(workload.site.template_key))
             template_before.setdefault(key, copy.deepcopy(workload.manifest))
             touched_templates[key] = workload
         result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
         workload.commit()
     for key, workload in touched_templates.items():
         if workload.manifest != template_before[key]:
-            data = workload.doc.body["data"]
-            data[key[1]] = rewrite(data[key[1]], workload.manifest, limits or Limits())
+            data = workload.object.body["data"]
+            data[key[2]] = rewrite(data[key[2]], workload.manifest, limits or Limits())
     for doc_index, before in result.originals.items():
         doc = stream.documents[doc_index]
         doc.changed = doc.changed or doc.body != before
@@ -173,7 +173,10 @@ def _attach_one(
     ref = workload.ref
     placement = Placement(workload.label, role, reason, ref.kind, ref.namespace, ref.name)
     pod = workload.pod_spec
-    volumes = _chosen_volumes(workload, target, plan, placement)
+    variables = workload_variables(plan.config.vars, workload.labels)
+    keep = RUNTIME_VARS if workload.is_template else frozenset()
+    chosen = _chosen_volumes(workload, target, plan, placement)
+    volumes = [_expanded_env(v, variables, keep) for v in chosen]
     merger = _Merger(workload, pod, conflicts, placement)
     for planned in volumes:
         merger.add_volume(planned, include_init=target.initContainers)
@@ -185,7 +188,7 @@ def _attach_one(
     merger.schedule(pool, plan.config)
     if plan.config.securityContext.enabled:
         merger.secure(plan.config)
-    _expand_variables(workload, pod, plan.config.vars, placement)
+    _expand_variables(pod, variables, keep, placement)
     _resolve_sources(pod, placement)
     _note_view_limits(workload, pod, placement)
     return placement
@@ -218,6 +221,17 @@ def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placem
             "a fragment holds only volumes, volumeMounts and the pod securityContext: "
             f"not set there: {', '.join(lost)}"
         )
+
+
+def _expanded_env(
+    planned: PlannedVolume, variables: Mapping[str, str], keep: frozenset[str]
+) -> PlannedVolume:
+    """The env values a volume adds, expanded exactly like its mount will be."""
+    return replace(
+        planned,
+        env=tuple(expand(list(planned.env), variables, keep).value),
+        path_value=str(expand(planned.path_value, variables, keep).value),
+    )
 
 
 def _chosen_volumes(
@@ -391,10 +405,8 @@ class _Merger:
 
 
 def _expand_variables(
-    workload: Workload, pod: dict[str, Any], base: Mapping[str, str], placement: Placement
+    pod: dict[str, Any], variables: Mapping[str, str], keep: frozenset[str], placement: Placement
 ) -> None:
-    variables = workload_variables(base, workload.labels)
-    keep = RUNTIME_VARS if workload.is_template else frozenset()
     if "volumes" in pod:
         pod["volumes"] = expand(pod["volumes"], variables, keep).value
     for container in containers(pod, include_init=True):
@@ -409,7 +421,7 @@ def add_generated_claims(stream: Stream, plan: Plan) -> None:
 
     Runs after the claims that workloads mention have been parsed.
     """
-    present = {(d.kind, d.ref.name) for d in stream.parsed() if d.kind == "PersistentVolumeClaim"}
+    present = {(o.kind, o.ref.name) for o in stream.objects() if o.kind == "PersistentVolumeClaim"}
     for claim in plan.generated_claims:
         if ("PersistentVolumeClaim", claim["metadata"]["name"]) in present:
             continue

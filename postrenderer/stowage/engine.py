@@ -124,7 +124,7 @@ def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: 
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
     parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
     bound = set(claims)
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind == "PersistentVolumeClaim":
             spec = doc.body.get("spec") or {}
             bound.add(str(spec.get("volumeName") or ""))

@@ -19,7 +19,7 @@ from typing import Any
 from stowage import yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
-from stowage.podspecs import OPERATOR_KIND_NAMES
+from stowage.podspecs import OPERATOR_KIND_NAMES, is_list_kind, list_items
 from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
 
@@ -102,13 +102,7 @@ class Document:
 
     @property
     def ref(self) -> ResourceRef:
-        meta = self.body.get("metadata") if isinstance(self.body, dict) else None
-        meta = meta if isinstance(meta, dict) else {}
-        return ResourceRef(
-            self.kind or "?",
-            str(meta.get("namespace") or ""),
-            str(meta.get("name") or f"document-{self.number}"),
-        )
+        return ref_of(self.body, f"document-{self.number}")
 
     @property
     def number(self) -> int:
@@ -138,6 +132,41 @@ class Document:
         return "".join(out)
 
 
+def ref_of(body: Any, unnamed: str) -> ResourceRef:
+    """kind/namespace/name of a manifest; ``unnamed`` stands in for a missing name."""
+    body = body if isinstance(body, dict) else {}
+    meta = body.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return ResourceRef(
+        str(body.get("kind") or "?"),
+        str(meta.get("namespace") or ""),
+        str(meta.get("name") or unnamed),
+    )
+
+
+@dataclass(frozen=True)
+class Object:
+    """One Kubernetes object: a whole document, or one item of a `List`/`*List` document.
+
+    Checks and analysis read objects, so a List's items count exactly like
+    top-level documents; changes to ``body`` land in ``doc.body`` (it is part of it).
+    """
+
+    doc: Document
+    body: dict[str, Any]
+    item: int | None = None  # index in the List's items
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind") or "")
+
+    @property
+    def ref(self) -> ResourceRef:
+        if self.item is None:
+            return self.doc.ref
+        return ref_of(self.body, f"document-{self.doc.index}-item-{self.item}")
+
+
 @dataclass
 class Stream:
     documents: list[Document]
@@ -148,6 +177,17 @@ class Stream:
 
     def parsed(self) -> Iterator[Document]:
         return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
+
+    def objects(self) -> Iterator[Object]:
+        """Every parsed object in stream order, the items of Lists in place of the List."""
+        for doc in self.parsed():
+            items = list_items(doc.body)
+            if items is None:
+                yield Object(doc, doc.body)
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    yield Object(doc, item, index)
 
 
 def split(text: str) -> Stream:
@@ -202,6 +242,10 @@ def needs_reading(doc: Document) -> bool:
     kind = sniff_kind(doc)
     if kind is None:
         return bool(doc.text.strip(" \t\r\n")) and not _only_comments(doc.text)
+    if is_list_kind(kind) and kind != "List":
+        kind = kind[: -len("List")]  # DeploymentList holds Deployments: read them all
+        if kind in DEFERRED_KINDS:
+            return True
     if kind == "ConfigMap":
         return STOWAGE_MARK in doc.text
     return kind in READ_KINDS and kind not in DEFERRED_KINDS

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 Path = tuple[str | int, ...]
@@ -316,8 +316,24 @@ def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
             yield claim["claimName"], bool(claim.get("readOnly"))
 
 
+def is_list_kind(kind: str) -> bool:
+    """`List` or a typed list (`DeploymentList`, `PersistentVolumeClaimList`, ...)."""
+    return kind == "List" or (kind.endswith("List") and kind[:1].isupper())
+
+
+def list_items(body: Any) -> list[Any] | None:
+    """The items of a `kind: List` or `*List` manifest (None for any other manifest)."""
+    kind = str(body.get("kind") or "") if isinstance(body, dict) else ""
+    if not is_list_kind(kind):
+        return None
+    items = body.get("items")
+    if isinstance(items, list):
+        return items
+    return [] if kind == "List" else None  # a CRD kind that merely ends in "List"
+
+
 def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
-    """Every pod spec in a manifest (a `kind: List` yields its items' pod specs).
+    """Every pod spec in one object (the items of a List are objects of their own).
 
     Kinds are matched by API group and kind: the built-in table, the operator
     table, then ``declared`` (the config's `kinds`).
@@ -325,11 +341,6 @@ def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
     if not isinstance(body, dict):
         return
     kind = body.get("kind")
-    if kind == "List":
-        for index, item in enumerate(body.get("items") or []):
-            for site in sites(item, declared):
-                yield replace(site, path=("items", index, *site.path))
-        return
     group = api_group(body)
     if str(kind) in POD_SPEC_PATHS and group in (None, CORE_GROUPS.get(str(kind))):
         for component, path in POD_SPEC_PATHS[str(kind)]:

@@ -26,6 +26,7 @@ from stowage.podspecs import (
     Path,
     api_group,
     kind_rule,
+    list_items,
 )
 
 
@@ -267,11 +268,12 @@ def _shape_of(body: dict[str, Any]) -> dict[str, Any] | None:
 def manifest_problem(body: Any) -> str | None:
     """The first field of a manifest stowage reads that has the wrong type, described.
 
-    A `kind: List` is checked item by item; kinds stowage does not read pass.
+    A `kind: List` (or `DeploymentList`, ...) is checked item by item; kinds stowage
+    does not read pass.
     """
     if not isinstance(body, dict):
         return None
-    if body.get("kind") == "List":
+    if body.get("kind") == "List" or list_items(body) is not None:
         problem = problem_in(body.get("items"), [MAP], "items")
         if problem:
             return problem

@@ -17,7 +17,7 @@ from typing import Any
 from stowage.config import Config, TemplateSite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
-from stowage.manifests import Document, Stream
+from stowage.manifests import Document, Object, Stream
 from stowage.podspecs import (
     WILD,
     KindRule,
@@ -88,13 +88,16 @@ class PodView:
 class Workload:
     """One pod spec in one manifest (or in a ConfigMap data key)."""
 
-    doc: Document  # the stream document (for a carried template: the ConfigMap)
-    manifest: dict[
-        str, Any
-    ]  # the manifest holding the pod spec (the parsed data key for templates)
+    object: Object  # the object in the stream (for a carried template: the ConfigMap)
+    manifest: dict[str, Any]  # the manifest holding the pod spec (the carried one for templates)
     site: PodSite
     role: str | None = None  # the template site's `target`: its role, whatever the labels
     _view: PodView | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def doc(self) -> Document:
+        """The stream document holding it (a List's, for a List item)."""
+        return self.object.doc
 
     @property
     def kind(self) -> str:
@@ -109,15 +112,15 @@ class Workload:
     def ref(self) -> ResourceRef:
         """What exists in the cluster: for a carried template, its ConfigMap and data key."""
         if self.site.template_key is not None:
-            carrier = self.doc.ref
+            carrier = self.object.ref
             return ResourceRef(
                 carrier.kind, carrier.namespace, carrier.name, self.site.template_key
             )
         meta = self.manifest.get("metadata") or {}
         # Argo workflows are often named by generateName only.
-        name = meta.get("name") or meta.get("generateName") or self.doc.ref.name
+        name = meta.get("name") or meta.get("generateName") or self.object.ref.name
         return ResourceRef(
-            self.kind, str(meta.get("namespace") or self.doc.ref.namespace or ""), str(name)
+            self.kind, str(meta.get("namespace") or self.object.ref.namespace or ""), str(name)
         )
 
     @property
@@ -125,11 +128,11 @@ class Workload:
         """How messages name it: Kind/name, plus the component of a multi-pod kind."""
         if self.in_data:
             where = f"data.{self.site.template_key}: {self.site.template_path or '(whole)'}"
-            return f"{self.site.component} template in ConfigMap/{self.doc.ref.name} {where}"
+            return f"{self.site.component} template in ConfigMap/{self.object.ref.name} {where}"
         suffix = "" if self.site.component == "pod" else f" ({self.site.component})"
-        carried = f" in ConfigMap/{self.doc.ref.name}" if self.is_template else ""
+        carried = f" in ConfigMap/{self.object.ref.name}" if self.is_template else ""
         meta = self.manifest.get("metadata") or {}
-        name = meta.get("name") or meta.get("generateName") or self.doc.ref.name
+        name = meta.get("name") or meta.get("generateName") or self.object.ref.name
         return f"{self.kind}/{name}{suffix}{carried}"
 
     @property
@@ -273,44 +276,44 @@ def collect(
     found = [TemplateMatch(s) for s in template_sources(config.templates if config else [])]
     if matches is not None:
         matches.extend(found)
-    for doc in stream.parsed():
-        chosen = [m for m in found if selects(m.source.spec.configMap, doc.body)]
+    for obj in stream.objects():
+        chosen = [m for m in found if selects(m.source.spec.configMap, obj.body)]
         if chosen:
-            yield from _template_workloads(doc, chosen, load_template, declared)
+            yield from _template_workloads(obj, chosen, load_template, declared)
             continue
-        _refuse_bad_declared(doc, declared)
-        for site in sites(doc.body, declared):
-            yield Workload(doc, doc.body, site)
+        _refuse_bad_declared(obj, declared)
+        for site in sites(obj.body, declared):
+            yield Workload(obj, obj.body, site)
 
 
-def _refuse_bad_declared(doc: Document, declared: tuple[KindRule, ...]) -> None:
+def _refuse_bad_declared(obj: Object, declared: tuple[KindRule, ...]) -> None:
     """A declared kind is read like a built-in one: a field of the wrong type is refused."""
-    rule = kind_rule(api_group(doc.body), str(doc.body.get("kind")), declared)
+    rule = kind_rule(api_group(obj.body), str(obj.body.get("kind")), declared)
     if rule is None or rule not in declared:
         return
-    problem = problem_in(doc.body, rule_shape(rule), "")
+    problem = problem_in(obj.body, rule_shape(rule), "")
     if problem:
-        raise UsageError(f"{problem} (the API server would refuse it too)", where=doc.where())
+        raise UsageError(f"{problem} (the API server would refuse it too)", where=obj.doc.where())
 
 
 def _template_workloads(
-    doc: Document, chosen: list[TemplateMatch], load: Loader, declared: tuple[KindRule, ...]
+    obj: Object, chosen: list[TemplateMatch], load: Loader, declared: tuple[KindRule, ...]
 ) -> Iterator[Workload]:
     parsed: dict[str, Any] = {}  # one parsed value per key, shared by every site in it
     for match in chosen:
         match.configmaps += 1
-        for key in keys_of(match.source, doc.body):
+        for key in keys_of(match.source, obj.body):
             if key not in parsed:
-                parsed[key] = load(doc, key, doc.body["data"][key])
+                parsed[key] = load(obj.doc, key, obj.body["data"][key])
             root = parsed[key]
             for index, site in enumerate(match.source.sites):
-                reached = list(_site_workloads(doc, key, root, site, declared))
+                reached = list(_site_workloads(obj, key, root, site, declared))
                 match.sites[index] = match.sites.get(index, 0) + len(reached)
                 yield from reached
 
 
 def _site_workloads(
-    doc: Document, key: str, root: Any, site: TemplateSite, declared: tuple[KindRule, ...]
+    obj: Object, key: str, root: Any, site: TemplateSite, declared: tuple[KindRule, ...]
 ) -> Iterator[Workload]:
     if not isinstance(root, dict):
         return
@@ -321,7 +324,7 @@ def _site_workloads(
             continue
         if site.shape == "manifest":
             yield from _manifest_workloads(
-                doc, key, root, path, node=node, site=site, declared=declared
+                obj, key, root, path, node=node, site=site, declared=declared
             )
             continue
         view = "fragment" if site.shape == "fragment" else "pod"
@@ -329,17 +332,17 @@ def _site_workloads(
         if problem:
             raise UsageError(
                 f"pod template in data.{key}: {problem} (the consumer would refuse it)",
-                where=doc.where(),
+                where=obj.doc.where(),
             )
         rule = SpecRule(site.component, base, view=view, many="a pod template: launched per run")
         pod_site = PodSite("Pod", site.component, path, key, rule, bindings, site.path or "(whole)")
         if view == "pod" and not _looks_like_pod_spec(node):
             continue
-        yield Workload(doc, root, pod_site, site.target)
+        yield Workload(obj, root, pod_site, site.target)
 
 
 def _manifest_workloads(
-    doc: Document,
+    obj: Object,
     key: str,
     root: Any,
     path: Path,
@@ -361,7 +364,7 @@ def _manifest_workloads(
             site.path if path else None,
         )
         manifest = root if path else node
-        yield Workload(doc, manifest, carried, site.target)
+        yield Workload(obj, manifest, carried, site.target)
 
 
 def _looks_like_pod_spec(node: dict[str, Any]) -> bool:

@@ -98,29 +98,57 @@ class ClaimUsage:
 
 
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
-    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out)."""
+    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out).
+
+    One usage per claim, covering all its pods. A manifest with no namespace
+    lands in the release's namespace, which may be any explicit one: its mounts
+    count toward the claim of that name in every namespace the stream names.
+    """
     hpas = hpa_max_replicas(stream)
-    usages: dict[tuple[str, str, str], ClaimUsage] = {}
+    by_name: dict[str, dict[str, list[Mount]]] = {}
+    operator: dict[tuple[str, str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
         placement = placement_of(workload, hpas)
-        namespace = workload.ref.namespace
         for name, volume_ro in claim_names(workload.pod_spec):
             if "${" in name:
                 continue
-            key = (namespace, name, "")
-            if key not in usages:
-                usages[key] = ClaimUsage(
-                    name, namespace, access_modes(stream, config, name, namespace)
-                )
             read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
-            usages[key].mounts.append(Mount(index, workload, placement, read_only))
-        for name, modes in operator_claims(workload):
-            key = (namespace, name, str(workload.ref))
-            if key not in usages:
-                usages[key] = ClaimUsage(name, namespace, modes)
-            read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
-            usages[key].mounts.append(Mount(index, workload, placement, read_only))
-    return [usages[k] for k in sorted(usages)]
+            namespaces = by_name.setdefault(name, {})
+            mounts = namespaces.setdefault(workload.ref.namespace, [])
+            mounts.append(Mount(index, workload, placement, read_only))
+        _add_operator_claims(operator, index, workload, placement)
+    usages = [
+        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts)
+        for name, namespaces in by_name.items()
+        for namespace, mounts in _by_namespace(namespaces)
+    ]
+    return sorted([*usages, *operator.values()], key=lambda u: (u.namespace, u.name))
+
+
+def _add_operator_claims(
+    usages: dict[tuple[str, str, str], ClaimUsage],
+    index: int,
+    workload: Workload,
+    placement: Placement,
+) -> None:
+    """Claims an operator creates per workload (JobSet's volumeClaimPolicies): one usage each."""
+    namespace = workload.ref.namespace
+    for name, modes in operator_claims(workload):
+        key = (namespace, name, str(workload.ref))
+        if key not in usages:
+            usages[key] = ClaimUsage(name, namespace, modes)
+        read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
+        usages[key].mounts.append(Mount(index, workload, placement, read_only))
+
+
+def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, list[Mount]]]:
+    """(namespace, mounts) per claim: the namespace-less mounts join every explicit one."""
+    unplaced = namespaces.get("", [])
+    explicit = sorted(ns for ns in namespaces if ns)
+    if not explicit:
+        yield "", unplaced
+    for namespace in explicit:
+        yield namespace, sorted([*namespaces[namespace], *unplaced], key=lambda m: m.index)
 
 
 def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:
@@ -195,7 +223,7 @@ def _claims_named(
     stream: Stream, name: str, namespace: str
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     """(claim spec, the PersistentVolume it binds to) for claims of that name in the stream."""
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "PersistentVolumeClaim" or doc.ref.name != name:
             continue
         if _same_namespace(doc.ref.namespace, namespace):
@@ -210,7 +238,7 @@ def _on_nfs(pv: dict[str, Any] | None) -> bool:
 def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
     volume_name = claim_spec.get("volumeName")
     selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "PersistentVolume":
             continue
         body: dict[str, Any] = doc.body
@@ -224,7 +252,7 @@ def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] 
 
 def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
     result: dict[tuple[str, str], int] = {}
-    for doc in stream.parsed():
+    for doc in stream.objects():
         if doc.kind != "HorizontalPodAutoscaler":
             continue
         target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
@@ -382,10 +410,15 @@ def _follows(pod: dict[str, Any]) -> tuple[dict[str, str], ...]:
 
 
 def _rolling(workload: Workload) -> bool:
+    """Whether a rollout can start the new pod while the old one still runs."""
     if workload.kind != "Deployment" or workload.is_template:
         return False
-    strategy = get_in(workload.manifest, ("spec", "strategy", "type"))
-    return strategy in (None, "RollingUpdate")
+    strategy = get_in(workload.manifest, ("spec", "strategy"))
+    strategy = strategy if isinstance(strategy, dict) else {}
+    if strategy.get("type") not in (None, "RollingUpdate"):
+        return False
+    max_surge = get_in(strategy, ("rollingUpdate", "maxSurge"))
+    return max_surge not in (0, "0", "0%")  # no surge: the old pod stops first, like Recreate
 
 
 def on_one_node(usage: ClaimUsage) -> bool:
@@ -398,6 +431,12 @@ def on_one_node(usage: ClaimUsage) -> bool:
         return False
     anchor = anchors[0]
     return anchor.placement.pods == 1 or anchor.placement.hostname is not None
+
+
+def pinned(mount: Mount, usage: ClaimUsage) -> bool:
+    """True when the mount's pods are held on one node: by hostname, or by following
+    (required pod affinity on the hostname) another pod that mounts the claim."""
+    return mount.placement.hostname is not None or _follows_another(mount, usage)
 
 
 def _follows_another(mount: Mount, usage: ClaimUsage) -> bool:

@@ -14,7 +14,10 @@ where nothing keeps them on one node. Pinning that counts: `nodeName`, a
 nodeSelector or required node affinity on `kubernetes.io/hostname` with one
 value, or required pod affinity with topologyKey `kubernetes.io/hostname`
 toward the one pod that mounts the claim (Owl's API pod does this to share the
-scheduler's claim). `cluster.singleNode: true` turns this rule off.
+scheduler's claim). A workload with no namespace lands in the release's
+namespace, so it shares the claim with workloads that name any namespace; each
+claim gets one finding covering all its pods. `cluster.singleNode: true` turns
+this rule off.
 
 How to fix it: use ReadWriteMany storage (NFS, CephFS, a cloud file store);
 give each pod its own claim (a StatefulSet's volumeClaimTemplates); pin the
