@@ -10,6 +10,17 @@ import yaml
 from stowage.engine import Options, Outcome, run
 from stowage.layers import Layer
 
+# A read-only data claim and an NFS outputs store: the storage most engine tests attach.
+DATA = {
+    "training": {
+        "mountPath": "/data/training",
+        "existingClaim": "training",
+        "accessModes": ["ReadOnlyMany"],
+        "readOnly": True,
+    }
+}
+OUTPUTS = {"results": {"mountPath": "/outputs", "nfs": {"server": "nfs.lab", "path": "/o"}}}
+
 
 def dump_all(*docs: dict[str, Any]) -> str:
     return "".join("---\n" + yaml.safe_dump(d, sort_keys=False) for d in docs)

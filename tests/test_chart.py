@@ -107,18 +107,8 @@ def test_schema_rejects_bad_values_naming_the_key(helm_name: str, example: str) 
     assert "at '/" in proc.stderr or "additional properties" in proc.stderr
 
 
-def needs_templates(path: Path) -> bool:
-    """Rejected only once the post-renderer reads the owl.yaml templates (the `templates`
-    plan key and its owl preset, which the chart's plan adds when the engine has them)."""
-    return any(
-        line.startswith("# needs: the owl templates") for line in path.read_text().splitlines()[:3]
-    )
-
-
 @pytest.mark.parametrize("example", rejected_examples("check"))
 def test_check_rejected_examples_are_rejected_by_the_named_rule(example: str) -> None:
-    if needs_templates(EXAMPLES / example) and "templates" not in Config.model_fields:
-        pytest.skip("the owl template sites are not in this engine yet")
     rule = first_line(EXAMPLES / example).removeprefix("# rejected-by: ").strip()
     proc = helm("helm4", "template", "ml", str(CHART), "-f", str(EXAMPLES / example))
     assert proc.returncode == 0, proc.stderr
@@ -742,10 +732,6 @@ def test_owl_refuses_the_config_without_the_token_secret(tmp_path: Path) -> None
 
 
 @oracle
-@pytest.mark.skipif(
-    "templates" not in Config.model_fields,
-    reason="storage reaches owl.yaml's templates once the engine reads them (owl preset)",
-)
 def test_storage_reaches_the_pods_owl_builds_for_a_user(tmp_path: Path) -> None:
     result = owl_run("per-user-nfs.yaml", "joe", tmp_path)
     for where, spec in pod_specs(result).items():

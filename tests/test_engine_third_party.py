@@ -9,20 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from enginehelpers import load_all, output, render
+from enginehelpers import DATA, OUTPUTS, load_all, output, render
 from stowage.engine import Outcome
 from stowage.manifests import render_document, split
 from stowage.podspecs import get_in
-
-DATA = {
-    "training": {
-        "mountPath": "/data/training",
-        "existingClaim": "training",
-        "accessModes": ["ReadOnlyMany"],
-        "readOnly": True,
-    }
-}
-OUTPUTS = {"results": {"mountPath": "/outputs", "nfs": {"server": "nfs.lab", "path": "/o"}}}
 
 
 def _config(targets: dict[str, Any]) -> dict[str, Any]:

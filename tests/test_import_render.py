@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from conftest import CHART, ROOT, Helm
-from stowage.config import Config
 from stowage.demo import owl_run_pods
 from stowage.importers.command import build
 from stowage.importers.emit import to_yaml
@@ -26,11 +25,6 @@ Pod = dict[str, Any]
 
 pytestmark = pytest.mark.helm
 OWL_OWN_MOUNTS = ("/etc/owl", "/etc/dask")  # Owl's config, not storage
-needs_templates = pytest.mark.skipif(
-    "templates" not in Config.model_fields,
-    reason="storage reaches Owl's pipeline and Dask templates once the engine reads them "
-    "(the owl preset of `templates`)",
-)
 
 
 def imported_file(tmp_path: Path, system: str, name: str, extra: str | None = None) -> Path:
@@ -104,7 +98,6 @@ def _normalise_host(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-@needs_templates
 def test_polyaxon_volumes_land_where_polyaxon_put_them(helm: Helm, tmp_path: Path) -> None:
     source = yaml.safe_load((DATA / "polyaxon-values.yaml").read_text())
     refs = yaml.safe_load((DATA / "polyaxonfile.yaml").read_text())["environment"]["data_refs"]
@@ -179,7 +172,6 @@ def test_owl_scheduler_and_api_keep_owls_state_claim(helm: Helm, tmp_path: Path,
     assert mounts(rendered["api"]) == OWL_STATE
 
 
-@needs_templates
 @pytest.mark.parametrize("name", ["owl-hostpath.yaml", "owl-nfs.yaml"])
 def test_owl_pipeline_and_dask_pods_mount_what_owl_mounted(
     helm: Helm, tmp_path: Path, name: str
@@ -189,7 +181,6 @@ def test_owl_pipeline_and_dask_pods_mount_what_owl_mounted(
     assert mounts(rendered["dask-worker"]) == _owl_expected(name)
 
 
-@needs_templates
 def test_owl_documented_nfs_example_is_refused_at_render(helm: Helm, tmp_path: Path) -> None:
     result = render(helm, imported_file(tmp_path, "owl", "owl-nfs-docs.yaml"), check=False)
     assert result.returncode != 0
@@ -214,7 +205,6 @@ def test_mlrun_auto_mount_stays_off_the_scheduler(helm: Helm, tmp_path: Path, na
     assert params["volume_mount_path"] not in mounts(rendered["scheduler"])
 
 
-@needs_templates
 @pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
 def test_mlrun_auto_mount_lands_on_function_pods_only(
     helm: Helm, tmp_path: Path, name: str

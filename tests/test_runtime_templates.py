@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from enginehelpers import load_all, output, render
+from enginehelpers import DATA, OUTPUTS, load_all, output, render
 from stowage.engine import Outcome
 from stowage.podspecs import get_in
 
@@ -72,16 +72,6 @@ dask:
                   value: ${JOBID}
 """
 DASK_YAML = "distributed:\n  worker:\n    daemon: false\n"
-
-DATA = {
-    "training": {
-        "mountPath": "/data/training",
-        "existingClaim": "training",
-        "accessModes": ["ReadOnlyMany"],
-        "readOnly": True,
-    }
-}
-OUTPUTS = {"results": {"mountPath": "/outputs", "nfs": {"server": "nfs.lab", "path": "/o"}}}
 
 
 def configmap(name: str, data: dict[str, str], labels: dict[str, str] | None = None) -> str:

@@ -11,20 +11,11 @@ import pytest
 import yaml
 
 from conftest import THIRD_PARTY
-from enginehelpers import dump_all, load_all, output, render
+from enginehelpers import DATA, OUTPUTS, dump_all, load_all, output, render
 from owl_oracle import owl_yaml_of
 from stowage.engine import Outcome
 from stowage.manifests import split
 
-DATA = {
-    "training": {
-        "mountPath": "/data/training",
-        "existingClaim": "training",
-        "accessModes": ["ReadOnlyMany"],
-        "readOnly": True,
-    }
-}
-OUTPUTS = {"results": {"mountPath": "/outputs", "nfs": {"server": "nfs.lab", "path": "/o"}}}
 STORAGE = {"persistence": {"data": DATA, "outputs": OUTPUTS}}
 
 
