@@ -232,7 +232,17 @@ def _mentions(text: str, names: set[str]) -> bool:
     return not names.isdisjoint(_TOKEN.findall(text))
 
 
+_parse_count = 0
+
+
+def parse_count() -> int:
+    """Documents parsed so far in this process: lets an index over parsed documents go stale."""
+    return _parse_count
+
+
 def parse_document(doc: Document, limits: Limits) -> None:
+    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
+    _parse_count += 1
     try:
         body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
