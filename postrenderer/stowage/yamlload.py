@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 _SCALARS = yaml.SafeLoader("")  # a constructor for scalar tags only; never loads a stream
+_STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -64,7 +65,9 @@ def load_document(text: str, limits: Limits) -> Any:
         raise YamlError(str(err).replace("\n", " ")) from None
     if node is None:
         return None
-    size = _expanded_size(node, limits, {}, 0)
+    # Without an anchor there is no alias, so nothing expands: the builder's own
+    # count and depth checks bound the work (the node graph is as big as the text).
+    size = _expanded_size(node, limits, {}, 0) if "&" in text else 0
     if size > limits.max_nodes:
         raise YamlError(
             f"document expands to more than {limits.max_nodes} nodes (an alias bomb?); "
@@ -137,6 +140,8 @@ class _Builder:
         raise YamlError(f"unsupported YAML node {type(node).__name__}", node.start_mark.line + 1)
 
     def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == _STR:
+            return node.value  # most scalars: skip the constructor call
         if node.tag == _TIMESTAMP:
             return node.value  # Kubernetes treats timestamps as strings
         constructor = _SCALARS.yaml_constructors.get(node.tag)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*$")
@@ -104,6 +105,7 @@ def _float(value: float) -> str:
     return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
+@lru_cache(maxsize=1 << 16)  # keys and label values repeat across thousands of workloads
 def _string(text: str) -> str:
     if _PLAIN.match(text) and text.lower() not in _AMBIGUOUS:
         return text
