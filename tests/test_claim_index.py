@@ -8,7 +8,7 @@ import yaml
 
 from checkhelpers import pvc
 from stowage.analysis.claims import ClaimIndex, access_modes, claim_index, is_nfs_claim
-from stowage.config import Config
+from stowage.configdata import Config
 from stowage.manifests import Stream, parse_document, read
 from stowage.yamlload import Limits
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.checks import Conflict
-from stowage.config import Target
+from stowage.configdata import Target
 from stowage.manifests import Document, Stream, copy_body, dump_body
 from stowage.plan import Plan, PlannedVolume, data_paths_json
 from stowage.podspecs import (

@@ -14,7 +14,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from stowage.config import DNS1123_LABEL, AutoMount, VolumeSpec
+from stowage import configdata
+from stowage.configdata import AutoMount, VolumeSpec
+from stowage.validators import DNS1123_LABEL
 
 DEFAULT_VOLUME_NAME = "pipeline"
 DEFAULT_MOUNT_PATH = "/mnt/pipeline"
@@ -95,8 +97,16 @@ def resolve(auto: AutoMount) -> AutoVolume | None:
     source = (
         {"existingClaim": params[source_key]} if kind == "pvc" else {"hostPath": params[source_key]}
     )
+    data = {"mountPath": mount_path, "readOnly": read_only, **source}
+    return AutoVolume(name, configdata.parse_volume(data) or _volume_or_error(data))
+
+
+def _volume_or_error(data: dict[str, object]) -> VolumeSpec:
+    """pydantic's verdict on a volume the fast path did not accept (it words the error)."""
+    from stowage.config import VolumeSpec as VolumeModel
+
     try:
-        spec = VolumeSpec.model_validate({"mountPath": mount_path, "readOnly": read_only, **source})
+        model = VolumeModel.model_validate(data)
     except ValueError as err:
         raise AutoMountError(f"autoMount params do not make a valid volume: {err}") from None
-    return AutoVolume(name, spec)
+    return configdata.volume_from_validated(model.model_dump())

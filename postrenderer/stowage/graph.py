@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.analysis.claims import access_modes, hpa_max_replicas, placement_of
-from stowage.config import Config
+from stowage.configdata import Config
 from stowage.engine import Outcome
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.podspecs import containers

@@ -12,14 +12,16 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ValidationError
-
+from stowage import configdata
 from stowage.automount import AutoMountError, AutoVolume, resolve
-from stowage.config import Config, VolumeSpec
+from stowage.configdata import Config, VolumeSpec
 from stowage.errors import UsageError
 from stowage.layers import Layer
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 Purpose = Literal["data", "outputs", "auto"]
 
@@ -45,15 +47,30 @@ def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Confi
     if variables:
         merged = deep_merge(merged, {"vars": dict(variables)})
     where = " + ".join(origins) or "--var"
-    try:
-        config = Config.model_validate(merged)
-    except ValidationError as err:
-        raise UsageError(_validation_message(err), where=where) from None
+    config = validate(merged, where)
     try:
         resolve(config.autoMount)  # params are free text: check them where their origin is known
     except AutoMountError as err:
         raise UsageError(str(err), where=where) from None
     return config
+
+
+def validate(data: dict[str, Any], where: str) -> Config:
+    """The Config for ``data``: the fast path when it is plainly valid, else pydantic's
+    verdict (which may still accept it, coercing, or words the error)."""
+    return configdata.parse(data) or _validate_with_pydantic(data, where)
+
+
+def _validate_with_pydantic(data: dict[str, Any], where: str) -> Config:
+    from pydantic import ValidationError
+
+    from stowage.config import Config as ConfigModel
+
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as err:
+        raise UsageError(_validation_message(err), where=where) from None
+    return configdata.from_validated(model.model_dump())
 
 
 def _validation_message(err: ValidationError) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.config import Config
+from stowage.configdata import Config
 from stowage.findings import ResourceRef
 from stowage.manifests import Stream, parse_count
 from stowage.podspecs import claim_names, containers, get_in
