@@ -131,6 +131,8 @@ class _Builder:
                 f"document nests deeper than {self.limits.max_depth} levels",
                 node.start_mark.line + 1,
             )
+        if type(node) is ScalarNode and node.tag == _STR:
+            return node.value  # most scalars: no constructor to call
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
@@ -140,8 +142,6 @@ class _Builder:
         raise YamlError(f"unsupported YAML node {type(node).__name__}", node.start_mark.line + 1)
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == _STR:
-            return node.value  # most scalars: skip the constructor call
         if node.tag == _TIMESTAMP:
             return node.value  # Kubernetes treats timestamps as strings
         constructor = _SCALARS.yaml_constructors.get(node.tag)
@@ -157,15 +157,14 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        plain_keys_fit = depth < self.limits.max_depth
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                raise YamlError(
-                    "YAML merge keys (<<) are not supported in manifests",
-                    key_node.start_mark.line + 1,
-                )
-            key = self.build(key_node, depth + 1)
-            if isinstance(key, list | dict):
-                raise YamlError("a mapping key must be a scalar", key_node.start_mark.line + 1)
+            if plain_keys_fit and type(key_node) is ScalarNode and key_node.tag == _STR:
+                # The common case, inline; the value's build right after checks the count.
+                self.count += 1
+                key = key_node.value
+            else:
+                key = self._key(key_node, depth)
             if key in result:
                 raise YamlError(
                     f"duplicate key {key!r} (the API server would keep only one of them)",
@@ -173,3 +172,14 @@ class _Builder:
                 )
             result[key] = self.build(value_node, depth + 1)
         return result
+
+    def _key(self, key_node: Node, depth: int) -> Any:
+        if key_node.tag == _MERGE:
+            raise YamlError(
+                "YAML merge keys (<<) are not supported in manifests",
+                key_node.start_mark.line + 1,
+            )
+        key = self.build(key_node, depth + 1)
+        if isinstance(key, list | dict):
+            raise YamlError("a mapping key must be a scalar", key_node.start_mark.line + 1)
+        return key
