@@ -33,3 +33,11 @@ def test_an_ampersand_inside_a_value_is_not_mistaken_for_a_bomb() -> None:
         "url": "https://x.example/?a=1&b=2",
         "items": ["a", "b"],
     }
+
+
+def test_short_strings_repeated_across_documents_are_shared_not_copied() -> None:
+    first = load_document("metadata: {name: web, labels: {app: web}}\n", Limits())
+    second = load_document("metadata: {name: web, labels: {app: web}}\n", Limits())
+    assert first == second
+    assert first["metadata"]["name"] is second["metadata"]["name"]
+    assert next(iter(first["metadata"])) is next(iter(second["metadata"]))

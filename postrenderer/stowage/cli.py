@@ -22,6 +22,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 RENDER_COMMANDS = ("render", "check", "plan", "graph")
 COMMANDS = (*RENDER_COMMANDS, "explain", "version", "helm-check", "import")
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
+WRITE_CHUNK = 1 << 20  # characters per write of the rendered output
 # Set by the Helm 4 plugin launcher: Helm drops a post-renderer plugin's stderr,
 # so a report worth reading also goes straight to the user's terminal.
 REPORT_TTY_ENV = "STOWAGE_REPORT_TTY"
@@ -317,9 +318,9 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     if outcome.rejected:
         return EXIT_REJECTED
     if args.command == "render":
-        from stowage.manifests import write
+        from stowage.manifests import write_pieces
 
-        _write_all(sys.stdout, write(outcome.stream))
+        _write_all(sys.stdout, write_pieces(outcome.stream))
     return EXIT_OK
 
 
@@ -374,6 +375,21 @@ def _write_report_file(args: argparse.Namespace, content: str) -> None:
         )
 
 
-def _write_all(stream: TextIO, text: str) -> None:
-    stream.buffer.write(text.encode("utf-8")) if hasattr(stream, "buffer") else stream.write(text)
+def _write_all(stream: TextIO, pieces: list[str]) -> None:
+    """Write the rendered pieces (all rendered before the first byte: stdout stays empty on
+    error) in chunks of about 1 MiB: one write for most outputs, as a reader that stops
+    early (`| grep -m1`) expects, and never the whole of a large output encoded at once."""
+    chunk: list[str] = []
+    size = 0
+    for text in pieces:
+        chunk.append(text)
+        size += len(text)
+        if size >= WRITE_CHUNK:
+            _write_text(stream, "".join(chunk))
+            chunk, size = [], 0
+    _write_text(stream, "".join(chunk))
     stream.flush()
+
+
+def _write_text(stream: TextIO, text: str) -> None:
+    stream.buffer.write(text.encode("utf-8")) if hasattr(stream, "buffer") else stream.write(text)

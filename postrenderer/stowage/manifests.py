@@ -283,11 +283,20 @@ def render_document(doc: Document, newline: str) -> str:
 
 
 def write(stream: Stream) -> str:
+    return "".join(write_pieces(stream))
+
+
+def write_pieces(stream: Stream) -> list[str]:
+    """The output in pieces whose concatenation is :func:`write`'s text: untouched
+    documents are their original strings, not copies, so a large stream is held once."""
     out = [BOM] if stream.bom else []
     for doc in stream.documents:
-        out.append(render_document(doc, stream.newline))
+        if doc.changed:
+            out.append(render_document(doc, stream.newline))
+        else:
+            out += (doc.separator, doc.text)
     out.append(stream.trailer)
-    return "".join(out)
+    return out
 
 
 def copy_body(body: Any) -> Any:

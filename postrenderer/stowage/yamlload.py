@@ -113,6 +113,25 @@ def _describe(err: yaml.MarkedYAMLError) -> str:
     return "; ".join(parts) or "invalid YAML"
 
 
+# Keys and most values (labels, images, ports' names) repeat across documents; one
+# shared copy of each short string keeps a stream of 100,000 documents in bounds.
+_SHARED: dict[str, str] = {}
+_SHARED_MAX_LENGTH = 64
+_SHARED_MAX_ENTRIES = 1 << 18
+
+
+def _shared(text: str) -> str:
+    if len(text) > _SHARED_MAX_LENGTH:
+        return text
+    known = _SHARED.get(text)
+    if known is not None:
+        return known
+    if len(_SHARED) >= _SHARED_MAX_ENTRIES:
+        _SHARED.clear()  # names unique to each document would otherwise pile up
+    _SHARED[text] = text
+    return text
+
+
 class _Builder:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -132,7 +151,7 @@ class _Builder:
                 node.start_mark.line + 1,
             )
         if type(node) is ScalarNode and node.tag == _STR:
-            return node.value  # most scalars: no constructor to call
+            return _shared(node.value)  # most scalars: no constructor to call
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
@@ -162,7 +181,7 @@ class _Builder:
             if plain_keys_fit and type(key_node) is ScalarNode and key_node.tag == _STR:
                 # The common case, inline; the value's build right after checks the count.
                 self.count += 1
-                key = key_node.value
+                key = _shared(key_node.value)
             else:
                 key = self._key(key_node, depth)
             if key in result:
