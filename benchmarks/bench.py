@@ -285,17 +285,31 @@ def kustomize_time(cmd: list[str], env: dict[str, str], args: argparse.Namespace
         return None
 
 
+# Run in a small helper process: a child forked straight from this one would report
+# this process's own (large) memory as its peak, since ru_maxrss counts from the fork.
+MEASURE = """
+import os, subprocess, sys
+with open(sys.argv[1], "rb") as feed:
+    proc = subprocess.Popen(sys.argv[2:], stdin=feed, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+"""
+
+
 def child_usage(cmd: list[str], stdin: bytes) -> tuple[float, float]:
     """(peak RSS in MB, CPU seconds) of one run: CPU time does not grow with the load
     other processes put on a shared machine, wall time does."""
-    with tempfile.TemporaryFile() as feed:
+    with tempfile.NamedTemporaryFile() as feed:
         feed.write(stdin)
-        feed.seek(0)
-        proc = subprocess.Popen(
-            cmd, stdin=feed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        feed.flush()
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, feed.name, *cmd],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    return int(out[0]) / 1024, float(out[1])
 
 
 def peak_rss_mb(cmd: list[str], stdin: bytes) -> float:
