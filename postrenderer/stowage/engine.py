@@ -60,7 +60,7 @@ def run(text: str, options: Options) -> Outcome:
 def _plan_attach_check(
     stream: Stream, layers: list[Layer], options: Options, outcome: Outcome
 ) -> Outcome:
-    # Imported here so that a pass-through run never pays for pydantic.
+    # Imported here so that a pass-through run never pays for planning and checks.
     from stowage import attach, plan
     from stowage.checks import CheckContext, run_all
     from stowage.workloads import TemplateMatch, collect
