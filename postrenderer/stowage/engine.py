@@ -35,7 +35,7 @@ class Outcome:
     originals: dict[int, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     workloads: list[Any] = field(default_factory=list)  # stowage.workloads.Workload
-    config: Any = None  # the merged stowage.config.Config, when a plan or config was read
+    config: Any = None  # the merged stowage.configdata.Config, when a plan or config was read
 
     @property
     def rejected(self) -> bool:
