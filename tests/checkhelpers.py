@@ -7,10 +7,10 @@ from typing import Any
 import yaml
 
 from stowage.checks import CheckContext, Conflict, run_all
-from stowage.config import Config
 from stowage.engine import carried_loader
 from stowage.findings import Finding
 from stowage.manifests import read
+from stowage.plan import validate
 from stowage.workloads import collect
 from stowage.yamlload import Limits
 
@@ -36,7 +36,7 @@ def context(
     return CheckContext(
         stream,
         workloads,
-        Config.model_validate(config or {}),
+        validate(config or {}, "test config"),
         roles,
         dict(variables or {}),
         list(conflicts or []),

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stowage.checks import Conflict
-from stowage.config import Target
-from stowage.manifests import Document, Stream
+from stowage.configdata import Target
+from stowage.manifests import Document, Stream, copy_body
 from stowage.plan import Plan, PlannedVolume, data_paths_json
 from stowage.podspecs import (
     AUTO_MOUNT_ANNOTATION,
@@ -149,10 +149,10 @@ def apply(
         role, target = chosen
         result.roles[index] = role
         if workload.doc.index not in result.originals:
-            result.originals[workload.doc.index] = copy.deepcopy(workload.doc.body)
+            result.originals[workload.doc.index] = copy_body(workload.doc.body)
         if workload.is_template:
             key = (workload.doc.index, workload.object.item, str(workload.site.template_key))
-            template_before.setdefault(key, copy.deepcopy(workload.manifest))
+            template_before.setdefault(key, copy_body(workload.manifest))
             touched_templates[key] = workload
         result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
         workload.commit()

@@ -14,10 +14,14 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from stowage import configdata
+from stowage.configdata import AutoMount, VolumeSpec
+from stowage.validators import DNS1123_LABEL
 
-from stowage.config import DNS1123_LABEL, AutoMount, VolumeSpec
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 DEFAULT_VOLUME_NAME = "pipeline"
 DEFAULT_MOUNT_PATH = "/mnt/pipeline"
@@ -158,11 +162,21 @@ def resolve(auto: AutoMount) -> AutoVolume | None:
         if kind == "pvc"
         else {"hostPath": params[source_key]}
     )
+    data = {"mountPath": mount_path, "readOnly": read_only, **source}
+    return AutoVolume(name, configdata.parse_volume(data) or _volume_or_error(data))
+
+
+def _volume_or_error(data: dict[str, object]) -> VolumeSpec:
+    """pydantic's verdict on a volume the fast path did not accept (it words the error)."""
+    from pydantic import ValidationError
+
+    from stowage.config import VolumeSpec as VolumeModel
+
     try:
-        spec = VolumeSpec.model_validate({"mountPath": mount_path, "readOnly": read_only, **source})
+        model = VolumeModel.model_validate(data)
     except ValidationError as err:
         raise AutoMountError(_volume_problem(err)) from None
-    return AutoVolume(name, spec)
+    return configdata.volume_from_validated(model.model_dump())
 
 
 def _volume_problem(err: ValidationError) -> str:

@@ -54,6 +54,9 @@ VALUE_OPTIONS = frozenset(
     }
 )
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
+WRITE_CHUNK = 1 << 20  # characters per write of the rendered output
+# What a command writes: text, bytes (a PNG), or the pieces of a rendered stream.
+Output = str | bytes | list[str]
 # Set by the Helm 4 plugin launcher: Helm drops a post-renderer plugin's stderr,
 # so a report worth reading also goes straight to the user's terminal.
 REPORT_TTY_ENV = "STOWAGE_REPORT_TTY"
@@ -549,7 +552,7 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     return code
 
 
-def _output_of(args: argparse.Namespace, outcome: Outcome) -> str | bytes | None:
+def _output_of(args: argparse.Namespace, outcome: Outcome) -> Output | None:
     from stowage import report
 
     if args.command == "graph":
@@ -557,9 +560,9 @@ def _output_of(args: argparse.Namespace, outcome: Outcome) -> str | bytes | None
     if args.command == "plan":
         return report.plan_text(outcome) if args.format == "text" else report.plan_json(outcome)
     if args.command == "render":
-        from stowage.manifests import write
+        from stowage.manifests import write_pieces
 
-        return write(outcome.stream)
+        return write_pieces(outcome.stream)
     return None
 
 
@@ -647,14 +650,14 @@ def _write_report_file(args: argparse.Namespace, content: str) -> None:
         )
 
 
-def _deliver(text: str | bytes, path: Path | None) -> None:
+def _deliver(text: Output, path: Path | None) -> None:
     if path is None:
         _write_stdout(text)
     else:
         write_file(path, text)
 
 
-def write_file(path: Path, text: str | bytes) -> None:
+def write_file(path: Path, text: Output) -> None:
     """Write ``path`` whole or not at all (a temporary file renamed over it)."""
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory; name a file")
@@ -662,29 +665,51 @@ def write_file(path: Path, text: str | bytes) -> None:
         raise OutputError(f"cannot write {path}: the directory {path.parent} does not exist")
     temporary = path.with_name(f".{path.name}.stowage-tmp")
     try:
-        temporary.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        with temporary.open("wb") as file:
+            for chunk in _chunks(text):
+                file.write(chunk)
         os.replace(temporary, path)
     except OSError as err:
         temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {err.strerror}") from None
 
 
-def _write_stdout(text: str | bytes) -> None:
+def _write_stdout(text: Output) -> None:
     stream = sys.stdout
     if stream is None:
         raise OutputError("standard output is closed; nothing was written")
     try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        if hasattr(stream, "buffer"):
-            stream.buffer.write(data)
-        else:
-            stream.write(data.decode("utf-8", "replace"))
+        for data in _chunks(text):
+            if hasattr(stream, "buffer"):
+                stream.buffer.write(data)
+            else:
+                stream.write(data.decode("utf-8", "replace"))
         stream.flush()
     except BrokenPipeError:
         raise
     except OSError as err:
         _silence_stdout()
         raise OutputError(f"cannot write to standard output: {err.strerror}") from None
+
+
+def _chunks(output: Output) -> Iterator[bytes]:
+    """The output as UTF-8 in chunks of about 1 MiB. The pieces of a rendered stream are
+    all rendered before the first byte (stdout stays empty on error); one write serves
+    most outputs, as a reader that stops early (`| grep -m1`) expects, and a large
+    output is never encoded whole at once."""
+    if isinstance(output, bytes):
+        yield output
+        return
+    pieces = [output] if isinstance(output, str) else output
+    chunk: list[str] = []
+    size = 0
+    for text in pieces:
+        chunk.append(text)
+        size += len(text)
+        if size >= WRITE_CHUNK:
+            yield "".join(chunk).encode("utf-8")
+            chunk, size = [], 0
+    yield "".join(chunk).encode("utf-8")
 
 
 def _flush_stdout() -> None:

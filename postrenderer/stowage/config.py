@@ -8,7 +8,6 @@ with :class:`Config`. Field descriptions here are the user documentation.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,62 +19,37 @@ from pydantic import (
     model_validator,
 )
 
+from stowage.validators import (
+    DNS1123_LABEL,
+    SOURCE_FIELDS,
+    absolute_path,
+    claim_name,
+    env_name,
+    has_sites,
+    names_unique,
+    one_source,
+    pod_spec_path,
+    selects_a_config_map,
+    site_path,
+    user_name,
+    volume_name,
+)
+
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 StoreKind = Literal["s3", "gcs", "azure"]
 AutoMountType = Literal["auto", "pvc", "hostPath", "none"]
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-VAR_REF = re.compile(r"\$\{[^}]*\}")
-
-
-def _absolute_path(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError(f"must be an absolute path (start with '/'), got {value!r}")
-    if any(part == ".." for part in value.split("/")):
-        raise ValueError(f"must not contain '..', got {value!r}")
-    return value
-
-
-def _volume_name(value: str) -> str:
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid volume name: use at most 63 lowercase letters, "
-            "digits and '-', starting and ending with a letter or digit (DNS-1123 label)"
-        )
-    return value
-
-
-def _claim_name(value: str) -> str:
-    # Claim names may carry ${VAR} placeholders that are expanded per user.
-    probe = VAR_REF.sub("x", value)
-    if len(probe) > 253 or not DNS1123_SUBDOMAIN.match(probe):
-        raise ValueError(
-            f"{value!r} is not a valid PersistentVolumeClaim name (DNS-1123 subdomain)"
-        )
-    return value
-
-
-def _user_name(value: str) -> str:
-    if len(value) > 63 or not DNS1123_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid user name for per-user storage (DNS-1123 label)"
-        )
-    return value
-
-
 # The JSON-schema patterns let Helm reject the same values (values.schema.json);
 # the validators give the post-renderer's messages.
 AbsolutePath = Annotated[
-    str, AfterValidator(_absolute_path), Field(json_schema_extra={"pattern": "^/"})
+    str, AfterValidator(absolute_path), Field(json_schema_extra={"pattern": "^/"})
 ]
 VolumeName = Annotated[
-    str, AfterValidator(_volume_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
+    str, AfterValidator(volume_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
 ]
-ClaimName = Annotated[str, AfterValidator(_claim_name)]
+ClaimName = Annotated[str, AfterValidator(claim_name)]
 UserName = Annotated[
-    str, AfterValidator(_user_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
+    str, AfterValidator(user_name), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
 ]
 
 
@@ -100,9 +74,6 @@ class ClaimSource(Strict):
         min_length=1,
         description="Access modes requested for the claim.",
     )
-
-
-SOURCE_FIELDS = ("hostPath", "existingClaim", "nfs", "claim", "store")
 
 
 class VolumeSpec(Strict):
@@ -150,18 +121,7 @@ class VolumeSpec(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> VolumeSpec:
-        given = [name for name in SOURCE_FIELDS if getattr(self, name) is not None]
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(
-                f"needs exactly one source of {', '.join(SOURCE_FIELDS)} (found: {found})"
-            )
-        if self.store is None and self.mountPath is None:
-            raise ValueError("mountPath is required for a volume source")
-        if self.store is not None and not self.bucket:
-            raise ValueError(f"store {self.store!r} needs a bucket")
-        if self.accessModes is not None and self.existingClaim is None:
-            raise ValueError("accessModes is only declared for an existingClaim")
+        one_source(self)
         return self
 
     @property
@@ -182,13 +142,7 @@ class Persistence(Strict):
 
     @model_validator(mode="after")
     def _names_unique(self) -> Persistence:
-        # The outputs count and read-only outputs are rule findings (see checks/),
-        # so a merged config names the rule; the schema still limits them for Helm.
-        clash = set(self.data) & set(self.outputs)
-        if clash:
-            raise ValueError(
-                f"volume name(s) {', '.join(sorted(clash))} used in both data and outputs"
-            )
+        names_unique(self.data, self.outputs)
         return self
 
 
@@ -258,19 +212,7 @@ class Target(Strict):
 
 SiteShape = Literal["podSpec", "manifest", "fragment"]
 Preset = Literal["owl", "dask-kubernetes", "airflow", "manifests"]
-SITE_PATH = re.compile(r"^([^.\[\]]+|\[(\*|[0-9]+)\])(\.[^.\[\]]+|\[(\*|[0-9]+)\])*$")
-
-
-def _site_path(value: str) -> str:
-    if value and not SITE_PATH.match(value):
-        raise ValueError(
-            f"{value!r} is not a path: use dotted keys with `[*]` for every list item, "
-            "e.g. `spec.workers[*].template.spec`"
-        )
-    return value
-
-
-SitePath = Annotated[str, AfterValidator(_site_path)]
+SitePath = Annotated[str, AfterValidator(site_path)]
 
 
 class TemplateSite(Strict):
@@ -304,8 +246,7 @@ class ConfigMapSelector(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> ConfigMapSelector:
-        if self.name is None and not self.matchLabels:
-            raise ValueError("name a ConfigMap by `name`, `matchLabels` or both")
+        selects_a_config_map(self)
         return self
 
 
@@ -330,10 +271,7 @@ class TemplateSource(Strict):
 
     @model_validator(mode="after")
     def _has_sites(self) -> TemplateSource:
-        if self.preset is None and not self.sites:
-            raise ValueError("give a `preset` or at least one site in `sites`")
-        if self.preset is None and self.key is None:
-            raise ValueError("give the data `key` (only a preset has a default)")
+        has_sites(self)
         return self
 
 
@@ -351,9 +289,7 @@ class KindPodSpec(Strict):
     @field_validator("path")
     @classmethod
     def _not_empty(cls, value: str) -> str:
-        if not value:
-            raise ValueError("path must not be empty")
-        return value
+        return pod_spec_path(value)
 
 
 class KindSpec(Strict):
@@ -416,9 +352,7 @@ class Config(Strict):
     @field_validator("dataPathsEnv")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if not ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not a valid environment variable name")
-        return value
+        return env_name(value)
 
     @property
     def is_empty(self) -> bool:

@@ -35,7 +35,7 @@ class Outcome:
     originals: dict[int, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     workloads: list[Any] = field(default_factory=list)  # stowage.workloads.Workload
-    config: Any = None  # the merged stowage.config.Config, when a plan or config was read
+    config: Any = None  # the merged stowage.configdata.Config, when a plan or config was read
 
     @property
     def rejected(self) -> bool:
@@ -60,7 +60,7 @@ def run(text: str, options: Options) -> Outcome:
 def _plan_attach_check(
     stream: Stream, layers: list[Layer], options: Options, outcome: Outcome
 ) -> Outcome:
-    # Imported here so that a pass-through run never pays for pydantic.
+    # Imported here so that a pass-through run never pays for planning and checks.
     from stowage import attach, plan
     from stowage.checks import CheckContext, run_all
     from stowage.workloads import TemplateMatch, collect

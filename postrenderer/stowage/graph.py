@@ -25,7 +25,7 @@ from typing import Any
 from stowage.analysis.claims import access_modes, hpa_max_replicas, placement_of
 from stowage.automount import AutoMountError, resolve
 from stowage.checks import find_rule
-from stowage.config import Config, VolumeSpec
+from stowage.configdata import Config, VolumeSpec
 from stowage.engine import Outcome
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import sniff_name
@@ -235,7 +235,7 @@ def _env_names(pod: dict[str, Any]) -> list[str]:
 def _tags(name: str, specs: dict[str, tuple[str, VolumeSpec]], volume: dict[str, Any]) -> list[str]:
     tags = []
     purpose, spec = specs.get(name, ("", None))
-    if "${USER}" in str(volume) or (spec is not None and "${USER}" in spec.model_dump_json()):
+    if "${USER}" in str(volume) or (spec is not None and "${USER}" in repr(spec)):
         tags.append("per-user")
     if purpose == "auto":
         tags.append("auto-mount")

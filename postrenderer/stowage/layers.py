@@ -1,6 +1,6 @@
 """A configuration layer: one source of settings and where it came from.
 
-Kept apart from plan.py so that reading manifests never imports pydantic.
+Kept apart from plan.py so that reading manifests never imports the planning modules.
 """
 
 from __future__ import annotations

@@ -283,7 +283,17 @@ def _mentions(text: str, names: set[str]) -> bool:
     return not names.isdisjoint(_TOKEN.findall(text))
 
 
+_parse_count = 0
+
+
+def parse_count() -> int:
+    """Documents parsed so far in this process: lets an index over parsed documents go stale."""
+    return _parse_count
+
+
 def parse_document(doc: Document, limits: Limits) -> None:
+    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
+    _parse_count += 1
     try:
         body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
@@ -324,11 +334,33 @@ def render_document(doc: Document, newline: str) -> str:
 
 
 def write(stream: Stream) -> str:
+    return "".join(write_pieces(stream))
+
+
+def write_pieces(stream: Stream) -> list[str]:
+    """The output in pieces whose concatenation is :func:`write`'s text: untouched
+    documents are their original strings, not copies, so a large stream is held once."""
     out = [BOM] if stream.bom else []
     for doc in stream.documents:
-        out.append(render_document(doc, stream.newline))
+        if doc.changed:
+            out.append(render_document(doc, stream.newline))
+        else:
+            out += (doc.separator, doc.text)
     out.append(stream.trailer)
-    return "".join(out)
+    return out
+
+
+def copy_body(body: Any) -> Any:
+    """A copy of parsed data whose dicts and lists are new and whose scalars are shared.
+
+    Three times faster than copy.deepcopy, which memoizes every object. Sharing
+    scalars keeps ``copy == body`` true even for a NaN, as deepcopy did.
+    """
+    if type(body) is dict:
+        return {key: copy_body(value) for key, value in body.items()}
+    if type(body) is list:
+        return [copy_body(item) for item in body]
+    return body
 
 
 def to_json(body: Any) -> str:

@@ -14,14 +14,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
-
+from stowage import configdata
 from stowage.automount import AutoMountError, AutoVolume, resolve
-from stowage.config import Config, VolumeSpec
+from stowage.configdata import Config, VolumeSpec
 from stowage.errors import UsageError
 from stowage.layers import Layer
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 Purpose = Literal["data", "outputs", "auto"]
 
@@ -48,15 +50,31 @@ def merge_layers(layers: Iterable[Layer], variables: Mapping[str, str]) -> Confi
     if variables:
         merged = deep_merge(merged, {"vars": dict(variables)})
     where = " + ".join(origins) or "--var"
-    try:
-        config = Config.model_validate(merged)
-    except ValidationError as err:
-        raise UsageError(_validation_message(err), where=_origin(err, layers) or where) from None
+    config = validate(merged, where, layers)
     try:
         resolve(config.autoMount)  # params are free text: check them where their origin is known
     except AutoMountError as err:
         raise UsageError(str(err), where=where) from None
     return config
+
+
+def validate(data: dict[str, Any], where: str, layers: Iterable[Layer] = ()) -> Config:
+    """The Config for ``data``: the fast path when it is plainly valid, else pydantic's
+    verdict (which may still accept it, coercing, or words the error, naming the one
+    layer of ``layers`` that set every key in error, when there is one)."""
+    return configdata.parse(data) or _validate_with_pydantic(data, where, list(layers))
+
+
+def _validate_with_pydantic(data: dict[str, Any], where: str, layers: list[Layer]) -> Config:
+    from pydantic import ValidationError
+
+    from stowage.config import Config as ConfigModel
+
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as err:
+        raise UsageError(_validation_message(err), where=_origin(err, layers) or where) from None
+    return configdata.from_validated(model.model_dump())
 
 
 def _validation_message(err: ValidationError) -> str:
@@ -93,7 +111,9 @@ def _plain(problem: Any, loc: tuple[Any, ...]) -> str:
     """pydantic's message in the user's words: unknown keys get the nearest known one."""
     kind = problem["type"]
     if kind == "extra_forbidden":
-        allowed = keys_at(Config, loc[:-1])
+        from stowage.config import Config as ConfigModel
+
+        allowed = keys_at(ConfigModel, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         known = f" (known here: {', '.join(allowed)})" if allowed and not close else ""
@@ -105,6 +125,8 @@ def _plain(problem: Any, loc: tuple[Any, ...]) -> str:
 
 def keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys a config mapping at ``loc`` accepts (empty when it takes any key)."""
+    from pydantic import BaseModel
+
     current: Any = model
     for part in loc:
         current = _model_or_map(current)
@@ -125,6 +147,8 @@ def keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def _model_or_map(annotation: Any) -> Any:
     """Unwrap Optional, unions and Annotated down to a model or a dict type."""
+    from pydantic import BaseModel
+
     if get_origin(annotation) is Annotated:
         return _model_or_map(get_args(annotation)[0])
     if get_origin(annotation) in (Union, UnionType):

@@ -15,16 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.config import ConfigMapSelector, TemplateSite, TemplateSource
+from stowage.configdata import ConfigMapSelector, TemplateSite, TemplateSource
 from stowage.podspecs import TEMPLATE_LABEL, get_in
 
 EVERY_KEY = "*"
 
 
 def _site(path: str, shape: str, target: str | None, component: str) -> TemplateSite:
-    return TemplateSite.model_validate(
-        {"path": path, "shape": shape, "target": target, "component": component}
-    )
+    return TemplateSite(path=path, shape=shape, target=target, component=component)
 
 
 # preset -> (default data key, sites); checked against how each consumer parses the key:

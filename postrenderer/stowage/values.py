@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from stowage.config import (
-    ENV_NAME,
     AbsolutePath,
     AccessMode,
     Affinities,
@@ -32,6 +31,7 @@ from stowage.config import (
     UserName,
     Vars,
 )
+from stowage.validators import ENV_NAME
 
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 ExtraList = list[dict[str, Any]] | dict[str, dict[str, Any]]

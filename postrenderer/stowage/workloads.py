@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.config import Config, TemplateSite
+from stowage.configdata import Config, TemplateSite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.manifests import Document, Object, Stream

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 _SCALARS = yaml.SafeLoader("")  # a constructor for scalar tags only; never loads a stream
+_STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -64,7 +65,9 @@ def load_document(text: str, limits: Limits) -> Any:
         raise YamlError(str(err).replace("\n", " ")) from None
     if node is None:
         return None
-    size = _expanded_size(node, limits, {}, 0)
+    # Without an anchor there is no alias, so nothing expands: the builder's own
+    # count and depth checks bound the work (the node graph is as big as the text).
+    size = _expanded_size(node, limits, {}, 0) if "&" in text else 0
     if size > limits.max_nodes:
         raise YamlError(
             f"document expands to more than {limits.max_nodes} nodes (an alias bomb?); "
@@ -116,6 +119,25 @@ def _describe(err: yaml.MarkedYAMLError, text: str) -> str:
     return "; ".join(parts) or "invalid YAML"
 
 
+# Keys and most values (labels, images, ports' names) repeat across documents; one
+# shared copy of each short string keeps a stream of 100,000 documents in bounds.
+_SHARED: dict[str, str] = {}
+_SHARED_MAX_LENGTH = 64
+_SHARED_MAX_ENTRIES = 1 << 18
+
+
+def _shared(text: str) -> str:
+    if len(text) > _SHARED_MAX_LENGTH:
+        return text
+    known = _SHARED.get(text)
+    if known is not None:
+        return known
+    if len(_SHARED) >= _SHARED_MAX_ENTRIES:
+        _SHARED.clear()  # names unique to each document would otherwise pile up
+    _SHARED[text] = text
+    return text
+
+
 class _Builder:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -134,6 +156,8 @@ class _Builder:
                 f"document nests deeper than {self.limits.max_depth} levels",
                 node.start_mark.line + 1,
             )
+        if type(node) is ScalarNode and node.tag == _STR:
+            return _shared(node.value)  # most scalars: no constructor to call
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
@@ -158,15 +182,14 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        plain_keys_fit = depth < self.limits.max_depth
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                raise YamlError(
-                    "YAML merge keys (<<) are not supported in manifests",
-                    key_node.start_mark.line + 1,
-                )
-            key = self.build(key_node, depth + 1)
-            if isinstance(key, list | dict):
-                raise YamlError("a mapping key must be a scalar", key_node.start_mark.line + 1)
+            if plain_keys_fit and type(key_node) is ScalarNode and key_node.tag == _STR:
+                # The common case, inline; the value's build right after checks the count.
+                self.count += 1
+                key = _shared(key_node.value)
+            else:
+                key = self._key(key_node, depth)
             if key in result:
                 raise YamlError(
                     f"duplicate key {key!r} (the API server would keep only one of them)",
@@ -174,3 +197,14 @@ class _Builder:
                 )
             result[key] = self.build(value_node, depth + 1)
         return result
+
+    def _key(self, key_node: Node, depth: int) -> Any:
+        if key_node.tag == _MERGE:
+            raise YamlError(
+                "YAML merge keys (<<) are not supported in manifests",
+                key_node.start_mark.line + 1,
+            )
+        key = self.build(key_node, depth + 1)
+        if isinstance(key, list | dict):
+            raise YamlError("a mapping key must be a scalar", key_node.start_mark.line + 1)
+        return key

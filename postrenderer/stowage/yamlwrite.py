@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 # `$`, `{` and `}` may follow the first character: in block context they are not
@@ -106,6 +107,7 @@ def _float(value: float) -> str:
     return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
+@lru_cache(maxsize=1 << 16)  # keys and label values repeat across thousands of workloads
 def _string(text: str) -> str:
     if _PLAIN.match(text) and text.lower() not in _AMBIGUOUS:
         return text

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.automount import AutoMountError, resolve
-from stowage.config import Config, VolumeSpec
+from stowage.configdata import Config, VolumeSpec
 from stowage.findings import ResourceRef
-from stowage.manifests import Stream
+from stowage.manifests import Stream, parse_count
 from stowage.podspecs import (
     Path,
     SpecRule,
@@ -192,7 +192,7 @@ def _same_namespace(a: str, b: str) -> bool:
 
 
 def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> AccessModes:
-    for spec, pv in _claims_named(stream, name, namespace):
+    for spec, pv in claim_index(stream).claims_named(name, namespace):
         modes = spec.get("accessModes") or get_in(pv, ("spec", "accessModes"))
         if modes:
             # The finding already names the claim: say where the modes were read, once.
@@ -216,38 +216,99 @@ def _auto_mount_spec(config: Config) -> VolumeSpec | None:
 
 
 def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
-    return next((_on_nfs(pv) for _, pv in _claims_named(stream, name, namespace)), False)
-
-
-def _claims_named(
-    stream: Stream, name: str, namespace: str
-) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """(claim spec, the PersistentVolume it binds to) for claims of that name in the stream."""
-    for doc in stream.objects():
-        if doc.kind != "PersistentVolumeClaim" or doc.ref.name != name:
-            continue
-        if _same_namespace(doc.ref.namespace, namespace):
-            spec = doc.body.get("spec") or {}
-            yield spec, _bound_volume(stream, spec)
+    claims = claim_index(stream).claims_named(name, namespace)
+    return next((_on_nfs(pv) for _, pv in claims), False)
 
 
 def _on_nfs(pv: dict[str, Any] | None) -> bool:
     return isinstance(get_in(pv, ("spec", "nfs")), dict)
 
 
-def _bound_volume(stream: Stream, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
-    volume_name = claim_spec.get("volumeName")
-    selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
-    for doc in stream.objects():
-        if doc.kind != "PersistentVolume":
-            continue
-        body: dict[str, Any] = doc.body
-        if volume_name and doc.ref.name == volume_name:
-            return body
-        labels = get_in(body, ("metadata", "labels")) or {}
-        if selector and all(labels.get(k) == v for k, v in selector.items()):
-            return body
-    return None
+class ClaimIndex:
+    """The stream's claims by name and volumes by name and label, built in one pass.
+
+    Every lookup used to scan the whole stream, which made a run quadratic in the
+    number of workloads mounting claims; lookups now cost the matches only.
+    Results keep stream order, as a scan would find them.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self._claims: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._volumes_by_name: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._volumes_by_label: dict[tuple[str, Any], list[tuple[int, dict[str, Any]]]] = {}
+        self._volumes: list[tuple[int, dict[str, Any]]] = []
+        for position, doc in enumerate(stream.objects()):
+            if doc.kind == "PersistentVolumeClaim":
+                spec = doc.body.get("spec") or {}
+                self._claims.setdefault(doc.ref.name, []).append((doc.ref.namespace, spec))
+            elif doc.kind == "PersistentVolume":
+                self._add_volume(position, doc.ref.name, doc.body)
+
+    def _add_volume(self, position: int, name: str, body: dict[str, Any]) -> None:
+        self._volumes.append((position, body))
+        self._volumes_by_name.setdefault(name, (position, body))
+        for pair in _labels(body).items():
+            if _hashable(pair[1]):
+                self._volumes_by_label.setdefault(pair, []).append((position, body))
+
+    def claims_named(
+        self, name: str, namespace: str
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """(claim spec, the PersistentVolume it binds to) for claims of that name."""
+        for claim_namespace, spec in self._claims.get(name, ()):
+            if _same_namespace(claim_namespace, namespace):
+                yield spec, self.bound_volume(spec)
+
+    def bound_volume(self, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The first volume in the stream named by volumeName or matching the selector."""
+        found = [self._by_name(claim_spec.get("volumeName")), self._by_selector(claim_spec)]
+        hits = [hit for hit in found if hit is not None]
+        return min(hits, key=lambda hit: hit[0])[1] if hits else None
+
+    def _by_name(self, volume_name: Any) -> tuple[int, dict[str, Any]] | None:
+        if not volume_name or not isinstance(volume_name, str):
+            return None
+        return self._volumes_by_name.get(volume_name)
+
+    def _by_selector(self, claim_spec: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
+        if not isinstance(selector, dict) or not selector:
+            return None
+        pairs = list(selector.items())
+        hashable = _hashable(pairs[0][1])
+        candidates = self._volumes_by_label.get(pairs[0], []) if hashable else self._volumes
+        return next(
+            (
+                (position, body)
+                for position, body in candidates
+                if all(_labels(body).get(k) == v for k, v in pairs)
+            ),
+            None,
+        )
+
+
+def _labels(body: dict[str, Any]) -> dict[str, Any]:
+    labels = get_in(body, ("metadata", "labels")) or {}
+    return labels if isinstance(labels, dict) else {}
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+_INDEXES: dict[int, tuple[tuple[int, int], Stream, ClaimIndex]] = {}
+
+
+def claim_index(stream: Stream) -> ClaimIndex:
+    """The stream's :class:`ClaimIndex`, rebuilt only when documents were added or parsed."""
+    state = (len(stream.documents), parse_count())
+    cached = _INDEXES.get(id(stream))
+    if cached is not None and cached[0] == state and cached[1] is stream:
+        return cached[2]
+    index = ClaimIndex(stream)
+    _INDEXES.clear()  # one run, one stream: keep memory flat across runs in one process
+    _INDEXES[id(stream)] = (state, stream, index)
+    return index
 
 
 def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:

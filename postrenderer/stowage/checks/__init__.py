@@ -20,7 +20,7 @@ from functools import cached_property
 from types import ModuleType
 
 from stowage.analysis.claims import ClaimUsage, claim_usages
-from stowage.config import Config
+from stowage.configdata import Config
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import Stream
 from stowage.workloads import TemplateMatch, Workload

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stowage.checks import CheckContext
-from stowage.config import VolumeSpec
+from stowage.configdata import VolumeSpec
 from stowage.findings import ResourceRef
 from stowage.workloads import Workload
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stowage.automount import AutoMountError, base64_problem, resolve
-from stowage.config import AutoMount
+from stowage.configdata import AutoMount
 from stowage.importers.base import (
     Draft,
     Imported,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stowage.config import DNS1123_LABEL, VolumeSpec
+from stowage.config import VolumeSpec
 from stowage.importers.base import (
     Draft,
     Imported,
@@ -26,6 +26,7 @@ from stowage.importers.base import (
     join,
 )
 from stowage.shapes import type_name
+from stowage.validators import DNS1123_LABEL
 
 VOLUME_KEYS = (
     "mountPath",
