@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from enginehelpers import DATA, OUTPUTS, load_all, output, render
+from enginehelpers import DATA, OUTPUTS, dump_all, load_all, output, render
 from stowage.engine import Outcome
 from stowage.podspecs import get_in
 
@@ -342,3 +342,14 @@ def test_template_configmaps_are_selected_by_exact_labels(
     text = configmap("c", {"k": "pod:\n  containers:\n  - name: a\n"}, labels)
     outcome = render(text, cfg)
     assert bool(outcome.placements) is selected
+
+
+def test_a_configmap_with_malformed_labels_selects_nothing_and_does_not_crash() -> None:
+    """Found by the fuzz property: a ConfigMap with `labels: true` whose data mentions
+    `containers:` crashed the built-in template selector."""
+    config = {"persistence": {"data": DATA}, "targets": {"any": {"matchLabels": {"app": "x"}}}}
+    broken = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"labels": True, "name": "c"},
+              "data": {"pod.yaml": "kind: Pod\nspec:\n  containers: []\n"}}  # fmt: skip
+    outcome = render(dump_all(broken), config)
+    assert not outcome.changed
