@@ -4,6 +4,11 @@ One source of truth: the chart's ``values.schema.json`` is generated from
 :class:`stowage.values.ChartValues`, which reuses these models, and the
 post-renderer validates its ``--config`` files and the chart's plan resource
 with :class:`Config`. Field descriptions here are the user documentation.
+
+A render works with the frozen dataclasses of :mod:`stowage.configdata`, which
+mirror these models so a plainly valid plan is checked without importing
+pydantic: a new field or model here needs its twin there
+(tests/test_configdata.py fails until it has one).
 """
 
 from __future__ import annotations
