@@ -107,18 +107,23 @@ def test_schema_rejects_bad_values_naming_the_key(helm_name: str, example: str) 
     assert "at '/" in proc.stderr or "additional properties" in proc.stderr
 
 
+def stowage_check_json(manifests: str) -> subprocess.CompletedProcess[str]:
+    """`stowage check --report json` on rendered manifests (the findings are on stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "stowage", "check", "--report", "json"],
+        input=manifests,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("example", rejected_examples("check"))
 def test_check_rejected_examples_are_rejected_by_the_named_rule(example: str) -> None:
     rule = first_line(EXAMPLES / example).removeprefix("# rejected-by: ").strip()
     proc = helm("helm4", "template", "ml", str(CHART), "-f", str(EXAMPLES / example))
     assert proc.returncode == 0, proc.stderr
-    check = subprocess.run(
-        [sys.executable, "-m", "stowage", "check", "--report", "json"],
-        input=proc.stdout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = stowage_check_json(proc.stdout)
     assert check.returncode == 1, check.stderr
     rules = {f["rule"] for f in json.loads(check.stderr)["findings"] if f["severity"] == "error"}
     assert rule in rules
@@ -752,13 +757,7 @@ def test_checks_accept_the_api_sharing_the_scheduler_state_claim_on_its_node() -
         "helm4", "template", "ml", str(CHART), "-n", "ml", "-f", str(EXAMPLES / "production.yaml")
     )
     assert proc.returncode == 0, proc.stderr
-    check = subprocess.run(
-        [sys.executable, "-m", "stowage", "check", "--report", "json"],
-        input=proc.stdout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = stowage_check_json(proc.stdout)
     assert check.returncode == 0, check.stderr
     findings = json.loads(check.stderr)["findings"]
     assert not [f for f in findings if f["rule"] in ("SW101", "SW102", "SW103")], findings
