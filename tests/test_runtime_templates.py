@@ -184,8 +184,11 @@ def test_fragment_keeps_what_it_cannot_carry_out_and_says_so() -> None:
     pipeline = yaml.safe_load(data_of(outcome, "owl-owl-config")["owl.yaml"])["pipeline"]
     assert pipeline["securityContext"]["fsGroup"] == 1000
     assert "nodeSelector" not in pipeline and pipeline["extraEnv"] is None
-    notes = next(p.notes for p in outcome.placements if p.workload.startswith("pipeline"))
-    assert any("not set there: nodeSelector" in n for n in notes)
+    placement = next(p for p in outcome.placements if p.workload.startswith("pipeline"))
+    assert any("not set there: nodeSelector" in n for n in placement.notes)
+    # the plan reports only what the fragment holds: no env, no node selector
+    assert (placement.env, placement.node_selector) == ([], {})
+    assert placement.volumes and all(v.env == [] for v in placement.volumes)
 
 
 def test_owl_templates_count_as_many_pods_for_the_access_mode_checks() -> None:

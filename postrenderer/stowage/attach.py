@@ -209,7 +209,8 @@ def _reason(workload: Workload, target: Target) -> str:
 
 
 def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placement) -> None:
-    """Say what a fragment cannot carry rather than drop it silently."""
+    """Say what a fragment cannot carry rather than drop it silently, and keep the
+    placement (what `stowage plan` reports) to what the fragment really holds."""
     if workload.site.view != "fragment":
         return
     lost = [key for key in ("nodeSelector", "tolerations", "affinity") if pod.get(key)]
@@ -221,6 +222,10 @@ def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placem
             "a fragment holds only volumes, volumeMounts and the pod securityContext: "
             f"not set there: {', '.join(lost)}"
         )
+    placement.env, placement.node_selector = [], {}
+    placement.tolerations, placement.affinity = [], {}
+    for placed in placement.volumes:
+        placed.env = []
 
 
 def _expanded_env(
