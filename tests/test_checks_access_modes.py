@@ -215,7 +215,8 @@ def test_single_node_cluster_makes_multi_node_findings_moot() -> None:
     assert not sw101(RWO, mounting("w", "db", replicas=3), config={"cluster": {"singleNode": True}})
 
 
-def test_access_modes_from_bound_pv_and_from_declared_existing_claim() -> None:
+def _claim_bound_to_rwo_pv() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Claim `db` with no access modes of its own, bound to a ReadWriteOnce PV `pv-1`."""
     claim = pvc("db", volumeName="pv-1")
     claim["spec"].pop("accessModes")
     pv = {
@@ -224,6 +225,11 @@ def test_access_modes_from_bound_pv_and_from_declared_existing_claim() -> None:
         "metadata": {"name": "pv-1"},
         "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
     }
+    return claim, pv
+
+
+def test_access_modes_from_bound_pv_and_from_declared_existing_claim() -> None:
+    claim, pv = _claim_bound_to_rwo_pv()
     assert sw101(claim, pv, mounting("w", "db", replicas=2))
     declared = {
         "persistence": {
@@ -337,14 +343,7 @@ def test_hpa_and_bound_volume_inside_lists_are_seen() -> None:
     }
     (message,) = sw101(RWO, _listed("List", mounting("a", "db"), hpa))
     assert "HPA maxReplicas 4" in message
-    claim = pvc("db", volumeName="pv-1")
-    claim["spec"].pop("accessModes")
-    pv = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {"name": "pv-1"},
-        "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
-    }
+    claim, pv = _claim_bound_to_rwo_pv()
     assert sw101(_listed("List", claim, pv), mounting("w", "db", replicas=2))
 
 
