@@ -349,7 +349,8 @@ def test_template_configmaps_are_selected_by_exact_labels(
 
 def test_a_configmap_with_malformed_labels_selects_nothing_and_does_not_crash() -> None:
     """Found by the fuzz property: a ConfigMap with `labels: true` whose data mentions
-    `containers:` crashed the built-in template selector."""
+    `containers:` was parsed without its shape check (as if of an unknown kind) and
+    crashed the built-in template selector. Known kinds are only read checked."""
     config = {"persistence": {"data": DATA}, "targets": {"any": {"matchLabels": {"app": "x"}}}}
     broken = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"labels": True, "name": "c"},

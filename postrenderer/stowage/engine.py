@@ -10,7 +10,7 @@ from typing import Any
 from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
 from stowage.layers import Layer
-from stowage.manifests import Document, Stream, parse_mentioning, read
+from stowage.manifests import READ_KINDS, Document, Stream, parse_mentioning, read
 from stowage.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
 from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
@@ -104,7 +104,8 @@ def parse_for_config(stream: Stream, config: Any, limits: Limits) -> None:
     for doc in stream.documents:
         if doc.parsed or doc.sniffed_kind is None:
             continue
-        if doc.sniffed_kind in declared or (config.targets and POD_HINT in doc.text):
+        unknown = doc.sniffed_kind not in READ_KINDS  # known kinds are parsed and checked
+        if doc.sniffed_kind in declared or (config.targets and unknown and POD_HINT in doc.text):
             parse_unchecked(doc, limits)
 
 

@@ -86,8 +86,7 @@ def selects(selector: ConfigMapSelector, body: dict[str, Any]) -> bool:
         return False
     if selector.name is not None and get_in(body, ("metadata", "name")) != selector.name:
         return False
-    labels = get_in(body, ("metadata", "labels"))
-    labels = labels if isinstance(labels, dict) else {}  # malformed labels select nothing
+    labels = get_in(body, ("metadata", "labels")) or {}
     return all(_same_value(labels.get(k), v) for k, v in selector.matchLabels.items())
 
 
