@@ -9,7 +9,6 @@ stowage reads are parsed; the others are never touched.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -361,7 +360,3 @@ def copy_body(body: Any) -> Any:
     if type(body) is list:
         return [copy_body(item) for item in body]
     return body
-
-
-def to_json(body: Any) -> str:
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))

@@ -174,13 +174,6 @@ def expect_list(value: Any, key: str) -> list[Any]:
     return list(value)
 
 
-def skip_rest(draft: Draft, data: Mapping[str, Any], handled: set[str], prefix: str) -> None:
-    """List every key of ``data`` not in ``handled`` as not carried over."""
-    for key in data:
-        if key not in handled:
-            draft.skip(join(prefix, key), "not a storage or scheduling setting stowage models")
-
-
 def validate(imported: Imported) -> None:
     """The values must pass the chart's own model; a failure names the source key."""
     from pydantic import ValidationError
