@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import THIRD_PARTY
 from enginehelpers import simple_config
+from stowage import manifests
 from stowage.engine import Options, run
 from stowage.errors import UsageError
 from stowage.layers import Layer
@@ -79,17 +84,28 @@ def mutated(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["pyyaml", "rapidyaml"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(), st.booleans())
 def test_mutated_third_party_manifests_render_or_are_refused_cleanly(
-    text: str, with_config: bool
+    fast: bool, text: str, with_config: bool
 ) -> None:
     options = fuzz_options(with_config)
-    out = render_or_refuse(text, options)
-    if out is None:
-        return
-    assert len(split(out).documents) == len(split(text.removeprefix("\ufeff")).documents)
-    assert write(run(text, options).stream) == out  # deterministic
+    with loader(fast):
+        out = render_or_refuse(text, options)
+        if out is None:
+            return
+        assert len(split(out).documents) == len(split(text.removeprefix("\ufeff")).documents)
+        assert write(run(text, options).stream) == out  # deterministic
+
+
+@contextmanager
+def loader(fast: bool) -> Iterator[None]:
+    """Every document through stowage.yamlfast (rapidyaml) when ``fast``, else none:
+    streams in these tests are shorter than the fast path's usual threshold."""
+    threshold = 1 if fast else 1 << 30
+    with patch.object(manifests, "FAST_LOAD_MIN_DOCUMENTS", threshold):
+        yield
 
 
 def fuzz_options(with_config: bool) -> Options:
@@ -146,12 +162,14 @@ def type_confused(draw: st.DrawFn) -> str:
     return yaml.safe_dump_all(docs)
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["pyyaml", "rapidyaml"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(type_confused(), st.booleans())
 def test_fields_of_the_wrong_type_render_or_are_refused_cleanly(
-    text: str, with_config: bool
+    fast: bool, text: str, with_config: bool
 ) -> None:
     options = fuzz_options(with_config)
-    out = render_or_refuse(text, options)
-    if out is not None:
-        assert write(run(out, options).stream) == out  # idempotent on its own output
+    with loader(fast):
+        out = render_or_refuse(text, options)
+        if out is not None:
+            assert write(run(out, options).stream) == out  # idempotent on its own output

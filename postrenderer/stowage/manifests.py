@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from stowage import yamlwrite
+from stowage import yamlfast, yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.podspecs import OPERATOR_KIND_NAMES, is_list_kind, list_items
@@ -256,10 +256,22 @@ def _only_comments(text: str) -> bool:
 
 def parse(stream: Stream, limits: Limits) -> Stream:
     """Parse every document stowage reads; refuse unusable ones with exit 2."""
-    for doc in stream.documents:
-        if needs_reading(doc):
-            parse_document(doc, limits)
+    _parse_all([doc for doc in stream.documents if needs_reading(doc)], limits)
     return stream
+
+
+# Below this many documents, importing rapidyaml (stowage.yamlfast) costs more than it saves.
+FAST_LOAD_MIN_DOCUMENTS = 64
+
+
+def _parse_all(docs: list[Document], limits: Limits) -> None:
+    if len(docs) < FAST_LOAD_MIN_DOCUMENTS:
+        for doc in docs:
+            parse_document(doc, limits)
+        return
+    with yamlfast.silenced_stderr():
+        for doc in docs:
+            parse_document(doc, limits, fast=True)
 
 
 def parse_mentioning(
@@ -268,11 +280,8 @@ def parse_mentioning(
     """Parse the not-yet-parsed documents of ``kinds`` whose text mentions any of ``names``."""
     if not names:
         return
-    for doc in stream.documents:
-        if doc.parsed or sniff_kind(doc) not in kinds:
-            continue
-        if _mentions(doc.text, names):
-            parse_document(doc, limits)
+    unread = [d for d in stream.documents if not d.parsed and sniff_kind(d) in kinds]
+    _parse_all([doc for doc in unread if _mentions(doc.text, names)], limits)
 
 
 def _mentions(text: str, names: set[str]) -> bool:
@@ -290,11 +299,11 @@ def parse_count() -> int:
     return _parse_count
 
 
-def parse_document(doc: Document, limits: Limits) -> None:
+def parse_document(doc: Document, limits: Limits, fast: bool = False) -> None:
     global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
     _parse_count += 1
     try:
-        body = load_document(doc.separator + doc.text, limits)
+        body = load_document(doc.separator + doc.text, limits, fast)
     except YamlError as err:
         line = doc.line + (err.line - 1 if err.line else 0)  # doc.line is its `---` line
         raise UsageError(

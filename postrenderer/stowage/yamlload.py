@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from stowage import yamlfast
+
 try:  # the C parser is ~5x faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
@@ -53,9 +55,17 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 PRESCAN_DEPTH = 1000
 
 
-def load_document(text: str, limits: Limits) -> Any:
-    """Parse one YAML document (``---`` markers allowed) into plain data."""
+def load_document(text: str, limits: Limits, fast: bool = False) -> Any:
+    """Parse one YAML document (``---`` markers allowed) into plain data.
+
+    ``fast`` first tries :mod:`stowage.yamlfast`, which returns the same data
+    or declines; worth it when a stream has many documents to read.
+    """
     _refuse_flow_nesting(text, max(PRESCAN_DEPTH, limits.max_depth), limits.max_depth)
+    if fast:
+        data = yamlfast.load(text, limits)
+        if data is not yamlfast.UNSURE:
+            return data
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:

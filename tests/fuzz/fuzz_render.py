@@ -15,6 +15,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
+    from stowage import manifests
     from stowage.engine import Options, run
     from stowage.errors import UsageError
     from stowage.layers import Layer
@@ -40,6 +41,8 @@ LIMITS = Limits(max_input_bytes=1 << 20, max_nodes=100_000)
 def test_one_input(data: bytes) -> None:
     provider = atheris.FuzzedDataProvider(data)
     with_config = provider.ConsumeBool()
+    # Half the inputs go through rapidyaml (stowage.yamlfast), whatever their length.
+    manifests.FAST_LOAD_MIN_DOCUMENTS = 1 if provider.ConsumeBool() else 1 << 30
     text = provider.ConsumeUnicodeNoSurrogates(len(data))
     try:
         outcome = run(text, Options(layers=[CONFIG] if with_config else [], limits=LIMITS))

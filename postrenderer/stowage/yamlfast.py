@@ -1,0 +1,188 @@
+"""A fast path for loading plain manifests: rapidyaml parses, emits JSON, json.loads builds.
+
+It vouches only for what it can prove equal to stowage's PyYAML loader
+(:mod:`stowage.yamlload`) and answers :data:`UNSURE` for everything else,
+which then goes the careful way. What it hands back to the careful path:
+
+- text with anchors, aliases, tags, merge keys, directives, tabs, or
+  characters PyYAML refuses;
+- a document more nodes or levels deep than the limits might allow;
+- anything rapidyaml refuses, or a duplicate key;
+- a float (rapidyaml rewrites ``-.5`` as ``-0.5``, which YAML 1.1 reads as a
+  string), and a string whose text YAML 1.1 would read as a bool, null or
+  number (``yes``, ``~``, ``0x1F``, ``1_000``, ``.inf``) or a key it would
+  read as one (``80:``, ``on:``): JSON cannot say whether it was quoted.
+
+So the fast path changes how long a load takes, never what it returns.
+rapidyaml is optional (``pip install "stowage[fast]"``); without it every
+document goes the careful way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+from yaml.reader import Reader
+
+if TYPE_CHECKING:
+    from stowage.yamlload import Limits
+
+UNSURE: Any = object()  # the answer when only the careful loader can tell
+
+# rapidyaml reads a plain scalar that starts with an indicator (`]x`, `@x`, `[?x]`)
+# where PyYAML refuses it or reads a mapping, and a stray `]` or `}` as text; anchors,
+# aliases and tags need the careful loader too. (`[a ]` goes the careful way as well:
+# Helm's toYaml never writes it.) The first pattern is a cheap filter for the second.
+_MAYBE_NODE_START = re.compile(r"[\]}@`&*!?%:](?<![^\s\[{,]:)")
+_RISKY_NODE_START = re.compile(r"(?<![^\s\[{,])(?:[@`&*!]|[?:%]\S)|(?<!\S)[\]}]")
+_BOOL_NULL = r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|true|True|TRUE|false|False|FALSE"
+_BOOL_NULL += r"|~|null|Null|NULL|=|<<"
+_INT = (
+    r"[-+]?(?:0b[0-1_]+|0[0-7_]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)"
+)
+_FLOAT = (
+    r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+# A JSON number or true/false/null came from a plain scalar, so rapidyaml wrote
+# it bare; the same text in a JSON string was quoted in the YAML and is a string.
+_JSON_LITERAL = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null"
+_RISKY_JSON = re.compile(
+    r'"(?:(?<=[\s\[{,]")\s'  # text that starts with a space: how rapidyaml reads bad indents
+    r'|(?=[-+.0-9~=<yYnNoOtTfF]|")'  # most strings fail here, on their first character
+    rf"(?:(?:{_BOOL_NULL}|{_INT}|{_FLOAT}|)\"\s*:"  # a key YAML 1.1 would not read as a string
+    rf'|(?!(?:{_JSON_LITERAL})")(?:{_BOOL_NULL}|{_INT}|{_FLOAT})"))'  # such a value, plain
+)
+
+_ryml: Any = None  # the module once imported; False when it is not installed
+_tree: Any = None  # one rapidyaml tree, cleared and reused: allocating one costs more
+
+
+def available() -> bool:
+    """Whether rapidyaml is installed; imported on first use (most runs load a few documents)."""
+    global _ryml, _tree  # noqa: PLW0603
+    if _ryml is None:
+        try:
+            import ryml
+        except ImportError:
+            _ryml = False
+        else:
+            _ryml, _tree = ryml, ryml.Tree()
+    return _ryml is not False
+
+
+def load(text: str, limits: Limits) -> Any:
+    """The document's data, or :data:`UNSURE`."""
+    if not available() or _risky_text(text):
+        return UNSURE
+    raw = _to_json(text.encode("utf-8"), limits, _flow_levels(text))
+    if raw is None or _RISKY_JSON.search(raw):
+        return UNSURE
+    if not raw.startswith("{"):
+        return UNSURE  # not a mapping: the careful loader says what is wrong with it
+    try:
+        return json.loads(
+            raw, parse_float=_refuse, parse_constant=_refuse, object_pairs_hook=_unique
+        )
+    except (ValueError, RecursionError):
+        return UNSURE
+
+
+def _risky_text(text: str) -> bool:
+    """Merge keys, tabs, byte order marks, characters PyYAML refuses, and nodes that
+    start with an indicator."""
+    if "<<" in text or "\t" in text or "\ufeff" in text or Reader.NON_PRINTABLE.search(text):
+        return True
+    return _MAYBE_NODE_START.search(text) is not None and (
+        _RISKY_NODE_START.search(text) is not None
+    )
+
+
+def _flow_levels(text: str) -> int:
+    return text.count("[") + text.count("{")
+
+
+def _to_json(data: bytes, limits: Limits, flow_levels: int) -> str | None:
+    with nullcontext() if _silenced else silenced_stderr():
+        try:
+            raw = _parse_and_emit(data, limits)
+        except Exception:  # whatever rapidyaml refuses, the careful loader judges
+            return None
+    if raw is None:
+        return None
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    # rapidyaml indents each block level by two spaces and writes flow collections
+    # on one line, so this bounds the depth without walking the data.
+    deepest_block = 2 * max(limits.max_depth - flow_levels - 1, 0)
+    if re.search("\n" + " " * deepest_block, text):
+        return None
+    return text
+
+
+def _parse_and_emit(data: bytes, limits: Limits) -> Any:
+    tree = _tree
+    tree.clear()
+    tree.clear_arena()
+    _ryml.parse_in_arena(data, tree)
+    node = tree.root_id()
+    if tree.is_stream(node):
+        if tree.num_children(node) != 1:
+            return None
+        node = tree.first_child(node)
+    if 2 * tree.size() > limits.max_nodes:  # each key and value counts once in yamlload
+        return None
+    return _ryml.emit_json_malloc(tree, node)  # refuses more than 64 levels
+
+
+def _refuse(_text: str) -> Any:
+    raise ValueError("not vouched for")
+
+
+# One shared copy of each key and short string value, as yamlload keeps: a stream of
+# 100,000 documents repeats the same few thousand strings.
+_SHARED: dict[str, str] = {}
+_share = _SHARED.setdefault
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = {
+        _share(key, key): _share(value, value) if value.__class__ is str else value
+        for key, value in pairs
+    }
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+_silenced = False
+
+
+@contextmanager
+def silenced_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 while loading (a batch of) documents: rapidyaml
+    prints its parse errors there before raising them, and the careful loader
+    then gives the user the real message."""
+    global _silenced  # noqa: PLW0603 - nested loads must not redirect again
+    if _silenced:
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to protect
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    _silenced = True
+    try:
+        yield
+    finally:
+        _silenced = False
+        os.dup2(saved, 2)
+        os.close(saved)
