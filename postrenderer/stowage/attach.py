@@ -9,7 +9,6 @@ the author's value stays. Running attach on its own output changes nothing.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,7 +24,7 @@ from stowage.podspecs import (
     containers,
 )
 from stowage.sources import source_of
-from stowage.variables import RUNTIME_VARS, expand, workload_variables
+from stowage.variables import RUNTIME_VARS, expand, mentions_variables, workload_variables
 from stowage.workloads import Workload
 from stowage.yamlload import Limits
 from stowage.yamlpatch import rewrite
@@ -232,6 +231,8 @@ def _expanded_env(
     planned: PlannedVolume, variables: Mapping[str, str], keep: frozenset[str]
 ) -> PlannedVolume:
     """The env values a volume adds, expanded exactly like its mount will be."""
+    if not mentions_variables((planned.env, planned.path_value)):
+        return planned
     return replace(
         planned,
         env=tuple(expand(list(planned.env), variables, keep).value),
@@ -306,7 +307,7 @@ class _Merger:
             volumes = _slot(self.pod, "volumes", [])
             own = next((v for v in volumes if v.get("name") == planned.name), None)
             if own is None:
-                volumes.append(copy.deepcopy(planned.volume))
+                volumes.append(copy_body(planned.volume))
             elif own != planned.volume:
                 self.placement.skip(
                     planned.name,
@@ -344,7 +345,7 @@ class _Merger:
         entries = _slot(container, "env", [])
         own = next((e for e in entries if e.get("name") == env["name"]), None)
         if own is None:
-            entries.append(copy.deepcopy(env))
+            entries.append(copy_body(env))
         elif own != env:
             where = f"containers[{container.get('name')}].env[{env['name']}]"
             self.conflict(where, own.get("value", own.get("valueFrom")), env.get("value"))
@@ -362,14 +363,14 @@ class _Merger:
             own_tolerations = _slot(self.pod, "tolerations", [])
             for toleration in tolerations:
                 if toleration not in own_tolerations:
-                    own_tolerations.append(copy.deepcopy(toleration))
-            self.placement.tolerations = copy.deepcopy(list(tolerations))
+                    own_tolerations.append(copy_body(toleration))
+            self.placement.tolerations = copy_body(list(tolerations))
         affinity = config.affinity.get(pool) or {}
         if affinity:
             own_affinity = _slot(self.pod, "affinity", {})
             for key, value in sorted(affinity.items()):
-                self._set_key(own_affinity, key, copy.deepcopy(value), f"affinity.{key}")
-            self.placement.affinity = copy.deepcopy(dict(sorted(affinity.items())))
+                self._set_key(own_affinity, key, copy_body(value), f"affinity.{key}")
+            self.placement.affinity = copy_body(dict(sorted(affinity.items())))
 
     def _set_key(self, target: dict[str, Any], key: str, value: object, where: str) -> None:
         if key not in target:
@@ -392,7 +393,7 @@ class _Merger:
             self._set_key(pod_sc, key, value, f"securityContext.{key}")
         for container in containers(self.pod, include_init=True):
             self._secure_container(container)
-        self.placement.security_context = copy.deepcopy(wanted)
+        self.placement.security_context = copy_body(wanted)
 
     def _secure_container(self, container: dict[str, Any]) -> None:
         csc = _slot(container, "securityContext", {})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -503,6 +504,9 @@ def _render(args: argparse.Namespace) -> int:
         text = _read_stdin(options.limits.max_input_bytes)
         from stowage.engine import run
 
+        # A run builds thousands of objects that live until exit and no reference
+        # cycles (tests/test_performance_guards.py): the collector would only rescan them.
+        gc.disable()
         outcome = run(text, options)
         return _finish(args, outcome)
     except UsageError as err:

@@ -49,6 +49,11 @@ def references(value: Any) -> Iterator[str]:
             yield from references(item)
 
 
+def mentions_variables(value: Any) -> bool:
+    """Whether any string inside ``value`` may hold a reference: one scan in C."""
+    return "${" in repr(value)
+
+
 @dataclass
 class Expansion:
     value: Any
@@ -60,32 +65,43 @@ def expand(
     value: Any, variables: Mapping[str, str], keep: frozenset[str] = frozenset()
 ) -> Expansion:
     """Substitute defined, safe variables; leave the rest in place and say why."""
-    result = Expansion(value)
+    if not mentions_variables(value):
+        return Expansion(value)
+    expander = _Expander(variables, keep)
+    result = expander.result
+    result.value = expander.walk(value)
+    return result
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in keep:
-            return match.group(0)
-        if not VAR_NAME.match(name) or name not in variables:
-            result.undefined.add(name)
-            return match.group(0)
-        reason = unsafe_reason(variables[name])
-        if reason:
-            result.unsafe[name] = reason
-            return match.group(0)
-        return variables[name]
 
-    def walk(node: Any) -> Any:
+class _Expander:
+    """A class rather than closures: closures over each other form reference
+    cycles, which only the garbage collector frees, and attach expands per workload."""
+
+    def __init__(self, variables: Mapping[str, str], keep: frozenset[str]) -> None:
+        self.variables, self.keep = variables, keep
+        self.result = Expansion(None)
+
+    def walk(self, node: Any) -> Any:
         if isinstance(node, str):
-            return REFERENCE.sub(substitute, node) if "${" in node else node
+            return REFERENCE.sub(self.substitute, node) if "${" in node else node
         if isinstance(node, dict):
-            return {k: walk(v) for k, v in node.items()}
+            return {k: self.walk(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [walk(v) for v in node]
+            return [self.walk(v) for v in node]
         return node
 
-    result.value = walk(value)
-    return result
+    def substitute(self, match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in self.keep:
+            return match.group(0)
+        if not VAR_NAME.match(name) or name not in self.variables:
+            self.result.undefined.add(name)
+            return match.group(0)
+        reason = unsafe_reason(self.variables[name])
+        if reason:
+            self.result.unsafe[name] = reason
+            return match.group(0)
+        return self.variables[name]
 
 
 def workload_variables(base: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:

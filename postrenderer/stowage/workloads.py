@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stowage.configdata import Config, TemplateSite
@@ -86,13 +87,18 @@ class PodView:
 
 @dataclass
 class Workload:
-    """One pod spec in one manifest (or in a ConfigMap data key)."""
+    """One pod spec in one manifest (or in a ConfigMap data key).
+
+    Its names, labels and annotations are read once: attach changes only the
+    pod spec, and checks ask for them many times.
+    """
 
     object: Object  # the object in the stream (for a carried template: the ConfigMap)
     manifest: dict[str, Any]  # the manifest holding the pod spec (the carried one for templates)
     site: PodSite
     role: str | None = None  # the template site's `target`: its role, whatever the labels
     _view: PodView | None = field(default=None, repr=False, compare=False)
+    _spec: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def doc(self) -> Document:
@@ -108,7 +114,7 @@ class Workload:
         """A declared site inside a ConfigMap data key (not a whole carried manifest)."""
         return self.site.template_path is not None
 
-    @property
+    @cached_property
     def ref(self) -> ResourceRef:
         """What exists in the cluster: for a carried template, its ConfigMap and data key."""
         if self.site.template_key is not None:
@@ -123,7 +129,7 @@ class Workload:
             self.kind, str(meta.get("namespace") or self.object.ref.namespace or ""), str(name)
         )
 
-    @property
+    @cached_property
     def label(self) -> str:
         """How messages name it: Kind/name, plus the component of a multi-pod kind."""
         if self.in_data:
@@ -143,8 +149,12 @@ class Workload:
     @property
     def pod_spec(self) -> dict[str, Any]:
         if self.site.view == "pod":
-            spec = get_in(self.manifest, self.site.path)
-            return spec if isinstance(spec, dict) else {}
+            if self._spec is None:
+                spec = get_in(self.manifest, self.site.path)
+                if not isinstance(spec, dict):
+                    return {}
+                self._spec = spec  # edited in place from here on, never replaced
+            return self._spec
         if self._view is None:
             self._view = _build_view(self.manifest, self.site)
         return self._view.pod
@@ -173,12 +183,12 @@ class Workload:
                     names.add(name)
         return names
 
-    @property
+    @cached_property
     def labels(self) -> dict[str, str]:
         """Workload labels overlaid with pod template labels."""
         return self._merged("labels")
 
-    @property
+    @cached_property
     def annotations(self) -> dict[str, str]:
         return self._merged("annotations")
 

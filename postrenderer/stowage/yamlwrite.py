@@ -41,10 +41,13 @@ def dump(data: Any) -> str:
 
 
 def _mapping(data: dict[Any, Any], indent: int, out: list[str]) -> None:
-    pad = " " * indent
+    # Exact type checks first: the hot path of a large render (most values are strings).
     for key, value in data.items():
-        head = f"{pad}{_key(key)}:"
-        if isinstance(value, dict) and value:
+        head = _head(indent, key) if type(key) is str else f"{' ' * indent}{_key(key)}:"
+        kind = type(value)
+        if kind is str and "\n" not in value:
+            out.append(f"{head} {_string(value)}\n")
+        elif isinstance(value, dict) and value:
             out.append(head + "\n")
             _mapping(value, indent + 2, out)
         elif isinstance(value, list) and value:
@@ -58,15 +61,20 @@ def _sequence(data: list[Any], indent: int, out: list[str]) -> None:
     pad = " " * indent
     for item in data:
         if isinstance(item, dict) and item:
-            sub: list[str] = []
-            _mapping(item, indent + 2, sub)
-            sub[0] = pad + "- " + sub[0][indent + 2 :]
-            out.extend(sub)
+            start = len(out)
+            _mapping(item, indent + 2, out)
+            out[start] = pad + "- " + out[start][indent + 2 :]
         elif isinstance(item, list) and item:
             out.append(pad + "-\n")
             _sequence(item, indent + 2, out)
         else:
             out.append(f"{pad}- {_scalar(item, indent + 2)}\n")
+
+
+@lru_cache(maxsize=1 << 14)
+def _head(indent: int, key: str) -> str:
+    """`key:` at ``indent``; the same few hundred keys recur in every manifest."""
+    return f"{' ' * indent}{_key(key)}:"
 
 
 def _key(key: Any) -> str:
