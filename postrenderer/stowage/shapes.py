@@ -14,6 +14,7 @@ every value has that shape).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,7 +284,39 @@ def manifest_problem(body: Any) -> str | None:
                 return f"items[{index}].{problem}"
         return None
     shape = _shape_of(body)
-    return problem_in(body, shape, "") if shape else None
+    if shape is None or fits(body, shape):
+        return None
+    return problem_in(body, shape, "")
+
+
+def fits(value: Any, shape: Any) -> bool:
+    """Whether :func:`problem_in` would find nothing: the same rules without building
+    a path for every field, since nearly every manifest fits (a parse checks each)."""
+    if value is None or shape is ANY:
+        return True
+    kind = type(shape)
+    if kind is dict:
+        return isinstance(value, dict) and _fields_fit(value, shape)
+    if kind is MapOf or (kind is ItemsOf and isinstance(value, dict)):
+        return isinstance(value, dict) and _all_fit(value.values(), shape.value, True)
+    if kind is list or kind is ItemsOf:
+        item_shape = shape[0] if kind is list else shape.value
+        return isinstance(value, list) and _all_fit(value, item_shape, item_shape is ANY)
+    return _scalar_problem(value, shape, "") is None
+
+
+def _fields_fit(value: dict[str, Any], fields: dict[str, Any]) -> bool:
+    for key, field_shape in fields.items():  # noqa: SIM110 - a loop costs less than all() here
+        if not fits(value.get(key), field_shape):
+            return False
+    return True
+
+
+def _all_fit(items: Iterable[Any], item_shape: Any, nulls: bool) -> bool:
+    for item in items:  # noqa: SIM110 - a loop costs less than all() here
+        if (item is None and not nulls) or not fits(item, item_shape):
+            return False
+    return True
 
 
 def problem_in(value: Any, shape: Any, path: str) -> str | None:

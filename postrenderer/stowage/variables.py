@@ -37,21 +37,26 @@ def unsafe_reason(value: str) -> str | None:
     return None
 
 
+def mentions_variables(value: Any) -> bool:
+    """Whether any string inside ``value`` may hold a reference: one scan in C."""
+    return "${" in repr(value)
+
+
 def references(value: Any) -> Iterator[str]:
     """Every variable name referenced in the strings inside ``value``."""
+    if mentions_variables(value):
+        yield from _references(value)
+
+
+def _references(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield from REFERENCE.findall(value)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from references(item)
+            yield from _references(item)
     elif isinstance(value, list):
         for item in value:
-            yield from references(item)
-
-
-def mentions_variables(value: Any) -> bool:
-    """Whether any string inside ``value`` may hold a reference: one scan in C."""
-    return "${" in repr(value)
+            yield from _references(item)
 
 
 @dataclass

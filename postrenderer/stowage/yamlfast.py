@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from yaml.reader import Reader
@@ -86,9 +87,7 @@ def load(text: str, limits: Limits) -> Any:
     if not raw.startswith("{"):
         return UNSURE  # not a mapping: the careful loader says what is wrong with it
     try:
-        return json.loads(
-            raw, parse_float=_refuse, parse_constant=_refuse, object_pairs_hook=_unique
-        )
+        return _decoder().decode(raw)
     except (ValueError, RecursionError):
         return UNSURE
 
@@ -137,6 +136,11 @@ def _parse_and_emit(data: bytes, limits: Limits) -> Any:
     if 2 * tree.size() > limits.max_nodes:  # each key and value counts once in yamlload
         return None
     return _ryml.emit_json_malloc(tree, node)  # refuses more than 64 levels
+
+
+@cache
+def _decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(parse_float=_refuse, parse_constant=_refuse, object_pairs_hook=_unique)
 
 
 def _refuse(_text: str) -> Any:
