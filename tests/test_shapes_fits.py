@@ -40,8 +40,9 @@ def test_fits_agrees_with_problem_in_on_any_value(value: Any, shape: Any) -> Non
 def confused_manifests(draw: st.DrawFn) -> dict[str, Any]:
     docs = [d for d in draw(st.sampled_from(PARSED)) if isinstance(d, dict)]
     doc = copy.deepcopy(draw(st.sampled_from(docs))) if docs else {}
+    mutate: bool = draw(st.booleans())
     paths = field_paths(doc)
-    if paths and draw(st.booleans()):
+    if paths and mutate:
         *parents, last = draw(st.sampled_from(paths))
         node = doc
         for key in parents:

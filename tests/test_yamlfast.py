@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, THIRD_PARTY
 from stowage import yamlfast
-from stowage.manifests import FAST_LOAD_MIN_DOCUMENTS, split
+from stowage.manifests import FAST_LOAD_MIN_DOCUMENTS, parse, split
 from stowage.yamlload import Limits, YamlError, load_document
 from test_fuzz_properties import mutated
 
@@ -230,4 +230,15 @@ def test_without_rapidyaml_every_document_goes_the_careful_way(
     text = "a: 1\nb: [x, y]\n"
     monkeypatch.setattr(yamlfast, "_ryml", False)
     assert yamlfast.load(text, LIMITS) is yamlfast.UNSURE
-    assert load_document(text, LIMITS, fast=True) == {"a": 1, "b": ["x", "y"]}
+    assert yamlfast.vouched(text, LIMITS) == (False, None)
+    docs = "".join(f"---\nkind: Pod\nmetadata: {{name: p{i}}}\n" for i in range(100))
+    stream = parse(split(docs), LIMITS)
+    assert [d.body["metadata"]["name"] for d in stream.documents] == [f"p{i}" for i in range(100)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
+def test_refuses_the_characters_pyyaml_refuses_without_importing_it(text: str) -> None:
+    from yaml.reader import Reader
+
+    assert yamlfast._non_printable(text) == bool(Reader.NON_PRINTABLE.search(text))

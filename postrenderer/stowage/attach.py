@@ -27,7 +27,6 @@ from stowage.sources import source_of
 from stowage.variables import RUNTIME_VARS, expand, mentions_variables, workload_variables
 from stowage.workloads import Workload
 from stowage.yamlload import Limits
-from stowage.yamlpatch import rewrite
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -155,14 +154,26 @@ def apply(
             touched_templates[key] = workload
         result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
         workload.commit()
-    for key, workload in touched_templates.items():
-        if workload.manifest != template_before[key]:
-            data = workload.object.body["data"]
-            data[key[2]] = rewrite(data[key[2]], workload.manifest, limits or Limits())
+    if touched_templates:
+        _rewrite_templates(touched_templates, template_before, limits or Limits())
     for doc_index, before in result.originals.items():
         doc = stream.documents[doc_index]
         doc.changed = doc.changed or doc.body != before
     return result
+
+
+def _rewrite_templates(
+    touched: dict[tuple[int, int | None, str], Workload],
+    before: dict[tuple[int, int | None, str], Any],
+    limits: Limits,
+) -> None:
+    """Write each changed carried template back into its ConfigMap data key."""
+    from stowage.yamlpatch import rewrite  # imports PyYAML: only streams that carry templates
+
+    for key, workload in touched.items():
+        if workload.manifest != before[key]:
+            data = workload.object.body["data"]
+            data[key[2]] = rewrite(data[key[2]], workload.manifest, limits)
 
 
 def _attach_one(

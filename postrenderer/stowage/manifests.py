@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
-from stowage import yamlfast, yamlwrite
+from stowage import parallel, yamlfast, yamlwrite
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.podspecs import OPERATOR_KIND_NAMES, is_list_kind, list_items
@@ -279,14 +279,25 @@ def parse(stream: Stream, limits: Limits) -> Stream:
 FAST_LOAD_MIN_DOCUMENTS = 64
 
 
+# From this many, the fast loads are split over two processes (stowage.parallel).
+PARALLEL_MIN_DOCUMENTS = 800
+
+
 def _parse_all(docs: list[Document], limits: Limits) -> None:
-    if len(docs) < FAST_LOAD_MIN_DOCUMENTS:
+    if len(docs) < FAST_LOAD_MIN_DOCUMENTS or not yamlfast.available():
         for doc in docs:
             parse_document(doc, limits)
         return
+    texts = [doc.separator + doc.text for doc in docs]
     with yamlfast.silenced_stderr():
-        for doc in docs:
-            parse_document(doc, limits, fast=True)
+        loads = parallel.map_halves(
+            partial(yamlfast.vouched, limits=limits), texts, PARALLEL_MIN_DOCUMENTS
+        )
+    for doc, (vouched, body) in zip(docs, loads, strict=True):
+        if vouched:
+            _accept(doc, body)
+        else:
+            parse_document(doc, limits)  # the careful way: its errors name the document
 
 
 def parse_mentioning(
@@ -314,16 +325,21 @@ def parse_count() -> int:
     return _parse_count
 
 
-def parse_document(doc: Document, limits: Limits, fast: bool = False) -> None:
-    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
-    _parse_count += 1
+def parse_document(doc: Document, limits: Limits) -> None:
     try:
-        body = load_document(doc.separator + doc.text, limits, fast)
+        body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
         line = doc.line + (err.line - 1 if err.line else 0)  # doc.line is its `---` line
         raise UsageError(
             err.message, where=f"document {doc.number}{doc.sniffed_label()} at line {max(line, 1)}"
         ) from None
+    _accept(doc, body)
+
+
+def _accept(doc: Document, body: Any) -> None:
+    """Keep a loaded body; refuse it when the API server would (exit 2)."""
+    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
+    _parse_count += 1
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
     doc.body, doc.parsed = body, True
@@ -363,10 +379,13 @@ def write(stream: Stream) -> str:
 def write_pieces(stream: Stream) -> list[str]:
     """The output in pieces whose concatenation is :func:`write`'s text: untouched
     documents are their original strings, not copies, so a large stream is held once."""
+    changed = [doc for doc in stream.documents if doc.changed]
+    render = partial(render_document, newline=stream.newline)
+    rendered = iter(parallel.map_halves(render, changed, PARALLEL_MIN_DOCUMENTS))
     out = [BOM] if stream.bom else []
     for doc in stream.documents:
         if doc.changed:
-            out.append(render_document(doc, stream.newline))
+            out.append(next(rendered))
         else:
             out += (doc.separator, doc.text)
     out.append(stream.trailer)

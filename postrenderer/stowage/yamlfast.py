@@ -28,8 +28,6 @@ from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from yaml.reader import Reader
-
 if TYPE_CHECKING:
     from stowage.yamlload import Limits
 
@@ -92,14 +90,36 @@ def load(text: str, limits: Limits) -> Any:
         return UNSURE
 
 
+def vouched(text: str, limits: Limits) -> tuple[bool, Any]:
+    """(True, data) when the fast path vouches for ``text``, else (False, None): a
+    plain pair, since :data:`UNSURE` does not survive a trip to another process."""
+    data = load(text, limits)
+    return (False, None) if data is UNSURE else (True, data)
+
+
 def _risky_text(text: str) -> bool:
     """Merge keys, tabs, byte order marks, characters PyYAML refuses, and nodes that
     start with an indicator."""
-    if "<<" in text or "\t" in text or "\ufeff" in text or Reader.NON_PRINTABLE.search(text):
+    if "<<" in text or "\t" in text or "\ufeff" in text or _non_printable(text):
         return True
     return _MAYBE_NODE_START.search(text) is not None and (
         _RISKY_NODE_START.search(text) is not None
     )
+
+
+_ASCII_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _non_printable(text: str) -> bool:
+    """A character PyYAML's reader refuses (its NON_PRINTABLE, without importing PyYAML)."""
+    if text.isascii():
+        return _ASCII_NON_PRINTABLE.search(text) is not None
+    return _unicode_non_printable().search(text) is not None
+
+
+@cache
+def _unicode_non_printable() -> re.Pattern[str]:
+    return re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _flow_levels(text: str) -> int:

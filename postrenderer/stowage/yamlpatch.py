@@ -20,7 +20,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from stowage import yamlwrite
-from stowage.yamlload import Limits, _Builder, load_document
+from stowage.yamlcareful import _Builder
+from stowage.yamlload import Limits, load_document
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 

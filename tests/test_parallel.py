@@ -1,0 +1,123 @@
+"""stowage.parallel.map_halves gives exactly the sequential map, whatever happens in the
+child, and a large stream renders the same bytes with and without the second process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from unittest.mock import patch
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stowage import manifests, parallel
+from stowage.engine import Options, run
+from stowage.layers import Layer
+from stowage.manifests import write
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+
+
+@pytest.fixture(autouse=True)
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "cpus", lambda: 2)  # CI may give one
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(), max_size=40))
+def test_the_result_is_the_sequential_map(items: list[int]) -> None:
+    assert parallel.map_halves(square, items, minimum=1) == [n * n for n in items]
+
+
+def test_a_child_that_fails_gives_its_half_back_and_the_error_surfaces_here() -> None:
+    parent = os.getpid()
+    calls: list[int] = []
+
+    def fails_in_the_child(n: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("only in the child")
+        calls.append(n)
+        return n + 1
+
+    assert parallel.map_halves(fails_in_the_child, [1, 2, 3, 4], minimum=1) == [2, 3, 4, 5]
+    assert calls == [1, 2, 3, 4]  # the parent mapped the child's half too
+
+    def refuses_four(n: int) -> int:
+        if n == 4:
+            raise ValueError("four")
+        return n
+
+    with pytest.raises(ValueError, match="four"):
+        parallel.map_halves(refuses_four, [1, 2, 3, 4], minimum=1)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child was reaped
+
+
+def test_an_error_in_this_processs_half_still_reaps_the_child() -> None:
+    def refuses_one(n: int) -> int:
+        if n == 1:
+            raise ValueError("one")
+        return n
+
+    with pytest.raises(ValueError, match="one"):
+        parallel.map_halves(refuses_one, [1, 2, 3, 4], minimum=1)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_short_lists_and_single_cpu_machines_never_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert parallel.map_halves(square, [1, 2, 3], minimum=4) == [1, 4, 9]
+    monkeypatch.setattr(parallel, "cpus", lambda: 1)
+    assert parallel.map_halves(square, list(range(10)), minimum=1) == [n * n for n in range(10)]
+
+
+def test_output_pending_in_this_process_is_written_once() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from stowage import parallel
+        parallel.cpus = lambda: 2
+        sys.stdout.write("pending\\n")  # buffered: a child that flushed would repeat it
+        print(parallel.map_halves(abs, [-1, -2, -3, -4], minimum=1))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "pending\n[1, 2, 3, 4]\n"
+
+
+def test_a_large_stream_renders_the_same_bytes_in_one_process_or_two() -> None:
+    deployment = (
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\n"
+        "  labels: {{app: web}}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {{app: web}}\n"
+        "  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n"
+        "      - name: web\n        image: nginx\n"
+    )
+    text = "".join(deployment.format(i=i) for i in range(300))
+    config = Layer(
+        "test",
+        {
+            "persistence": {
+                "data": {"d": {"mountPath": "/d", "nfs": {"server": "s", "path": "/"}}}
+            },
+            "targets": {"web": {"matchLabels": {"app": "web"}}},
+        },
+    )
+    outputs = []
+    for minimum in (1, 1 << 30):
+        with patch.object(manifests, "PARALLEL_MIN_DOCUMENTS", minimum):
+            outputs.append(write(run(text, Options(layers=[config])).stream))
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("mountPath: /d") == 300
