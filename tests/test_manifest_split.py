@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage.manifests import _MARKER, _markers
+from stowage.manifests import _MARKER, Document, _markers
 
 PIECES = st.sampled_from(
     ["---", "...", "--- x", "....", "-- ", "\n", "\r\n", " ", "\t", "a: 1", "#"]
@@ -17,3 +17,26 @@ PIECES = st.sampled_from(
 def test_markers_are_the_lines_the_regex_finds(text: str) -> None:
     expected = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
     assert [(m.start(), m.end()) for m in _markers(text)] == expected
+
+
+def _leading_comments_by_splitting_everything(text: str) -> str:
+    out = []
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()
+        if stripped.startswith("#") or not stripped:
+            out.append(raw)
+        else:
+            break
+    return "".join(out)
+
+
+COMMENTS = st.sampled_from(
+    ["# Source: x\n", "\n", "  # c\n", "a: 1\n", " b\n", "#\x85x\n", "\u3000y\n", "\r\n", "\t#\n"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(COMMENTS, max_size=8).map("".join))
+def test_leading_comments_are_those_before_the_first_content_line(text: str) -> None:
+    doc = Document(0, 1, "", text)
+    assert doc.leading_comments() == _leading_comments_by_splitting_everything(text)

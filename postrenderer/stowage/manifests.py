@@ -42,6 +42,7 @@ STOWAGE_MARK = "stowage.io/"
 # Read only when a workload or the plan names them (see engine.parse_referenced):
 # a chart with thousands of per-user claims pays nothing for the ones no pod mounts.
 DEFERRED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Secret"})
+_CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 _FLOW_METADATA_NAME = re.compile(
     r"^metadata:[ \t]*\{[^}\n]*?\bname:[ \t]*[\"']?([A-Za-z0-9][-A-Za-z0-9_.]*)", re.MULTILINE
@@ -121,8 +122,10 @@ class Document:
 
     def leading_comments(self) -> str:
         """Comment lines (e.g. Helm 3's `# Source:`) before the content, kept on rewrite."""
+        content = _CONTENT_LINE.search(self.text)  # no need to split the whole document
+        head = self.text[: content.start()] if content else self.text
         out = []
-        for raw in self.text.splitlines(keepends=True):
+        for raw in head.splitlines(keepends=True):
             stripped = raw.strip()
             if stripped.startswith("#") or not stripped:
                 out.append(raw)
