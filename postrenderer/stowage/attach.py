@@ -9,6 +9,7 @@ the author's value stays. Running attach on its own output changes nothing.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -105,7 +106,6 @@ class AttachResult:
     roles: dict[int, str] = field(default_factory=dict)  # workload index -> role
     placements: list[Placement] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-    originals: dict[int, Any] = field(default_factory=dict)  # doc index -> body before attach
 
 
 def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[str, Target] | None:
@@ -140,14 +140,15 @@ def apply(
     result = AttachResult()
     touched_templates: dict[tuple[int, int | None, str], Workload] = {}
     template_before: dict[tuple[int, int | None, str], Any] = {}
+    before: dict[int, Snapshot] = {}  # doc index -> its body before attach
     for index, workload in enumerate(workloads):
         chosen = select_target(workload, plan.config.targets)
         if chosen is None:
             continue
         role, target = chosen
         result.roles[index] = role
-        if workload.doc.index not in result.originals:
-            result.originals[workload.doc.index] = copy_body(workload.doc.body)
+        if workload.doc.index not in before:
+            before[workload.doc.index] = Snapshot.of(workload.doc.body)
         if workload.is_template:
             key = (workload.doc.index, workload.object.item, str(workload.site.template_key))
             template_before.setdefault(key, copy_body(workload.manifest))
@@ -156,10 +157,35 @@ def apply(
         workload.commit()
     if touched_templates:
         _rewrite_templates(touched_templates, template_before, limits or Limits())
-    for doc_index, before in result.originals.items():
+    for doc_index, snapshot in before.items():
         doc = stream.documents[doc_index]
-        doc.changed = doc.changed or doc.body != before
+        doc.changed = doc.changed or snapshot.differs(doc.body)
     return result
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A body as it was, to tell whether attach changed it: marshal's bytes, three times
+    cheaper to take than a copy. Format 2 writes no back-references, so the bytes
+    depend on the data alone (and attach keeps untouched parts as the same objects)."""
+
+    data: bytes | None
+    copy: Any = None  # for a body marshal cannot write
+
+    @classmethod
+    def of(cls, body: Any) -> Snapshot:
+        try:
+            return cls(marshal.dumps(body, 2))
+        except ValueError:
+            return cls(None, copy_body(body))
+
+    def differs(self, body: Any) -> bool:
+        if self.data is None:
+            return bool(body != self.copy)
+        try:
+            return marshal.dumps(body, 2) != self.data
+        except ValueError:
+            return True  # attach added something marshal cannot write
 
 
 def _rewrite_templates(
@@ -186,7 +212,7 @@ def _attach_one(
     variables = workload_variables(plan.config.vars, workload.labels)
     keep = RUNTIME_VARS if workload.is_template else frozenset()
     chosen = _chosen_volumes(workload, target, plan, placement)
-    volumes = [_expanded_env(v, variables, keep) for v in chosen]
+    volumes = [_expanded(v, variables, keep) for v in chosen]
     merger = _Merger(workload, pod, conflicts, placement)
     for planned in volumes:
         merger.add_volume(planned, include_init=target.initContainers)
@@ -238,14 +264,19 @@ def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placem
         placed.env = []
 
 
-def _expanded_env(
+def _expanded(
     planned: PlannedVolume, variables: Mapping[str, str], keep: frozenset[str]
 ) -> PlannedVolume:
-    """The env values a volume adds, expanded exactly like its mount will be."""
-    if not mentions_variables((planned.env, planned.path_value)):
+    """The volume with this workload's variables expanded in its volume, mount and env
+    before it is merged: a pod that already has `/data/ml` (stowage's own output, run
+    again) then matches `/data/${TEAM}` instead of getting a second mount there."""
+    parts = (planned.volume, planned.mount, planned.env, planned.path_value)
+    if not mentions_variables(parts):
         return planned
     return replace(
         planned,
+        volume=expand(planned.volume, variables, keep).value,
+        mount=expand(planned.mount, variables, keep).value,
         env=tuple(expand(list(planned.env), variables, keep).value),
         path_value=str(expand(planned.path_value, variables, keep).value),
     )

@@ -32,10 +32,18 @@ class Outcome:
     stream: Stream
     findings: list[Finding] = field(default_factory=list)
     placements: list[Any] = field(default_factory=list)
-    originals: dict[int, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     workloads: list[Any] = field(default_factory=list)  # stowage.workloads.Workload
     config: Any = None  # the merged stowage.configdata.Config, when a plan or config was read
+
+    limits: Limits = field(default_factory=Limits)
+
+    def original(self, doc: Document) -> Any:
+        """The document as it came in, or None for one stowage added. Parsed again from
+        its text when a report asks: attach keeps no copy of what it changes."""
+        if not doc.text.strip(" \t\r\n"):
+            return None
+        return load_document(doc.separator + doc.text, self.limits)
 
     @property
     def rejected(self) -> bool:
@@ -50,7 +58,7 @@ def run(text: str, options: Options) -> Outcome:
     stream = read(text, options.limits)
     _refuse_kindless_pods(stream)
     layers = [*plan_layers(stream), *options.layers]
-    outcome = Outcome(stream)
+    outcome = Outcome(stream, limits=options.limits)
     if not any(d.parsed and isinstance(d.body, dict) for d in stream.documents) and not layers:
         outcome.notes.append("no manifests stowage reads: passed through untouched")
         return outcome
@@ -88,7 +96,6 @@ def _plan_attach_check(
     findings = run_all(ctx, strict=options.strict)
     outcome.findings = locate_config_findings(findings, PLAN_REF, layers)
     outcome.placements = attached.placements
-    outcome.originals = attached.originals
     outcome.workloads = workloads
     outcome.config = config
     return outcome
@@ -120,7 +127,20 @@ def parse_unchecked(doc: Document, limits: Limits) -> None:
 
 
 def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: Limits) -> None:
-    """Parse the claims, volumes and Secrets that workloads or the plan refer to."""
+    """Parse the claims, volumes and Secrets that workloads or the plan refer to
+    (looking for their names only when the stream holds such documents unread)."""
+    unread = {doc.sniffed_kind for doc in stream.documents if not doc.parsed}
+    if unread & {"PersistentVolumeClaim", "PersistentVolume"}:
+        _parse_claims_and_volumes(stream, workloads, config, limits)
+    if "Secret" in unread:
+        secrets = {s.secret for s in _volume_specs(config) if s.secret}
+        secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
+        parse_mentioning(stream, frozenset({"Secret"}), _literal(secrets), limits)
+
+
+def _parse_claims_and_volumes(
+    stream: Stream, workloads: list[Any], config: Any, limits: Limits
+) -> None:
     claims = {name for w in workloads for name, _ in claim_names(w.pod_spec)}
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
     parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
@@ -131,9 +151,6 @@ def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: 
             bound.add(str(spec.get("volumeName") or ""))
             bound.update(str(v) for v in (get_in(spec, ("selector", "matchLabels")) or {}).values())
     parse_mentioning(stream, frozenset({"PersistentVolume"}), _literal(bound), limits)
-    secrets = {s.secret for s in _volume_specs(config) if s.secret}
-    secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
-    parse_mentioning(stream, frozenset({"Secret"}), _literal(secrets), limits)
 
 
 def _literal(names: set[str]) -> set[str]:

@@ -23,7 +23,7 @@ def patches(outcome: Outcome) -> list[dict[str, Any]]:
 
     changes = []
     for doc in outcome.changed:
-        before = outcome.originals.get(doc.index, {})
+        before = outcome.original(doc)
         ops = jsonpatch.make_patch(before or {}, doc.body).patch
         if doc.kind == "Secret":
             ops = [{**op, "value": REDACTED} if "value" in op else op for op in ops]
@@ -105,7 +105,7 @@ def diff_text(outcome: Outcome) -> str:
     """
     out: list[str] = []
     for doc in outcome.changed:
-        before = outcome.originals.get(doc.index)
+        before = outcome.original(doc)
         after = doc.body
         if doc.kind == "Secret":
             before, after = _redacted(before), _redacted(after)

@@ -87,12 +87,20 @@ class _Expander:
         self.result = Expansion(None)
 
     def walk(self, node: Any) -> Any:
+        """``node`` with references substituted: the very same object where nothing
+        changed, so a caller can tell (stowage.attach.Snapshot compares bytes)."""
         if isinstance(node, str):
-            return REFERENCE.sub(self.substitute, node) if "${" in node else node
+            if "${" not in node:
+                return node
+            new = REFERENCE.sub(self.substitute, node)
+            return node if new == node else new
         if isinstance(node, dict):
-            return {k: self.walk(v) for k, v in node.items()}
+            walked = {k: self.walk(v) for k, v in node.items()}
+            same = all(walked[k] is v for k, v in node.items())
+            return node if same else walked
         if isinstance(node, list):
-            return [self.walk(v) for v in node]
+            items = [self.walk(v) for v in node]
+            return node if all(a is b for a, b in zip(items, node, strict=True)) else items
         return node
 
     def substitute(self, match: re.Match[str]) -> str:

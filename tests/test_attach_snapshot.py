@@ -1,0 +1,40 @@
+"""attach tells changed documents from untouched ones by comparing snapshots: equal data
+is never 'changed', whatever objects hold it, and any real change is seen."""
+
+from __future__ import annotations
+
+from enginehelpers import ROLE, deployment, dump_all, render, simple_config
+from stowage.attach import Snapshot
+from stowage.engine import Options, run
+from stowage.layers import Layer
+from stowage.manifests import write
+
+
+def test_a_change_anywhere_is_seen_and_equal_data_in_new_objects_is_not() -> None:
+    body = {"spec": {"volumes": [{"name": "a"}], "flag": True, "n": 1, "raw": b"x"}}
+    snapshot = Snapshot.of(body)
+    assert not snapshot.differs(body)
+    rebuilt = {"spec": {"volumes": [{"name": "".join("a")}], "flag": True, "n": 1, "raw": b"x"}}
+    assert not snapshot.differs(rebuilt)
+    body["spec"]["volumes"].append({"name": "b"})
+    assert snapshot.differs(body)
+    assert Snapshot.of({"n": 1}).differs({"n": True})  # 1 == True to Python, not to YAML
+
+
+def test_a_body_marshal_cannot_write_is_compared_as_data() -> None:
+    marker = object()
+    snapshot = Snapshot.of({"x": marker})
+    assert snapshot.data is None
+    assert not snapshot.differs({"x": marker})
+    assert snapshot.differs({"x": marker, "y": 1})
+
+
+def test_a_workload_that_already_has_its_storage_passes_through_byte_for_byte() -> None:
+    config = simple_config()
+    config["vars"] = {"TEAM": "ml"}
+    config["persistence"]["data"]["a"]["mountPath"] = "/data/${TEAM}"
+    once = write(render(dump_all(deployment("w", ROLE)), config).stream)
+    again = run(once, Options(layers=[Layer("test", config)]))
+    assert "/data/ml" in once
+    assert not again.changed  # ${TEAM} was expanded the first time: nothing left to do
+    assert write(again.stream) == once
