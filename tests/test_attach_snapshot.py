@@ -11,12 +11,13 @@ from stowage.manifests import write
 
 
 def test_a_change_anywhere_is_seen_and_equal_data_in_new_objects_is_not() -> None:
-    body = {"spec": {"volumes": [{"name": "a"}], "flag": True, "n": 1, "raw": b"x"}}
+    volumes: list[dict[str, str]] = [{"name": "a"}]
+    body = {"spec": {"volumes": volumes, "flag": True, "n": 1, "raw": b"x"}}
     snapshot = Snapshot.of(body)
     assert not snapshot.differs(body)
     rebuilt = {"spec": {"volumes": [{"name": "".join("a")}], "flag": True, "n": 1, "raw": b"x"}}
     assert not snapshot.differs(rebuilt)
-    body["spec"]["volumes"].append({"name": "b"})
+    volumes.append({"name": "b"})
     assert snapshot.differs(body)
     assert Snapshot.of({"n": 1}).differs({"n": True})  # 1 == True to Python, not to YAML
 

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+from stowage import yamlfast
 from stowage.errors import UsageError
 from stowage.layers import Layer
 from stowage.variables import VAR_NAME, unsafe_reason
@@ -34,6 +32,12 @@ def parse_config_text(text: str, origin: str) -> dict[str, Any]:
     YAML or JSON; duplicate keys refused; anchors and merge keys allowed as Helm
     allows them in values files; must be a mapping; empty is ``{}``.
     """
+    plain = yamlfast.load_settings(text)  # the same data, when it can vouch for it
+    if plain is not None:
+        return plain
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -47,8 +51,8 @@ def parse_config_text(text: str, origin: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise UsageError("expected a mapping of settings at the top level", where=origin)
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))  # plain data only
-    return plain
+    settings: dict[str, Any] = json.loads(json.dumps(data, default=str))  # plain data only
+    return settings
 
 
 def parse_vars(items: list[str]) -> dict[str, str]:
@@ -65,7 +69,7 @@ def parse_vars(items: list[str]) -> dict[str, str]:
     return result
 
 
-def _yaml_problem(text: str, err: MarkedYAMLError) -> str:
+def _yaml_problem(text: str, err: Any) -> str:  # a ruamel MarkedYAMLError
     mark = err.problem_mark
     line = mark.line + 1 if mark else 0
     problem = str(err.problem or err.context or "invalid YAML")

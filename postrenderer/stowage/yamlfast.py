@@ -97,6 +97,40 @@ def vouched(text: str, limits: Limits) -> tuple[bool, Any]:
     return (False, None) if data is UNSURE else (True, data)
 
 
+# ruamel.yaml's YAML 1.2 resolvers (it reads config files), where they type more than
+# YAML 1.1 does: `08`, `1e3` and `0o17` are numbers, timestamps become datetimes.
+_INT_1_2 = r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+"
+_FLOAT_1_2 = (
+    r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+    r"|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+_TIMESTAMP = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[^\"]*"
+_YAML_1_2_ONLY = re.compile(
+    rf'"(?:{_INT_1_2}|{_FLOAT_1_2}|{_TIMESTAMP}|true|True|TRUE|false|False|FALSE)"\s*:'  # a key
+    rf'|"(?!(?:{_JSON_LITERAL})")(?:{_INT_1_2}|{_FLOAT_1_2}|{_TIMESTAMP})"'  # such a value, plain
+)
+
+
+def load_settings(text: str) -> dict[str, Any] | None:
+    """A settings file's mapping as ruamel.yaml (YAML 1.2) reads it, or None to let
+    ruamel read it: what this module vouches for reads the same under 1.1 and 1.2,
+    once 0o octals and timestamps are declined too."""
+    from stowage.yamlload import Limits
+
+    if not available() or _risky_text(text):
+        return None
+    raw = _to_json(text.encode("utf-8"), Limits(), _flow_levels(text))
+    if raw is None or not raw.startswith("{") or _RISKY_JSON.search(raw):
+        return None
+    if _YAML_1_2_ONLY.search(raw):
+        return None
+    try:
+        data: dict[str, Any] = _decoder().decode(raw)
+    except (ValueError, RecursionError):
+        return None
+    return data
+
+
 def _risky_text(text: str) -> bool:
     """Merge keys, tabs, byte order marks, characters PyYAML refuses, and nodes that
     start with an indicator."""
