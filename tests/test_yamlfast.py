@@ -242,3 +242,24 @@ def test_refuses_the_characters_pyyaml_refuses_without_importing_it(text: str) -
     from yaml.reader import Reader
 
     assert yamlfast._non_printable(text) == bool(Reader.NON_PRINTABLE.search(text))
+
+
+def _resident_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_loading_many_documents_leaks_nothing() -> None:
+    doc = next(
+        d for d in fixture_documents() if 1000 < len(d) < 4000 and yamlfast.vouched(d, LIMITS)[0]
+    )
+    for _ in range(2000):  # warm up: the reused tree and buffer reach their size
+        yamlfast.load(doc, LIMITS)
+    before = _resident_kb()
+    for _ in range(20000):
+        yamlfast.load(doc, LIMITS)
+    # rapidyaml's emit_json_malloc leaked its output buffer: about 40 MB here
+    assert _resident_kb() - before < 8000

@@ -9,6 +9,7 @@ stowage reads are parsed; the others are never touched.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -224,19 +225,25 @@ def split(text: str) -> Stream:
     return Stream(docs, bom=bom, newline=newline)
 
 
-def _markers(text: str) -> list[re.Match[str]]:
+def _markers(text: str) -> Iterator[re.Match[str]]:
     """The marker lines in order: each candidate found with str.find, then matched
-    where it stands (twice as fast as finditer, which tries every line start)."""
-    found = []
-    for needle in ("---", "..."):
-        if text.startswith(needle) and (marker := _MARKER.match(text, 0)):
-            found.append(marker)
-        at = text.find("\n" + needle)
-        while at != -1:
-            if marker := _MARKER.match(text, at + 1):
-                found.append(marker)
-            at = text.find("\n" + needle, at + 4)
-    return sorted(found, key=lambda m: m.start())
+    where it stands (twice as fast as finditer, which tries every line start).
+    A generator: a stream of 100,000 documents never holds all its markers at once."""
+    return heapq.merge(_marker_lines(text, "---"), _marker_lines(text, "..."), key=_start)
+
+
+def _marker_lines(text: str, needle: str) -> Iterator[re.Match[str]]:
+    if text.startswith(needle) and (marker := _MARKER.match(text, 0)):
+        yield marker
+    at = text.find("\n" + needle)
+    while at != -1:
+        if marker := _MARKER.match(text, at + 1):
+            yield marker
+        at = text.find("\n" + needle, at + 4)
+
+
+def _start(marker: re.Match[str]) -> int:
+    return marker.start()
 
 
 class _LineCounter:
@@ -291,11 +298,8 @@ def _parse_all(docs: list[Document], limits: Limits) -> None:
         for doc in docs:
             parse_document(doc, limits)
         return
-    texts = [doc.separator + doc.text for doc in docs]
     with yamlfast.silenced_stderr():
-        loads = parallel.map_halves(
-            partial(yamlfast.vouched, limits=limits), texts, PARALLEL_MIN_DOCUMENTS
-        )
+        loads = parallel.map_halves(partial(_vouched, limits=limits), docs, PARALLEL_MIN_DOCUMENTS)
     for doc, (vouched, body) in zip(docs, loads, strict=True):
         if vouched:
             _accept(doc, body)
@@ -326,6 +330,10 @@ _parse_count = 0
 def parse_count() -> int:
     """Documents parsed so far in this process: lets an index over parsed documents go stale."""
     return _parse_count
+
+
+def _vouched(doc: Document, limits: Limits) -> tuple[bool, Any]:
+    return yamlfast.vouched(doc.separator + doc.text, limits)
 
 
 def parse_document(doc: Document, limits: Limits) -> None:

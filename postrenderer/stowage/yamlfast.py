@@ -60,6 +60,7 @@ _RISKY_JSON = re.compile(
 
 _ryml: Any = None  # the module once imported; False when it is not installed
 _tree: Any = None  # one rapidyaml tree, cleared and reused: allocating one costs more
+_buffer = bytearray(1 << 16)
 
 
 def available() -> bool:
@@ -84,6 +85,8 @@ def load(text: str, limits: Limits) -> Any:
         return UNSURE
     if not raw.startswith("{"):
         return UNSURE  # not a mapping: the careful loader says what is wrong with it
+    if len(_SHARED) > _SHARED_MAX_ENTRIES:
+        _SHARED.clear()  # names unique to each document would otherwise pile up
     try:
         return _decoder().decode(raw)
     except (ValueError, RecursionError):
@@ -168,7 +171,7 @@ def _to_json(data: bytes, limits: Limits, flow_levels: int) -> str | None:
             return None
     if raw is None:
         return None
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    text: str = raw
     # rapidyaml indents each block level by two spaces and writes flow collections
     # on one line, so this bounds the depth without walking the data.
     deepest_block = 2 * max(limits.max_depth - flow_levels - 1, 0)
@@ -189,7 +192,18 @@ def _parse_and_emit(data: bytes, limits: Limits) -> Any:
         node = tree.first_child(node)
     if 2 * tree.size() > limits.max_nodes:  # each key and value counts once in yamlload
         return None
-    return _ryml.emit_json_malloc(tree, node)  # refuses more than 64 levels
+    return _emit_json(tree, node)
+
+
+def _emit_json(tree: Any, node: int) -> str:
+    """The node as JSON text, written into one reused buffer: emit_json_malloc leaks
+    its buffer (about 50 MB over 100,000 documents). Refuses more than 64 levels."""
+    global _buffer  # noqa: PLW0603 - grown to the largest document, then reused
+    failed, size = _ryml.emit_json_to_substr(tree, node, _buffer)
+    if failed:
+        _buffer = bytearray(size * 2)
+        failed, size = _ryml.emit_json_to_substr(tree, node, _buffer)
+    return str(memoryview(_buffer)[:size], "utf-8")
 
 
 @cache
@@ -204,6 +218,7 @@ def _refuse(_text: str) -> Any:
 # One shared copy of each key and short string value, as yamlload keeps: a stream of
 # 100,000 documents repeats the same few thousand strings.
 _SHARED: dict[str, str] = {}
+_SHARED_MAX_ENTRIES = 1 << 16
 _share = _SHARED.setdefault
 
 
