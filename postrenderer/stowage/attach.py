@@ -25,7 +25,7 @@ from stowage.podspecs import (
     containers,
 )
 from stowage.sources import source_of
-from stowage.variables import RUNTIME_VARS, expand, mentions_variables, workload_variables
+from stowage.variables import RUNTIME_VARS, expand, workload_variables
 from stowage.workloads import Workload
 from stowage.yamlload import Limits
 
@@ -224,7 +224,11 @@ def _attach_one(
     merger.schedule(pool, plan.config)
     if plan.config.securityContext.enabled:
         merger.secure(plan.config)
-    _expand_variables(pod, variables, keep, placement)
+    # Only text that holds `${` can: the document's own, or what the plan added.
+    if "${" in workload.doc.text or any(v.has_variables for v in chosen):
+        _expand_variables(pod, variables, keep)
+    if keep:
+        placement.notes.append("keeps ${USER} for the launcher to fill at run time")
     _resolve_sources(pod, placement)
     _note_view_limits(workload, pod, placement)
     return placement
@@ -270,8 +274,7 @@ def _expanded(
     """The volume with this workload's variables expanded in its volume, mount and env
     before it is merged: a pod that already has `/data/ml` (stowage's own output, run
     again) then matches `/data/${TEAM}` instead of getting a second mount there."""
-    parts = (planned.volume, planned.mount, planned.env, planned.path_value)
-    if not mentions_variables(parts):
+    if not planned.has_variables:
         return planned
     return replace(
         planned,
@@ -453,15 +456,14 @@ class _Merger:
 
 
 def _expand_variables(
-    pod: dict[str, Any], variables: Mapping[str, str], keep: frozenset[str], placement: Placement
+    pod: dict[str, Any], variables: Mapping[str, str], keep: frozenset[str]
 ) -> None:
+    """Expand `${VAR}` in the pod's volumes and mounts, the workload's own included."""
     if "volumes" in pod:
         pod["volumes"] = expand(pod["volumes"], variables, keep).value
     for container in containers(pod, include_init=True):
         if "volumeMounts" in container:
             container["volumeMounts"] = expand(container["volumeMounts"], variables, keep).value
-    if keep:
-        placement.notes.append("keeps ${USER} for the launcher to fill at run time")
 
 
 def add_generated_claims(stream: Stream, plan: Plan) -> None:

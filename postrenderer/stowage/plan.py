@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -21,6 +22,7 @@ from stowage.automount import AutoMountError, AutoVolume, resolve
 from stowage.configdata import Config, VolumeSpec
 from stowage.errors import UsageError
 from stowage.layers import Layer
+from stowage.variables import mentions_variables
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -173,6 +175,11 @@ class PlannedVolume:
     env: tuple[dict[str, Any], ...] = ()
     path_value: str = ""  # what the data-paths env maps the name to
 
+    @cached_property
+    def has_variables(self) -> bool:
+        """Whether any of it holds a `${VAR}` to expand per workload."""
+        return mentions_variables((self.volume, self.mount, self.env, self.path_value))
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -275,6 +282,9 @@ def generated_claim(planned: PlannedVolume) -> dict[str, Any]:
 
 
 def data_paths_json(volumes: Iterable[PlannedVolume]) -> str:
-    return json.dumps(
-        {v.name: v.path_value for v in volumes}, sort_keys=True, separators=(",", ":")
-    )
+    return _paths_json(tuple((v.name, v.path_value) for v in volumes))
+
+
+@lru_cache(maxsize=1024)  # the same few data sets recur across thousands of workloads
+def _paths_json(paths: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(paths), sort_keys=True, separators=(",", ":"))
