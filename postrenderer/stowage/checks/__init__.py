@@ -23,6 +23,7 @@ from stowage.analysis.claims import ClaimUsage, claim_usages
 from stowage.configdata import Config
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.manifests import Stream
+from stowage.variables import mentions_variables
 from stowage.workloads import TemplateMatch, Workload
 
 
@@ -51,6 +52,11 @@ class CheckContext:
 
     def role_of(self, index: int) -> str | None:
         return self.roles.get(index)
+
+    @cached_property
+    def plan_mentions_variables(self) -> bool:
+        """Whether the config holds a `${VAR}` anywhere (attach may have put it in pods)."""
+        return mentions_variables(self.config)
 
     @cached_property
     def claim_usages(self) -> list[ClaimUsage]:

@@ -34,6 +34,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for index, workload in enumerate(ctx.workloads):
         if index not in ctx.roles and not workload.is_template:
             continue
+        if "${" not in workload.doc.text and not ctx.plan_mentions_variables:
+            continue  # neither its manifest nor the plan holds a reference
         pod = workload.pod_spec
         mounts = [m for c in containers(pod) for m in c.get("volumeMounts") or []]
         names = sorted(set(references([volumes(pod), mounts])))
