@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from stowage import manifests, parallel
 from stowage.engine import Options, run
+from stowage.errors import UsageError
 from stowage.layers import Layer
 from stowage.manifests import write
 
@@ -121,3 +122,22 @@ def test_a_large_stream_renders_the_same_bytes_in_one_process_or_two() -> None:
             outputs.append(write(run(text, Options(layers=[config])).stream))
     assert outputs[0] == outputs[1]
     assert outputs[0].count("mountPath: /d") == 300
+
+
+def test_a_bad_manifest_in_either_half_is_refused_as_it_would_be_in_one_process() -> None:
+    good = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers: []\n"
+    bad = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers: 7\n"
+    for at in (10, 250):  # in this process's half, then in the child's
+        docs = [good.format(i=i) for i in range(300)]
+        docs[at] = bad
+        messages = []
+        for minimum in (1, 1 << 30):
+            with (
+                patch.object(manifests, "PARALLEL_MIN_DOCUMENTS", minimum),
+                pytest.raises(UsageError) as refused,
+            ):
+                run("".join(docs), Options())
+            messages.append(str(refused.value))
+        assert messages[0] == messages[1]
+        assert f"document {at + 1} (Pod/bad)" in messages[0]
+        assert "containers must be a list" in messages[0]

@@ -300,9 +300,9 @@ def _parse_all(docs: list[Document], limits: Limits) -> None:
         return
     with yamlfast.silenced_stderr():
         loads = parallel.map_halves(partial(_vouched, limits=limits), docs, PARALLEL_MIN_DOCUMENTS)
-    for doc, (vouched, body) in zip(docs, loads, strict=True):
+    for doc, (vouched, body, problem) in zip(docs, loads, strict=True):
         if vouched:
-            _accept(doc, body)
+            _accept(doc, body, problem)
         else:
             parse_document(doc, limits)  # the careful way: its errors name the document
 
@@ -332,8 +332,11 @@ def parse_count() -> int:
     return _parse_count
 
 
-def _vouched(doc: Document, limits: Limits) -> tuple[bool, Any]:
-    return yamlfast.vouched(doc.separator + doc.text, limits)
+def _vouched(doc: Document, limits: Limits) -> tuple[bool, Any, str | None]:
+    """yamlfast's answer for the document and, when it vouched, the body's shape
+    problem: both pure, so they run in whichever process loads the document."""
+    vouched, body = yamlfast.vouched(doc.separator + doc.text, limits)
+    return vouched, body, (manifest_problem(body) or "") if vouched else None
 
 
 def parse_document(doc: Document, limits: Limits) -> None:
@@ -347,14 +350,16 @@ def parse_document(doc: Document, limits: Limits) -> None:
     _accept(doc, body)
 
 
-def _accept(doc: Document, body: Any) -> None:
-    """Keep a loaded body; refuse it when the API server would (exit 2)."""
+def _accept(doc: Document, body: Any, problem: str | None = None) -> None:
+    """Keep a loaded body; refuse it when the API server would (exit 2). ``problem``
+    is manifest_problem(body) ("" for none) when the caller has it already."""
     global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
     _parse_count += 1
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
     doc.body, doc.parsed = body, True
-    problem = manifest_problem(body)
+    if problem is None:
+        problem = manifest_problem(body)
     if problem:
         raise UsageError(f"{problem} (the API server would refuse it too)", where=doc.where())
 
