@@ -263,3 +263,10 @@ def test_loading_many_documents_leaks_nothing() -> None:
         yamlfast.load(doc, LIMITS)
     # rapidyaml's emit_json_malloc leaked its output buffer: about 40 MB here
     assert _resident_kb() - before < 8000
+
+
+def test_the_environment_can_switch_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlfast, "_ryml", None)
+    monkeypatch.setenv("STOWAGE_FAST_YAML", "0")
+    assert not yamlfast.available()
+    assert yamlfast.vouched("a: 1\n", LIMITS) == (False, None)

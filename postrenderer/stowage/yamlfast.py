@@ -14,8 +14,8 @@ which then goes the careful way. What it hands back to the careful path:
   read as one (``80:``, ``on:``): JSON cannot say whether it was quoted.
 
 So the fast path changes how long a load takes, never what it returns.
-rapidyaml is optional (``pip install "stowage[fast]"``); without it every
-document goes the careful way.
+rapidyaml is optional (``pip install "stowage[fast]"``); without it, or with
+``STOWAGE_FAST_YAML=0`` in the environment, every document goes the careful way.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ _RISKY_JSON = re.compile(
     rf'|(?!(?:{_JSON_LITERAL})")(?:{_BOOL_NULL}|{_INT}|{_FLOAT})"))'  # such a value, plain
 )
 
-_ryml: Any = None  # the module once imported; False when it is not installed
+DISABLE_VARIABLE = "STOWAGE_FAST_YAML"  # set to 0 to read everything with PyYAML
+_ryml: Any = None  # the module once imported; False when it is not installed or switched off
 _tree: Any = None  # one rapidyaml tree, cleared and reused: allocating one costs more
 _buffer = bytearray(1 << 16)
 
@@ -66,6 +67,8 @@ _buffer = bytearray(1 << 16)
 def available() -> bool:
     """Whether rapidyaml is installed; imported on first use (most runs load a few documents)."""
     global _ryml, _tree  # noqa: PLW0603
+    if _ryml is None and os.environ.get(DISABLE_VARIABLE) == "0":
+        _ryml = False  # the user's switch: every document the careful way
     if _ryml is None:
         try:
             import ryml
