@@ -141,3 +141,16 @@ def test_a_bad_manifest_in_either_half_is_refused_as_it_would_be_in_one_process(
         assert messages[0] == messages[1]
         assert f"document {at + 1} (Pod/bad)" in messages[0]
         assert "containers must be a list" in messages[0]
+
+
+def test_when_fork_fails_the_whole_map_runs_here_and_no_pipe_is_left_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+    assert parallel.map_halves(square, [1, 2, 3, 4], minimum=1) == [1, 4, 9, 16]
+    if before:
+        assert len(os.listdir("/proc/self/fd")) == before

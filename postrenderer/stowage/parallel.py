@@ -41,8 +41,13 @@ def map_halves(fn: Callable[[Item], Result], items: Sequence[Item], minimum: int
     half = len(items) // 2
     try:
         read_end, write_end = os.pipe()
-        pid = os.fork()
     except OSError:
+        return [fn(item) for item in items]
+    try:
+        pid = os.fork()
+    except OSError:  # out of processes or memory: one process will do
+        os.close(read_end)
+        os.close(write_end)
         return [fn(item) for item in items]
     if pid == 0:
         _child(fn, items[half:], read_end, write_end)

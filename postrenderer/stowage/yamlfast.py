@@ -81,19 +81,28 @@ def available() -> bool:
 
 def load(text: str, limits: Limits) -> Any:
     """The document's data, or :data:`UNSURE`."""
+    raw = _plain_json(text, limits)
+    return UNSURE if raw is None else _decode(raw, UNSURE)
+
+
+def _plain_json(text: str, limits: Limits) -> str | None:
+    """The mapping in ``text`` as rapidyaml's JSON, when that JSON shows exactly what
+    YAML 1.1 reads; None when only the careful loader can tell."""
     if not available() or _risky_text(text):
-        return UNSURE
+        return None
     raw = _to_json(text.encode("utf-8"), limits, _flow_levels(text))
     if raw is None or _RISKY_JSON.search(raw):
-        return UNSURE
-    if not raw.startswith("{"):
-        return UNSURE  # not a mapping: the careful loader says what is wrong with it
+        return None
+    return raw if raw.startswith("{") else None  # not a mapping: the careful loader says why
+
+
+def _decode(raw: str, declined: Any) -> Any:
     if len(_SHARED) > _SHARED_MAX_ENTRIES:
         _SHARED.clear()  # names unique to each document would otherwise pile up
     try:
         return _decoder().decode(raw)
-    except (ValueError, RecursionError):
-        return UNSURE
+    except (ValueError, RecursionError):  # a float, a duplicate key, too deep
+        return declined
 
 
 def vouched(text: str, limits: Limits) -> tuple[bool, Any]:
@@ -119,21 +128,15 @@ _YAML_1_2_ONLY = re.compile(
 
 def load_settings(text: str) -> dict[str, Any] | None:
     """A settings file's mapping as ruamel.yaml (YAML 1.2) reads it, or None to let
-    ruamel read it: what this module vouches for reads the same under 1.1 and 1.2,
-    once 0o octals and timestamps are declined too."""
+    ruamel read it: what :func:`load` vouches for reads the same under YAML 1.1
+    and 1.2, once what only 1.2 types (``08``, ``1e3``, ``0o17``, timestamps) is
+    declined too."""
     from stowage.yamlload import Limits
 
-    if not available() or _risky_text(text):
+    raw = _plain_json(text, Limits())
+    if raw is None or _YAML_1_2_ONLY.search(raw):
         return None
-    raw = _to_json(text.encode("utf-8"), Limits(), _flow_levels(text))
-    if raw is None or not raw.startswith("{") or _RISKY_JSON.search(raw):
-        return None
-    if _YAML_1_2_ONLY.search(raw):
-        return None
-    try:
-        data: dict[str, Any] = _decoder().decode(raw)
-    except (ValueError, RecursionError):
-        return None
+    data: dict[str, Any] | None = _decode(raw, None)
     return data
 
 
