@@ -39,9 +39,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if not targets:
         return
     declared = declared_kinds(ctx.config)
+    known = {workload.doc.index for workload in ctx.workloads}  # their pod specs were found
     for doc in ctx.stream.parsed():
         body = doc.body
-        if body.get("kind") in ("List", "ConfigMap") or next(sites(body, declared), None):
+        if doc.index in known or body.get("kind") in ("List", "ConfigMap"):
+            continue
+        if next(sites(body, declared), None):
             continue
         paths = list(_pod_spec_paths(body, (), 0))
         matched = sorted(
