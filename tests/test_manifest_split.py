@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +22,10 @@ def test_markers_are_the_lines_the_regex_finds(text: str) -> None:
 
 
 def _leading_comments_by_splitting_everything(text: str) -> str:
-    out = []
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()
-        if stripped.startswith("#") or not stripped:
-            out.append(raw)
-        else:
-            break
-    return "".join(out)
+    def comment_or_blank(raw: str) -> bool:
+        return not raw.strip() or raw.strip().startswith("#")
+
+    return "".join(itertools.takewhile(comment_or_blank, text.splitlines(keepends=True)))
 
 
 COMMENTS = st.sampled_from(

@@ -50,27 +50,18 @@ def test_a_child_that_fails_gives_its_half_back_and_the_error_surfaces_here() ->
     assert parallel.map_halves(fails_in_the_child, [1, 2, 3, 4], minimum=1) == [2, 3, 4, 5]
     assert calls == [1, 2, 3, 4]  # the parent mapped the child's half too
 
-    def refuses_four(n: int) -> int:
-        if n == 4:
-            raise ValueError("four")
+
+@pytest.mark.parametrize("bad", [1, 4], ids=["in this process's half", "in the child's half"])
+def test_an_error_in_either_half_surfaces_here_and_the_child_is_reaped(bad: int) -> None:
+    def refuses(n: int) -> int:
+        if n == bad:
+            raise ValueError(f"refused {n}")
         return n
 
-    with pytest.raises(ValueError, match="four"):
-        parallel.map_halves(refuses_four, [1, 2, 3, 4], minimum=1)
+    with pytest.raises(ValueError, match=f"refused {bad}"):
+        parallel.map_halves(refuses, [1, 2, 3, 4], minimum=1)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every child was reaped
-
-
-def test_an_error_in_this_processs_half_still_reaps_the_child() -> None:
-    def refuses_one(n: int) -> int:
-        if n == 1:
-            raise ValueError("one")
-        return n
-
-    with pytest.raises(ValueError, match="one"):
-        parallel.map_halves(refuses_one, [1, 2, 3, 4], minimum=1)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
 
 
 def test_short_lists_and_single_cpu_machines_never_fork(monkeypatch: pytest.MonkeyPatch) -> None:
