@@ -167,7 +167,7 @@ def apply(
 class Snapshot:
     """A body as it was, to tell whether attach changed it: marshal's bytes, three times
     cheaper to take than a copy. Format 2 writes no back-references, so the bytes
-    depend on the data alone (and attach keeps untouched parts as the same objects)."""
+    depend on the data alone, not on which objects hold it (and `1` is not `True`)."""
 
     data: bytes | None
     copy: Any = None  # for a body marshal cannot write

@@ -287,13 +287,12 @@ def parse(stream: Stream, limits: Limits) -> Stream:
 
 # Below this many documents, importing rapidyaml (stowage.yamlfast) costs more than it saves.
 FAST_LOAD_MIN_DOCUMENTS = 64
-
-
-# From this many, the fast loads are split over two processes (stowage.parallel).
+# From this many, loading and writing are split over two processes (stowage.parallel).
 PARALLEL_MIN_DOCUMENTS = 800
 
 
 def _parse_all(docs: list[Document], limits: Limits) -> None:
+    """Parse ``docs`` in order; the first unusable one is refused (exit 2)."""
     if len(docs) < FAST_LOAD_MIN_DOCUMENTS or not yamlfast.available():
         for doc in docs:
             parse_document(doc, limits)
