@@ -5,7 +5,7 @@ for, and each document is independent. :func:`map_halves` forks once: the
 child maps the second half and sends its results back pickled while this
 process maps the first. The child shares this process's memory copy-on-write,
 so nothing is sent to it. Whenever that cannot help or cannot work (a short
-list, one CPU, no ``fork``, a child that fails) the whole map runs here: the
+list, one CPU, not Linux, a child that fails) the whole map runs here: the
 result is always exactly ``[fn(item) for item in items]``.
 
 ``fn`` must be pure and its results picklable; it may raise in this process,
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TypeVar
 
@@ -33,10 +34,16 @@ def cpus() -> int:
     return os.cpu_count() or 1
 
 
+def _forks_safely() -> bool:
+    """Linux only: macOS may abort a forked child once system frameworks are loaded
+    (Python's own multiprocessing spawns there), and Windows has no fork."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
 def map_halves(fn: Callable[[Item], Result], items: Sequence[Item], minimum: int) -> list[Result]:
     """``[fn(item) for item in items]``, half of it in a forked child when
     ``items`` has at least ``minimum`` entries and a second CPU is there."""
-    if len(items) < minimum or not hasattr(os, "fork") or cpus() < 2:
+    if len(items) < minimum or not _forks_safely() or cpus() < 2:
         return [fn(item) for item in items]
     half = len(items) // 2
     try:
