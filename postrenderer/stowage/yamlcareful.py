@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from stowage.yamlload import Limits, YamlError
+from stowage.yamlload import SHARED, SHARED_MAX_ENTRIES, Limits, YamlError
 
 try:  # the C parser is ~5x faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _Loader
@@ -83,22 +83,18 @@ def _describe(err: yaml.MarkedYAMLError, text: str) -> str:
     return "; ".join(parts) or "invalid YAML"
 
 
-# Keys and most values (labels, images, ports' names) repeat across documents; one
-# shared copy of each short string keeps a stream of 100,000 documents in bounds.
-_SHARED: dict[str, str] = {}
-_SHARED_MAX_LENGTH = 64
-_SHARED_MAX_ENTRIES = 1 << 18
+_SHARED_MAX_LENGTH = 64  # longer strings (scripts, certificates) rarely repeat
 
 
 def _shared(text: str) -> str:
     if len(text) > _SHARED_MAX_LENGTH:
         return text
-    known = _SHARED.get(text)
+    known = SHARED.get(text)
     if known is not None:
         return known
-    if len(_SHARED) >= _SHARED_MAX_ENTRIES:
-        _SHARED.clear()  # names unique to each document would otherwise pile up
-    _SHARED[text] = text
+    if len(SHARED) >= SHARED_MAX_ENTRIES:
+        SHARED.clear()
+    SHARED[text] = text
     return text
 
 

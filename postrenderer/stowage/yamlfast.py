@@ -24,12 +24,11 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from stowage.yamlload import Limits
+from stowage.yamlload import SHARED, SHARED_MAX_ENTRIES, Limits, flow_brackets
 
 UNSURE: Any = object()  # the answer when only the careful loader can tell
 
@@ -90,15 +89,15 @@ def _plain_json(text: str, limits: Limits) -> str | None:
     YAML 1.1 reads; None when only the careful loader can tell."""
     if not available() or _risky_text(text):
         return None
-    raw = _to_json(text.encode("utf-8"), limits, _flow_levels(text))
+    raw = _to_json(text.encode("utf-8"), limits, flow_brackets(text))
     if raw is None or _RISKY_JSON.search(raw):
         return None
     return raw if raw.startswith("{") else None  # not a mapping: the careful loader says why
 
 
 def _decode(raw: str, declined: Any) -> Any:
-    if len(_SHARED) > _SHARED_MAX_ENTRIES:
-        _SHARED.clear()  # names unique to each document would otherwise pile up
+    if len(SHARED) > SHARED_MAX_ENTRIES:
+        SHARED.clear()
     try:
         return _decoder().decode(raw)
     except (ValueError, RecursionError):  # a float, a duplicate key, too deep
@@ -131,8 +130,6 @@ def load_settings(text: str) -> dict[str, Any] | None:
     ruamel read it: what :func:`load` vouches for reads the same under YAML 1.1
     and 1.2, once what only 1.2 types (``08``, ``1e3``, ``0o17``, timestamps) is
     declined too."""
-    from stowage.yamlload import Limits
-
     raw = _plain_json(text, Limits())
     if raw is None or _YAML_1_2_ONLY.search(raw):
         return None
@@ -165,19 +162,14 @@ def _unicode_non_printable() -> re.Pattern[str]:
     return re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _flow_levels(text: str) -> int:
-    return text.count("[") + text.count("{")
-
-
 def _to_json(data: bytes, limits: Limits, flow_levels: int) -> str | None:
-    with nullcontext() if _silenced else silenced_stderr():
+    with silenced_stderr():  # a no-op inside a batch that is silenced already
         try:
-            raw = _parse_and_emit(data, limits)
+            text = _parse_and_emit(data, limits)
         except Exception:  # whatever rapidyaml refuses, the careful loader judges
             return None
-    if raw is None:
+    if text is None:
         return None
-    text: str = raw
     # rapidyaml indents each block level by two spaces and writes flow collections
     # on one line, so this bounds the depth without walking the data.
     deepest_block = 2 * max(limits.max_depth - flow_levels - 1, 0)
@@ -186,7 +178,7 @@ def _to_json(data: bytes, limits: Limits, flow_levels: int) -> str | None:
     return text
 
 
-def _parse_and_emit(data: bytes, limits: Limits) -> Any:
+def _parse_and_emit(data: bytes, limits: Limits) -> str | None:
     tree = _tree
     tree.clear()
     tree.clear_arena()
@@ -196,7 +188,7 @@ def _parse_and_emit(data: bytes, limits: Limits) -> Any:
         if tree.num_children(node) != 1:
             return None
         node = tree.first_child(node)
-    if 2 * tree.size() > limits.max_nodes:  # each key and value counts once in yamlload
+    if 2 * tree.size() > limits.max_nodes:  # yamlcareful counts each key and value once
         return None
     return _emit_json(tree, node)
 
@@ -221,11 +213,7 @@ def _refuse(_text: str) -> Any:
     raise ValueError("not vouched for")
 
 
-# One shared copy of each key and short string value, as yamlload keeps: a stream of
-# 100,000 documents repeats the same few thousand strings.
-_SHARED: dict[str, str] = {}
-_SHARED_MAX_ENTRIES = 1 << 16
-_share = _SHARED.setdefault
+_share = SHARED.setdefault  # one shared copy of each key and string value (yamlload)
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -31,6 +31,12 @@ class YamlError(Exception):
         self.line = line
 
 
+# Keys and most values (labels, images, ports' names) repeat across documents: both
+# loaders keep one shared copy of each, so a stream of 100,000 documents stays in
+# bounds. Cleared when full: names unique to each document would otherwise pile up.
+SHARED: dict[str, str] = {}
+SHARED_MAX_ENTRIES = 1 << 18
+
 _BRACKETS = re.compile(r"[\[\]{}]")
 # PyYAML's C composer recurses per nesting level and crashes the process somewhere
 # past ~50,000 levels; refuse long before that, without parsing. The exact depth
@@ -49,8 +55,13 @@ def load_document(text: str, limits: Limits) -> Any:
     return yamlcareful.load(text, limits)
 
 
+def flow_brackets(text: str) -> int:
+    """Opening flow brackets in ``text``: a bound on its flow nesting, counted in C."""
+    return text.count("[") + text.count("{")
+
+
 def _refuse_flow_nesting(text: str, limit: int, stated: int) -> None:
-    if text.count("[") + text.count("{") <= limit:
+    if flow_brackets(text) <= limit:
         return
     depth = 0
     for match in _BRACKETS.finditer(text):
