@@ -1,5 +1,3 @@
-import sys
+from stowage.cli import console
 
-from stowage.cli import main
-
-sys.exit(main())
+console()

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from stowage.errors import OutputError, UsageError
 
@@ -288,6 +288,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+
+
+def console() -> NoReturn:
+    """The `stowage` command: :func:`main`, then exit at once. A run over thousands of
+    workloads leaves objects that Python would free one by one on its way out (30 ms
+    for 2,000); the output is flushed first, and nothing else waits for exit."""
+    code = main()
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except OSError:  # the reader went away, or the disk filled: the output is not whole
+        code = code or EXIT_USAGE
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    os._exit(code)
 
 
 def _main(words: list[str]) -> int:
