@@ -134,33 +134,61 @@ def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[st
     return None
 
 
-def apply(
-    stream: Stream, workloads: list[Workload], plan: Plan, limits: Limits | None = None
-) -> AttachResult:
+@dataclass
+class Attached:
+    """What one targeted workload got: its role, its placement, the conflicts met."""
+
+    role: str
+    placement: Placement
+    conflicts: list[Conflict]
+
+
+def apply(workloads: list[Workload], plan: Plan, limits: Limits | None = None) -> AttachResult:
+    return combine(attach_each(workloads, plan, limits))
+
+
+def combine(each: list[Attached | None]) -> AttachResult:
+    """One result from the workloads' own, in workload order."""
     result = AttachResult()
+    for index, attached in enumerate(each):
+        if attached is not None:
+            result.roles[index] = attached.role
+            result.placements.append(attached.placement)
+            result.conflicts.extend(attached.conflicts)
+    return result
+
+
+def attach_each(
+    workloads: list[Workload], plan: Plan, limits: Limits | None = None
+) -> list[Attached | None]:
+    """Attach the plan to each workload a target selects (None for the others), and
+    mark the documents this changed."""
+    each: list[Attached | None] = []
     touched_templates: dict[tuple[int, int | None, str], Workload] = {}
     template_before: dict[tuple[int, int | None, str], Any] = {}
-    before: dict[int, Snapshot] = {}  # doc index -> its body before attach
-    for index, workload in enumerate(workloads):
+    before: dict[int, tuple[Document, Snapshot]] = {}  # doc index -> the body before attach
+    for workload in workloads:
         chosen = select_target(workload, plan.config.targets)
         if chosen is None:
+            each.append(None)
             continue
         role, target = chosen
-        result.roles[index] = role
-        if workload.doc.index not in before:
-            before[workload.doc.index] = Snapshot.of(workload.doc.body)
+        doc = workload.doc
+        if doc.index not in before:
+            before[doc.index] = (doc, Snapshot.of(doc.body))
         if workload.is_template:
-            key = (workload.doc.index, workload.object.item, str(workload.site.template_key))
+            key = (doc.index, workload.object.item, str(workload.site.template_key))
             template_before.setdefault(key, copy_body(workload.manifest))
             touched_templates[key] = workload
-        result.placements.append(_attach_one(workload, role, target, plan, result.conflicts))
+        conflicts: list[Conflict] = []
+        placement = _attach_one(workload, role, target, plan, conflicts)
+        each.append(Attached(role, placement, conflicts))
         workload.commit()
     if touched_templates:
         _rewrite_templates(touched_templates, template_before, limits or Limits())
-    for doc_index, snapshot in before.items():
-        doc = stream.documents[doc_index]
+    for doc, snapshot in before.values():
         doc.changed = doc.changed or snapshot.differs(doc.body)
-    return result
+    return each
 
 
 @dataclass(frozen=True)
