@@ -5,12 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from stowage import halves, parallel
 from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
 from stowage.layers import Layer
-from stowage.manifests import READ_KINDS, Document, Stream, parse_mentioning, read
+from stowage.manifests import (
+    READ_KINDS,
+    Document,
+    Stream,
+    needs_reading,
+    parse,
+    parse_documents,
+    parse_mentioning,
+    split_input,
+)
 from stowage.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
 from stowage.shapes import manifest_problem
 from stowage.yamlload import Limits, YamlError, load_document
@@ -55,7 +66,13 @@ class Outcome:
 
 
 def run(text: str, options: Options) -> Outcome:
-    stream = read(text, options.limits)
+    stream = split_input(text, options.limits)
+    if halves.worth_trying(stream):
+        outcome = _run_in_halves(stream, options)
+        if outcome is not None:
+            return outcome
+        stream = split_input(text, options.limits)  # a fresh one: the attempt read some of it
+    parse(stream, options.limits)
     _refuse_kindless_pods(stream)
     layers = [*plan_layers(stream), *options.layers]
     outcome = Outcome(stream, limits=options.limits)
@@ -70,7 +87,6 @@ def _plan_attach_check(
 ) -> Outcome:
     # Imported here so that a pass-through run never pays for planning and checks.
     from stowage import attach, plan
-    from stowage.checks import CheckContext, run_all
     from stowage.workloads import TemplateMatch, collect
 
     config = plan.merge_layers(layers, options.variables)
@@ -83,22 +99,107 @@ def _plan_attach_check(
     parse_for_config(stream, config, options.limits)
     matches: list[TemplateMatch] = []
     workloads = list(collect(stream, carried_loader(options.limits), config, matches))
-    attached = attach.apply(stream, workloads, the_plan, options.limits)
-    parse_referenced(stream, workloads, config, options.limits)
-    attach.add_generated_claims(stream, the_plan)
-    ctx = CheckContext(
-        stream, workloads, config, attached.roles, dict(config.vars), attached.conflicts
+    attached = attach.apply(workloads, the_plan, options.limits)
+    return _check(
+        Attachment(stream, workloads, attached, matches, the_plan, layers), options, outcome
     )
-    ctx.template_matches = matches
+
+
+@dataclass
+class Attachment:
+    """What attach left, for the checks."""
+
+    stream: Stream
+    workloads: list[Any]  # stowage.workloads.Workload
+    attached: Any  # stowage.attach.AttachResult
+    matches: list[Any]  # stowage.workloads.TemplateMatch
+    plan: Any  # stowage.plan.Plan
+    layers: list[Layer]
+
+
+def _check(done: Attachment, options: Options, outcome: Outcome) -> Outcome:
+    from stowage import attach
+    from stowage.checks import CheckContext, run_all
     from stowage.checks.common import PLAN_REF
     from stowage.findings import locate_config_findings
 
+    stream, workloads, config = done.stream, done.workloads, done.plan.config
+    parse_referenced(stream, workloads, config, options.limits)
+    attach.add_generated_claims(stream, done.plan)
+    ctx = CheckContext(
+        stream, workloads, config, done.attached.roles, dict(config.vars), done.attached.conflicts
+    )
+    ctx.template_matches = done.matches
     findings = run_all(ctx, strict=options.strict)
-    outcome.findings = locate_config_findings(findings, PLAN_REF, layers)
-    outcome.placements = attached.placements
+    outcome.findings = locate_config_findings(findings, PLAN_REF, done.layers)
+    outcome.placements = done.attached.placements
     outcome.workloads = workloads
     outcome.config = config
     return outcome
+
+
+def _run_in_halves(stream: Stream, options: Options) -> Outcome | None:
+    """The run with half of a large stream's workload documents read, attached and
+    rendered in a second process (stowage.halves). None when that cannot be used,
+    or on any error: the one-process run then starts again and reports it as always."""
+    from stowage import attach, plan
+
+    limits = options.limits
+    try:
+        # Plans may come from the stream: read them (and documents of unknown kind) first.
+        parse_documents([d for d in stream.documents if _may_hold_plan(d)], limits)
+        layers = [*plan_layers(stream), *options.layers]
+        config = plan.merge_layers(layers, options.variables)
+        theirs = halves.second_half(stream, config) if layers and config.targets else []
+        the_plan = plan.build(config)
+        child = (
+            parallel.in_child(partial(halves.attach_part, theirs, the_plan, limits, stream.newline))
+            if theirs
+            else None
+        )
+        if child is None:
+            return None
+        with child:
+            mine = _attach_all_but(stream, {doc.index for doc in theirs}, the_plan, limits)
+            part = child.result()
+        if part is None:
+            return None
+        their_workloads = halves.take_in(theirs, part, config, carried_loader(limits))
+    except UsageError:
+        return None
+    if their_workloads is None:
+        return None
+    workloads, each = halves.in_stream_order(mine.workloads, mine.each, their_workloads, part.each)
+    done = Attachment(stream, workloads, attach.combine(each), mine.matches, the_plan, layers)
+    return _check(done, options, Outcome(stream, limits=options.limits))
+
+
+def _may_hold_plan(doc: Document) -> bool:
+    return doc.sniffed_kind in (None, "ConfigMap") and needs_reading(doc)
+
+
+@dataclass
+class _Half:
+    workloads: list[Any]  # stowage.workloads.Workload
+    each: list[Any]  # stowage.attach.Attached | None, per workload
+    matches: list[Any]  # stowage.workloads.TemplateMatch
+
+
+def _attach_all_but(stream: Stream, taken: set[int], the_plan: Any, limits: Limits) -> _Half:
+    """This process's half: every document the child did not take, rendered when changed."""
+    from stowage import attach
+    from stowage.workloads import TemplateMatch, collect
+
+    unread = [d for d in stream.documents if d.index not in taken and not d.parsed]
+    parse_documents([d for d in unread if needs_reading(d)], limits)
+    _refuse_kindless_pods(stream)
+    parse_for_config(stream, the_plan.config, limits)
+    mine = Stream([doc for doc in stream.documents if doc.index not in taken])
+    matches: list[TemplateMatch] = []
+    workloads = list(collect(mine, carried_loader(limits), the_plan.config, matches))
+    each = attach.attach_each(workloads, the_plan, limits)
+    halves.render_changed(mine.documents, stream.newline)
+    return _Half(workloads, each, matches)
 
 
 def parse_for_config(stream: Stream, config: Any, limits: Limits) -> None:

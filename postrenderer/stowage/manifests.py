@@ -90,6 +90,9 @@ class Document:
     body: Any = None  # parsed data, when parsed
     parsed: bool = False
     changed: bool = False
+    # The output text of a changed document, when it was rendered where it was attached
+    # (stowage.halves); attach is the last step that changes a body.
+    rendered: str | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def sniffed_kind(self) -> str | None:
@@ -281,7 +284,7 @@ def _only_comments(text: str) -> bool:
 
 def parse(stream: Stream, limits: Limits) -> Stream:
     """Parse every document stowage reads; refuse unusable ones with exit 2."""
-    _parse_all([doc for doc in stream.documents if needs_reading(doc)], limits)
+    parse_documents([doc for doc in stream.documents if needs_reading(doc)], limits, spread=True)
     return stream
 
 
@@ -291,14 +294,17 @@ FAST_LOAD_MIN_DOCUMENTS = 64
 PARALLEL_MIN_DOCUMENTS = 800
 
 
-def _parse_all(docs: list[Document], limits: Limits) -> None:
-    """Parse ``docs`` in order; the first unusable one is refused (exit 2)."""
+def parse_documents(docs: list[Document], limits: Limits, spread: bool = False) -> None:
+    """Parse ``docs`` in order; the first unusable one is refused (exit 2). ``spread``:
+    a long list is loaded in two processes (stowage.parallel)."""
     if len(docs) < FAST_LOAD_MIN_DOCUMENTS or not yamlfast.available():
         for doc in docs:
             parse_document(doc, limits)
         return
+    load = partial(_vouched, limits=limits)
+    minimum = PARALLEL_MIN_DOCUMENTS if spread else len(docs) + 1
     with yamlfast.silenced_stderr():
-        loads = parallel.map_halves(partial(_vouched, limits=limits), docs, PARALLEL_MIN_DOCUMENTS)
+        loads = parallel.map_halves(load, docs, minimum)
     for doc, (vouched, body, problem) in zip(docs, loads, strict=True):
         if vouched:
             _accept(doc, body, problem)
@@ -313,7 +319,7 @@ def parse_mentioning(
     if not names:
         return
     unread = [d for d in stream.documents if not d.parsed and sniff_kind(d) in kinds]
-    _parse_all([doc for doc in unread if _mentions(doc.text, names)], limits)
+    parse_documents([d for d in unread if _mentions(d.text, names)], limits, spread=True)
 
 
 def _mentions(text: str, names: set[str]) -> bool:
@@ -349,6 +355,11 @@ def parse_document(doc: Document, limits: Limits) -> None:
     _accept(doc, body)
 
 
+def adopt(doc: Document, body: Any) -> None:
+    """Take a body parsed and checked elsewhere (stowage.halves' second process)."""
+    _accept(doc, body, "")
+
+
 def _accept(doc: Document, body: Any, problem: str | None = None) -> None:
     """Keep a loaded body; refuse it when the API server would (exit 2). ``problem``
     is manifest_problem(body) ("" for none) when the caller has it already."""
@@ -364,12 +375,17 @@ def _accept(doc: Document, body: Any, problem: str | None = None) -> None:
 
 
 def read(text: str, limits: Limits) -> Stream:
+    return parse(split_input(text, limits), limits)
+
+
+def split_input(text: str, limits: Limits) -> Stream:
+    """:func:`split`, after refusing an input over the size limit."""
     if len(text.encode("utf-8", "surrogatepass")) > limits.max_input_bytes:
         raise UsageError(
             f"input is larger than {limits.max_input_bytes} bytes; raise --max-input-bytes "
             "if it is genuine"
         )
-    return parse(split(text), limits)
+    return split(text)
 
 
 def dump_body(body: Any) -> str:
@@ -380,6 +396,8 @@ def dump_body(body: Any) -> str:
 def render_document(doc: Document, newline: str) -> str:
     if not doc.changed:
         return doc.separator + doc.text
+    if doc.rendered is not None:
+        return doc.rendered
     separator = doc.separator if doc.separator.strip() == "---" else "---" + newline
     text = doc.leading_comments() + dump_body(doc.body)
     if newline != "\n":
@@ -394,13 +412,13 @@ def write(stream: Stream) -> str:
 def write_pieces(stream: Stream) -> list[str]:
     """The output in pieces whose concatenation is :func:`write`'s text: untouched
     documents are their original strings, not copies, so a large stream is held once."""
-    changed = [doc for doc in stream.documents if doc.changed]
+    changed = [doc for doc in stream.documents if doc.changed and doc.rendered is None]
     render = partial(render_document, newline=stream.newline)
     rendered = iter(parallel.map_halves(render, changed, PARALLEL_MIN_DOCUMENTS))
     out = [BOM] if stream.bom else []
     for doc in stream.documents:
         if doc.changed:
-            out.append(next(rendered))
+            out.append(doc.rendered if doc.rendered is not None else next(rendered))
         else:
             out += (doc.separator, doc.text)
     out.append(stream.trailer)
