@@ -86,8 +86,8 @@ def both_ways(
     runs = Runs()
     tried = engine._run_in_halves
 
-    def counted(stream: Any, opts: Options) -> Any:
-        outcome = tried(stream, opts)
+    def counted(stream: Any, split: Any, opts: Options) -> Any:
+        outcome = tried(stream, split, opts)
         runs.in_halves += outcome is not None
         return outcome
 
@@ -326,3 +326,22 @@ def test_our_chart_s_renders_run_again_the_same_way(
     one, two, runs = both_ways(text, options(None), monkeypatch)
     assert two == one
     assert runs.in_halves == (len(plain) >= 2), len(plain)
+
+
+@pytest.mark.parametrize("config", [None, {"persistence": CONFIG["persistence"]}])
+def test_a_stream_with_nothing_to_attach_is_split_once(
+    config: dict[str, Any] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Declining costs no second copy of the stream (100,000 documents: 50 MB)."""
+    splits: list[int] = []
+    real = engine.split_input
+
+    def counted(text: str, limits: Any) -> Any:
+        splits.append(1)
+        return real(text, limits)
+
+    monkeypatch.setattr(halves, "MIN_DOCUMENTS", 2)
+    monkeypatch.setattr(engine, "split_input", counted)
+    outcome = run("".join(big_stream()), options(config))
+    assert not outcome.changed
+    assert len(splits) == 1

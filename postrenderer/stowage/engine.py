@@ -67,11 +67,13 @@ class Outcome:
 
 def run(text: str, options: Options) -> Outcome:
     stream = split_input(text, options.limits)
-    if halves.worth_trying(stream):
-        outcome = _run_in_halves(stream, options)
+    split = _split(stream, options) if halves.worth_trying(stream) else None
+    if split is not None:
+        outcome = _run_in_halves(stream, split, options)
         if outcome is not None:
             return outcome
-        stream = split_input(text, options.limits)  # a fresh one: the attempt read some of it
+        del stream  # the attempt read part of it: start again from the text
+        stream = split_input(text, options.limits)
     parse(stream, options.limits)
     _refuse_kindless_pods(stream)
     layers = [*plan_layers(stream), *options.layers]
@@ -138,40 +140,56 @@ def _check(done: Attachment, options: Options, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _run_in_halves(stream: Stream, options: Options) -> Outcome | None:
-    """The run with half of a large stream's workload documents read, attached and
-    rendered in a second process (stowage.halves). None when that cannot be used,
-    or on any error: the one-process run then starts again and reports it as always."""
-    from stowage import attach, plan
+@dataclass
+class _Split:
+    """The plan, and the documents a second process takes (stowage.halves)."""
 
-    limits = options.limits
+    layers: list[Layer]
+    plan: Any  # stowage.plan.Plan
+    theirs: list[Document]
+
+
+def _split(stream: Stream, options: Options) -> _Split | None:
+    """A :class:`_Split`, or None when a second process would have nothing to take. It
+    reads only the documents that may hold a plan, which the one-process run reads
+    again alike: declining here costs nothing."""
+    from stowage import plan
+
     try:
-        # Plans may come from the stream: read them (and documents of unknown kind) first.
-        parse_documents([d for d in stream.documents if _may_hold_plan(d)], limits)
+        parse_documents([d for d in stream.documents if _may_hold_plan(d)], options.limits)
         layers = [*plan_layers(stream), *options.layers]
         config = plan.merge_layers(layers, options.variables)
         theirs = halves.second_half(stream, config) if layers and config.targets else []
-        the_plan = plan.build(config)
-        child = (
-            parallel.in_child(partial(halves.attach_part, theirs, the_plan, limits, stream.newline))
-            if theirs
-            else None
-        )
-        if child is None:
-            return None
+        return _Split(layers, plan.build(config), theirs) if theirs else None
+    except UsageError:
+        return None  # the one-process run reports it
+
+
+def _run_in_halves(stream: Stream, split: _Split, options: Options) -> Outcome | None:
+    """The run with half of a large stream's workload documents read, attached and
+    rendered in a second process (stowage.halves). None when that cannot be used,
+    or on any error: the one-process run then starts again and reports it as always."""
+    from stowage import attach
+
+    limits, the_plan, theirs = options.limits, split.plan, split.theirs
+    child = parallel.in_child(partial(halves.attach_part, theirs, the_plan, limits, stream.newline))
+    if child is None:
+        return None
+    try:
         with child:
             mine = _attach_all_but(stream, {doc.index for doc in theirs}, the_plan, limits)
             part = child.result()
         if part is None:
             return None
-        their_workloads = halves.take_in(theirs, part, config, carried_loader(limits))
+        their_workloads = halves.take_in(theirs, part, the_plan.config, carried_loader(limits))
     except UsageError:
         return None
     if their_workloads is None:
         return None
     workloads, each = halves.in_stream_order(mine.workloads, mine.each, their_workloads, part.each)
-    done = Attachment(stream, workloads, attach.combine(each), mine.matches, the_plan, layers)
-    return _check(done, options, Outcome(stream, limits=options.limits))
+    attached = attach.combine(each)
+    done = Attachment(stream, workloads, attached, mine.matches, the_plan, split.layers)
+    return _check(done, options, Outcome(stream, limits=limits))
 
 
 def _may_hold_plan(doc: Document) -> bool:
