@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enginehelpers import DATA, OUTPUTS, dump_all, plan_configmap
-from stowage import engine, halves, parallel, report
+from stowage import engine, halves, manifests, parallel, report
 from stowage.engine import Options, run
 from stowage.errors import UsageError
 from stowage.layers import Layer
@@ -334,7 +334,7 @@ def test_a_stream_with_nothing_to_attach_is_split_once(
 ) -> None:
     """Declining costs no second copy of the stream (100,000 documents: 50 MB)."""
     splits: list[int] = []
-    real = engine.split_input
+    real = manifests.split_input
 
     def counted(text: str, limits: Any) -> Any:
         splits.append(1)
