@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage.manifests import _MARKER, Document, _markers
+from stowage.manifests import _MARKER, Document, _markers, split
 
 PIECES = st.sampled_from(
     ["---", "...", "--- x", "....", "-- ", "\n", "\r\n", " ", "\t", "a: 1", "#"]
@@ -38,3 +39,17 @@ COMMENTS = st.sampled_from(
 def test_leading_comments_are_those_before_the_first_content_line(text: str) -> None:
     doc = Document(0, 1, "", text)
     assert doc.leading_comments() == _leading_comments_by_splitting_everything(text)
+
+
+def test_objects_of_some_kinds_include_list_items_and_skip_odd_kinds() -> None:
+    text = (
+        "---\nkind: Secret\nmetadata: {name: a}\n"
+        "---\nkind: List\nitems:\n- {kind: Secret, metadata: {name: b}}\n- {kind: Pod}\n"
+        "---\nkind: [Secret]\nmetadata: {name: c}\n"  # `kind: []` is not hashable
+        "---\nkind: PersistentVolumeClaim\nmetadata: {name: d}\n"
+    )
+    stream = split(text)
+    for doc in stream.documents:
+        doc.body, doc.parsed = yaml.safe_load(doc.text), True
+    assert [(o.ref.name, o.item) for o in stream.objects({"Secret"})] == [("a", None), ("b", 0)]
+    assert len(list(stream.objects())) == 5

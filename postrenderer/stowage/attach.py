@@ -499,7 +499,7 @@ def add_generated_claims(stream: Stream, plan: Plan) -> None:
 
     Runs after the claims that workloads mention have been parsed.
     """
-    present = {(o.kind, o.ref.name) for o in stream.objects() if o.kind == "PersistentVolumeClaim"}
+    present = {(o.kind, o.ref.name) for o in stream.objects({"PersistentVolumeClaim"})}
     for claim in plan.generated_claims:
         if ("PersistentVolumeClaim", claim["metadata"]["name"]) in present:
             continue

@@ -264,11 +264,10 @@ def _parse_claims_and_volumes(
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
     parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
     bound = set(claims)
-    for doc in stream.objects():
-        if doc.kind == "PersistentVolumeClaim":
-            spec = doc.body.get("spec") or {}
-            bound.add(str(spec.get("volumeName") or ""))
-            bound.update(str(v) for v in (get_in(spec, ("selector", "matchLabels")) or {}).values())
+    for doc in stream.objects({"PersistentVolumeClaim"}):
+        spec = doc.body.get("spec") or {}
+        bound.add(str(spec.get("volumeName") or ""))
+        bound.update(str(v) for v in (get_in(spec, ("selector", "matchLabels")) or {}).values())
     parse_mentioning(stream, frozenset({"PersistentVolume"}), _literal(bound), limits)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -184,16 +184,24 @@ class Stream:
     def parsed(self) -> Iterator[Document]:
         return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
 
-    def objects(self) -> Iterator[Object]:
-        """Every parsed object in stream order, the items of Lists in place of the List."""
+    def objects(self, kinds: Container[str] | None = None) -> Iterator[Object]:
+        """Every parsed object in stream order, the items of Lists in place of the List;
+        only those of ``kinds`` when given (most callers look for a few claims or Secrets
+        among thousands of workloads)."""
         for doc in self.parsed():
             items = list_items(doc.body)
             if items is None:
-                yield Object(doc, doc.body)
+                if kinds is None or _of_kinds(doc.body, kinds):
+                    yield Object(doc, doc.body)
                 continue
             for index, item in enumerate(items):
-                if isinstance(item, dict):
+                if isinstance(item, dict) and (kinds is None or _of_kinds(item, kinds)):
                     yield Object(doc, item, index)
+
+
+def _of_kinds(body: dict[str, Any], kinds: Container[str]) -> bool:
+    kind = body.get("kind")
+    return isinstance(kind, str) and kind in kinds  # `kind: []` is not hashable
 
 
 def split(text: str) -> Stream:

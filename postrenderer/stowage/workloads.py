@@ -148,6 +148,8 @@ class Workload:
 
     @property
     def pod_spec(self) -> dict[str, Any]:
+        if self._spec is not None:  # checks ask tens of thousands of times
+            return self._spec
         if self.site.view == "pod":
             if self._spec is None:
                 spec = get_in(self.manifest, self.site.path)

@@ -237,7 +237,9 @@ class ClaimIndex:
         self._volumes_by_name: dict[str, tuple[int, dict[str, Any]]] = {}
         self._volumes_by_label: dict[tuple[str, Any], list[tuple[int, dict[str, Any]]]] = {}
         self._volumes: list[tuple[int, dict[str, Any]]] = []
-        for position, doc in enumerate(stream.objects()):
+        for position, doc in enumerate(
+            stream.objects({"PersistentVolumeClaim", "PersistentVolume"})
+        ):
             if doc.kind == "PersistentVolumeClaim":
                 spec = doc.body.get("spec") or {}
                 self._claims.setdefault(doc.ref.name, []).append((doc.ref.namespace, spec))
@@ -313,9 +315,7 @@ def claim_index(stream: Stream) -> ClaimIndex:
 
 def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
     result: dict[tuple[str, str], int] = {}
-    for doc in stream.objects():
-        if doc.kind != "HorizontalPodAutoscaler":
-            continue
+    for doc in stream.objects({"HorizontalPodAutoscaler"}):
         target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
         maximum = get_in(doc.body, ("spec", "maxReplicas"))
         if isinstance(maximum, int):

@@ -72,7 +72,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield _finding(
                     workload.ref, f"{workload.label} volume {volume.get('name')!r}", path, root
                 )
-    for doc in ctx.stream.objects():
+    for doc in ctx.stream.objects({"PersistentVolume"}):
         path = (
             get_in(doc.body, ("spec", "hostPath", "path"))
             if doc.kind == "PersistentVolume"

@@ -25,7 +25,7 @@ SEVERITY = Severity.WARNING
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    present = {d.ref.name for d in ctx.stream.objects() if d.kind == "Secret"}
+    present = {d.ref.name for d in ctx.stream.objects({"Secret"})}
     for group, name, spec in plan_volumes(ctx):
         if spec.store and spec.secret and not spec.secretExternal and spec.secret not in present:
             yield Finding(
