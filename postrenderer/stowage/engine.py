@@ -103,12 +103,12 @@ def _plan_attach_check(
     workloads = list(collect(stream, carried_loader(options.limits), config, matches))
     attached = attach.apply(workloads, the_plan, options.limits)
     return _check(
-        Attachment(stream, workloads, attached, matches, the_plan, layers), options, outcome
+        _Attachment(stream, workloads, attached, matches, the_plan, layers), options, outcome
     )
 
 
 @dataclass
-class Attachment:
+class _Attachment:
     """What attach left, for the checks."""
 
     stream: Stream
@@ -119,7 +119,7 @@ class Attachment:
     layers: list[Layer]
 
 
-def _check(done: Attachment, options: Options, outcome: Outcome) -> Outcome:
+def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
     from stowage import attach
     from stowage.checks import CheckContext, run_all
     from stowage.checks.common import PLAN_REF
@@ -188,7 +188,7 @@ def _run_in_halves(stream: Stream, split: _Split, options: Options) -> Outcome |
         return None
     workloads, each = halves.in_stream_order(mine.workloads, mine.each, their_workloads, part.each)
     attached = attach.combine(each)
-    done = Attachment(stream, workloads, attached, mine.matches, the_plan, split.layers)
+    done = _Attachment(stream, workloads, attached, mine.matches, the_plan, split.layers)
     return _check(done, options, Outcome(stream, limits=limits))
 
 
