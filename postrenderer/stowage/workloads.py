@@ -151,12 +151,11 @@ class Workload:
         if self._spec is not None:  # checks ask tens of thousands of times
             return self._spec
         if self.site.view == "pod":
-            if self._spec is None:
-                spec = get_in(self.manifest, self.site.path)
-                if not isinstance(spec, dict):
-                    return {}
-                self._spec = spec  # edited in place from here on, never replaced
-            return self._spec
+            spec = get_in(self.manifest, self.site.path)
+            if not isinstance(spec, dict):
+                return {}
+            self._spec = spec  # edited in place from here on, never replaced
+            return spec
         if self._view is None:
             self._view = _build_view(self.manifest, self.site)
         return self._view.pod
