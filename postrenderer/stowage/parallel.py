@@ -51,11 +51,11 @@ def map_halves(fn: Callable[[Item], Result], items: Sequence[Item], minimum: int
     """``[fn(item) for item in items]``, half of it in a forked child when
     ``items`` has at least ``minimum`` entries and a second CPU is there."""
     if len(items) < minimum:
-        return [fn(item) for item in items]
+        return _map(fn, items)
     half = len(items) // 2
     child = in_child(partial(_map, fn, items[half:]))
     if child is None:
-        return [fn(item) for item in items]
+        return _map(fn, items)
     with child:
         mine = _map(fn, items[:half])
         theirs = child.result()
