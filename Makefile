@@ -58,7 +58,7 @@ tools:
 	$(PYTHON) ci/install_tools.py --dest $(TOOLS)
 
 demo: setup
-	$(PY) -m stowage.demo $(DEMO_ARGS)
+	$(PY) -m stowage.views.demo $(DEMO_ARGS)
 
 lint: setup
 	$(BIN)/ruff check postrenderer tests ci benchmarks
@@ -88,7 +88,7 @@ fuzz: setup
 		tests/fuzz/corpus tests/fixtures/third-party
 
 docs: setup  # regenerate the schema, chart README, config reference and checks reference
-	$(PY) -m stowage.schema
+	$(PY) -m stowage.plan.schema
 	$(PY) -m stowage.checks.docs
 
 clean:

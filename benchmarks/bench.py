@@ -640,7 +640,7 @@ def report(res: Results, args: argparse.Namespace) -> str:
         f"Each time is the median of {args.repeats} runs ({args.kustomize_repeats} for "
         f"kustomize, stopped after {timeout:.0f} s). The machine is shared: expect some noise. "
         "stowage's bytecode is compiled first, as `pip install` does. From 800 workload "
-        "documents stowage reads, attaches and writes on two CPUs (stowage/halves.py), and "
+        "documents stowage reads, attaches and writes on two CPUs (stowage/attach/halves.py), and "
         "loads other large streams on two (stowage/parallel.py); CPU time is shown "
         "beside wall time where it matters.",
         "",

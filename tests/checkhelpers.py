@@ -9,10 +9,10 @@ import yaml
 from stowage.checks import CheckContext, Conflict, run_all
 from stowage.engine import carried_loader
 from stowage.findings import Finding
-from stowage.manifests import read
-from stowage.plan import validate
-from stowage.workloads import collect
-from stowage.yamlload import Limits
+from stowage.plan.plan import validate
+from stowage.pods.workloads import collect
+from stowage.read.manifests import read
+from stowage.read.yamlload import Limits
 
 
 def context(
@@ -28,7 +28,7 @@ def context(
     stream = read(text, limits)
     for doc in stream.documents:  # parse deferred kinds too: rules see what the engine gives them
         if not doc.parsed:
-            from stowage.manifests import parse_document
+            from stowage.read.manifests import parse_document
 
             parse_document(doc, limits)
     workloads = list(collect(stream, carried_loader(limits)))

@@ -4,10 +4,10 @@ is never 'changed', whatever objects hold it, and any real change is seen."""
 from __future__ import annotations
 
 from enginehelpers import ROLE, deployment, dump_all, render, simple_config
-from stowage.attach import Snapshot
+from stowage.attach.attach import Snapshot
 from stowage.engine import Options, run
-from stowage.layers import Layer
-from stowage.manifests import write
+from stowage.plan.layers import Layer
+from stowage.read.manifests import write
 
 
 def test_a_change_anywhere_is_seen_and_equal_data_in_new_objects_is_not() -> None:

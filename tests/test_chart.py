@@ -15,7 +15,7 @@ import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, TOOLS
 from owl_oracle import owl_pods, owl_yaml_of, pod_specs, requires_owl_oracle, run_owl_oracle
-from stowage.config import Config
+from stowage.plan.config import Config
 
 THIRD_PARTY = ROOT / "tests" / "fixtures" / "third-party"
 WORKFLOW = ROOT / "ci" / "github-workflow-chart.yaml"

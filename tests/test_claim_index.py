@@ -7,10 +7,10 @@ from typing import Any
 import yaml
 
 from checkhelpers import pvc
-from stowage.analysis.claims import ClaimIndex, access_modes, claim_index, is_nfs_claim
-from stowage.configdata import Config
-from stowage.manifests import Stream, parse_document, read
-from stowage.yamlload import Limits
+from stowage.checks.claims import ClaimIndex, access_modes, claim_index, is_nfs_claim
+from stowage.plan.configdata import Config
+from stowage.read.manifests import Stream, parse_document, read
+from stowage.read.yamlload import Limits
 
 
 def volume(name: str, labels: dict[str, str] | None = None, nfs: bool = False) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import pytest
 
 from conftest import ROOT
 from enginehelpers import ROLE, deployment, dump_all, simple_config
-from stowage import __version__, cli
-from stowage.config import Config
+from stowage import __version__
+from stowage.cli import main as cli
+from stowage.plan.config import Config
 
 STOWAGE = [sys.executable, "-m", "stowage"]
 

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from stowage import config, configdata, validators
 from stowage.errors import UsageError
-from stowage.plan import validate
+from stowage.plan import config, configdata, validators
+from stowage.plan.plan import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("helm*/*.yaml"))
@@ -124,7 +124,7 @@ def test_the_charts_plans_take_the_fast_path(path: Path) -> None:
 def test_a_render_with_the_charts_plan_never_imports_pydantic() -> None:
     script = (
         "import io, sys, contextlib\n"
-        "from stowage.cli import main\n"
+        "from stowage.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = main(['--quiet'])\n"
         "print(code, 'pydantic' in sys.modules)\n"

@@ -1,5 +1,5 @@
 """The `stowage` command leaves with os._exit once its output is flushed
-(stowage.cli.console): what users get must be exactly what main() gives."""
+(stowage.cli.main.console): what users get must be exactly what main() gives."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from enginehelpers import ROLE, deployment, dump_all, simple_config
-from stowage import cli
+from stowage.cli import main as cli
 
 
 class LeftError(Exception):
@@ -67,7 +67,7 @@ def test_the_command_writes_the_whole_stream_and_report(tmp_path: Path) -> None:
         [sys.executable, "-m", "stowage", *words],
         input=stream, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    main = "import sys; from stowage.cli import main; sys.exit(main())"
+    main = "import sys; from stowage.cli.main import main; sys.exit(main())"
     plain = subprocess.run(
         [sys.executable, "-c", main, *words],
         input=stream, capture_output=True, text=True, check=False,

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 from conftest import EXAMPLES
-from stowage.demo import owl_run_pods, plan_names_templates
+from stowage.views.demo import owl_run_pods, plan_names_templates
 
 
 def run_demo(example: str) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "stowage.demo", "-f", str(EXAMPLES / example)],
+        [sys.executable, "-m", "stowage.views.demo", "-f", str(EXAMPLES / example)],
         capture_output=True,
         text=True,
         timeout=120,

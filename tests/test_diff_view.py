@@ -11,9 +11,9 @@ from typing import Any
 
 from conftest import CHART, EXAMPLES, Helm
 from enginehelpers import ROLE, deployment, dump_all, render, simple_config
-from stowage import report
-from stowage.manifests import parse_document
-from stowage.yamlload import Limits
+from stowage.read.manifests import parse_document
+from stowage.read.yamlload import Limits
+from stowage.views import report
 
 TEMPLATE = """\
 apiVersion: batch/v1

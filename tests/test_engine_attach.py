@@ -23,7 +23,7 @@ from enginehelpers import (
     simple_config,
 )
 from stowage.errors import UsageError
-from stowage.podspecs import CORE_GROUPS, get_in
+from stowage.pods.podspecs import CORE_GROUPS, get_in
 
 POD_SPEC = pod_template(ROLE)["spec"]
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enginehelpers import ROLE, deployment, output, render, simple_config
-from stowage.manifests import split
+from stowage.read.manifests import split
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 labels = st.sampled_from([ROLE, {"app": "other"}, {"stowage.io/role": "pipeline"}])

@@ -11,8 +11,8 @@ import yaml
 
 from enginehelpers import DATA, OUTPUTS, load_all, output, render
 from stowage.engine import Outcome
-from stowage.manifests import render_document, split
-from stowage.podspecs import get_in
+from stowage.pods.podspecs import get_in
+from stowage.read.manifests import render_document, split
 
 
 def _config(targets: dict[str, Any]) -> dict[str, Any]:

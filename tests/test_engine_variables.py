@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from enginehelpers import ROLE, TARGET, deployment, dump_all, load_all, output, pod_spec_of, render
-from stowage.configload import parse_vars
 from stowage.errors import UsageError
-from stowage.variables import expand, unsafe_reason
+from stowage.plan.configload import parse_vars
+from stowage.plan.variables import expand, unsafe_reason
 
 
 def _user_storage(doc: dict[str, Any]) -> dict[str, Any]:

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 
 from conftest import THIRD_PARTY
 from enginehelpers import simple_config
-from stowage import manifests
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.layers import Layer
-from stowage.manifests import split, write
-from stowage.yamlload import Limits
+from stowage.plan.layers import Layer
+from stowage.read import manifests
+from stowage.read.manifests import split, write
+from stowage.read.yamlload import Limits
 
 FIXTURES = sorted(p.read_text() for p in THIRD_PARTY.glob("*.yaml"))
 TARGETS = {"any": {"matchLabels": {"app": "dask"}}, "hub": {"matchLabels": {"component": "hub"}}}
@@ -101,7 +101,7 @@ def test_mutated_third_party_manifests_render_or_are_refused_cleanly(
 
 @contextmanager
 def loader(fast: bool) -> Iterator[None]:
-    """Every document through stowage.yamlfast (rapidyaml) when ``fast``, else none:
+    """Every document through stowage.read.yamlfast (rapidyaml) when ``fast``, else none:
     streams in these tests are shorter than the fast path's usual threshold."""
     threshold = 1 if fast else 1 << 30
     with patch.object(manifests, "FAST_LOAD_MIN_DOCUMENTS", threshold):

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from enginehelpers import ROLE, TARGET, deployment, dump_all, plan_configmap, pod_spec_of, render
-from stowage import graph
 from stowage.engine import Options, run
+from stowage.views import graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")

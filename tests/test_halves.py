@@ -1,4 +1,4 @@
-"""A large stream attached in two processes (stowage.halves) gives exactly what one
+"""A large stream attached in two processes (stowage.attach.halves) gives exactly what one
 process gives: the same output bytes, findings, placements, report, diff and plan,
 and the same error message, whichever half the error is in."""
 
@@ -18,11 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enginehelpers import DATA, OUTPUTS, dump_all, plan_configmap
-from stowage import engine, halves, manifests, parallel, report
+from stowage import engine, parallel
+from stowage.attach import halves
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.layers import Layer
-from stowage.manifests import split, write
+from stowage.plan.layers import Layer
+from stowage.read import manifests
+from stowage.read.manifests import split, write
+from stowage.views import report
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 
@@ -265,7 +268,7 @@ def test_kinds_the_config_declares_stay_in_this_process(monkeypatch: pytest.Monk
 
 
 def _merged(config: dict[str, Any]) -> Any:
-    from stowage import plan
+    from stowage.plan import plan
 
     return plan.merge_layers([Layer("test", config)], {})
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from conftest import CHART, ROOT
-from stowage.cli import main
+from stowage.cli.main import main
 from stowage.importers.base import Imported, ImportInputError, covers, leaf_paths
 from stowage.importers.command import build
 from stowage.importers.emit import to_yaml
@@ -28,7 +28,7 @@ from stowage.importers.load import parse, read_text
 from stowage.importers.mlrun import import_mlrun
 from stowage.importers.owl import import_owl
 from stowage.importers.polyaxon import import_polyaxon
-from stowage.values import ChartValues
+from stowage.plan.values import ChartValues
 
 DATA = ROOT / "tests" / "data" / "import"
 SCHEMA = json.loads((CHART / "values.schema.json").read_text())

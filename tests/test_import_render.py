@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from conftest import CHART, ROOT, Helm
-from stowage.demo import owl_run_pods
 from stowage.importers.command import build
 from stowage.importers.emit import to_yaml
+from stowage.views.demo import owl_run_pods
 
 DATA = ROOT / "tests" / "data" / "import"
 STOWAGE = Path(sys.executable).parent / "stowage"

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage.manifests import _MARKER, Document, _markers, split
+from stowage.read.manifests import _MARKER, Document, _markers, split
 
 PIECES = st.sampled_from(
     ["---", "...", "--- x", "....", "-- ", "\n", "\r\n", " ", "\t", "a: 1", "#"]

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from enginehelpers import dump_all, load_all, output, render
-from stowage.analysis.claims import MANY, placement_of
+from stowage.checks.claims import MANY, placement_of
 from stowage.engine import carried_loader
-from stowage.manifests import read
-from stowage.podspecs import get_in
-from stowage.workloads import collect
-from stowage.yamlload import Limits
+from stowage.pods.podspecs import get_in
+from stowage.pods.workloads import collect
+from stowage.read.manifests import read
+from stowage.read.yamlload import Limits
 
 LABELS = {"team": "ml"}
 META = {"name": "x", "labels": LABELS}

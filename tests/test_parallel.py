@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage import manifests, parallel
+from stowage import parallel
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.layers import Layer
-from stowage.manifests import write
+from stowage.plan.layers import Layer
+from stowage.read import manifests
+from stowage.read.manifests import write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 

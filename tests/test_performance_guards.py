@@ -1,5 +1,5 @@
 """What keeps a large run fast: the CLI turns the garbage collector off for a run
-(stowage/cli.py), which is safe only while a run makes no reference cycles per
+(stowage/cli/main.py), which is safe only while a run makes no reference cycles per
 workload; every cycle would stay in memory until exit."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import gc
 
 from enginehelpers import ROLE, deployment, dump_all, simple_config
 from stowage.engine import Options, run
-from stowage.layers import Layer
-from stowage.manifests import write
+from stowage.plan.layers import Layer
+from stowage.read.manifests import write
 
 
 def cyclic_garbage_of_a_run(workloads: int) -> int:

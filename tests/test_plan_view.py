@@ -11,9 +11,9 @@ from jsonschema import Draft202012Validator
 
 from conftest import CHART, EXAMPLES, ROOT, Helm
 from enginehelpers import ROLE, TARGET, deployment, dump_all, pod_spec_of, render
-from stowage import report
-from stowage.demo import describe
 from stowage.engine import Options, run
+from stowage.views import report
+from stowage.views.demo import describe
 
 SCHEMA = json.loads((ROOT / "docs" / "plan.schema.json").read_text())
 VALIDATOR = Draft202012Validator(SCHEMA)

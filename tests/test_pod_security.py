@@ -20,9 +20,9 @@ import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, TOOLS
 from stowage.engine import carried_loader
-from stowage.manifests import read
-from stowage.workloads import Workload, collect
-from stowage.yamlload import Limits
+from stowage.pods.workloads import Workload, collect
+from stowage.read.manifests import read
+from stowage.read.yamlload import Limits
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 # checkov's checks for the controls of the restricted profile

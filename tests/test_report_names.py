@@ -9,10 +9,10 @@ from typing import Any
 import yaml
 
 from enginehelpers import ROLE, TARGET, deployment, dump_all, plan_configmap, render
-from stowage import report
 from stowage.engine import Options, run
 from stowage.findings import ResourceRef
-from stowage.layers import Layer
+from stowage.plan.layers import Layer
+from stowage.views import report
 
 
 def test_kubectl_style_names() -> None:

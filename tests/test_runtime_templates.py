@@ -14,7 +14,7 @@ import yaml
 
 from enginehelpers import DATA, OUTPUTS, dump_all, load_all, output, render
 from stowage.engine import Outcome
-from stowage.podspecs import get_in
+from stowage.pods.podspecs import get_in
 
 # owl.yaml as the Owl chart (charts/owl, examples/imaxt) renders it: a pipeline
 # fragment (volumes, volumeMounts, a pod-level securityContext, an empty extraEnv)

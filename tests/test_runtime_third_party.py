@@ -14,7 +14,7 @@ from conftest import THIRD_PARTY
 from enginehelpers import DATA, OUTPUTS, dump_all, load_all, output, render
 from owl_oracle import owl_yaml_of
 from stowage.engine import Outcome
-from stowage.manifests import split
+from stowage.read.manifests import split
 
 STORAGE = {"persistence": {"data": DATA, "outputs": OUTPUTS}}
 

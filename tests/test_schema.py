@@ -8,7 +8,7 @@ import sys
 import yaml
 
 from conftest import CHART
-from stowage.schema import (
+from stowage.plan.schema import (
     CONFIG_REFERENCE_FILE,
     README_FILE,
     SCHEMA_FILE,
@@ -16,20 +16,20 @@ from stowage.schema import (
     readme_text,
     schema_text,
 )
-from stowage.values import ChartValues
+from stowage.plan.values import ChartValues
 
 
 def test_committed_schema_and_readme_are_fresh() -> None:
-    assert SCHEMA_FILE.read_text() == schema_text(), "run: python -m stowage.schema"
-    assert README_FILE.read_text() == readme_text(), "run: python -m stowage.schema"
+    assert SCHEMA_FILE.read_text() == schema_text(), "run: python -m stowage.plan.schema"
+    assert README_FILE.read_text() == readme_text(), "run: python -m stowage.plan.schema"
     assert CONFIG_REFERENCE_FILE.read_text() == config_reference_text(), (
-        "run: python -m stowage.schema"
+        "run: python -m stowage.plan.schema"
     )
 
 
 def test_check_mode_reports_staleness(tmp_path: object) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "stowage.schema", "--check"],
+        [sys.executable, "-m", "stowage.plan.schema", "--check"],
         capture_output=True,
         text=True,
         check=False,

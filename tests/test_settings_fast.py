@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from conftest import EXAMPLES, ROOT
-from stowage import yamlfast
+from stowage.read import yamlfast
 from test_yamlfast import DATA, YAML11_TRAPS
 
 pytestmark = pytest.mark.skipif(not yamlfast.available(), reason="rapidyaml is not installed")

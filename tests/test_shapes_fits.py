@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stowage.shapes import (
+from stowage.pods.shapes import (
     KIND_SHAPES,
     OPERATOR_SHAPES,
     _shape_of,

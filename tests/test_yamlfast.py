@@ -1,4 +1,4 @@
-"""stowage.yamlfast (rapidyaml -> JSON -> json.loads) returns exactly what the careful
+"""stowage.read.yamlfast (rapidyaml -> JSON -> json.loads) returns exactly what the careful
 PyYAML loader returns, or declines: never a different value, never a document the
 careful loader would refuse. Differential tests over the vendored manifests, YAML 1.1's
 traps, hypothesis-made documents and mutated fixtures; plus the limits and stderr."""
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, THIRD_PARTY
-from stowage import yamlfast
-from stowage.manifests import FAST_LOAD_MIN_DOCUMENTS, parse, split
-from stowage.yamlload import Limits, YamlError, load_document
+from stowage.read import yamlfast
+from stowage.read.manifests import FAST_LOAD_MIN_DOCUMENTS, parse, split
+from stowage.read.yamlload import Limits, YamlError, load_document
 from test_fuzz_properties import mutated
 
 pytestmark = pytest.mark.skipif(not yamlfast.available(), reason="rapidyaml is not installed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stowage.yamlload import Limits, YamlError, load_document
+from stowage.read.yamlload import Limits, YamlError, load_document
 
 
 def nested(levels: int) -> str:

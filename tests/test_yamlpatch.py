@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage.yamlload import Limits, load_document
-from stowage.yamlpatch import rewrite
+from stowage.attach.yamlpatch import rewrite
+from stowage.read.yamlload import Limits, load_document
 
 LIMITS = Limits()
 
@@ -84,7 +84,7 @@ _data = st.recursive(
 def test_any_additions_read_back_as_the_new_data(
     base: dict[str, Any], extra: dict[str, Any]
 ) -> None:
-    from stowage import yamlwrite
+    from stowage.write import yamlwrite
 
     text = yamlwrite.dump(base)
     new = copy.deepcopy(base)

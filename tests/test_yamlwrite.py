@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stowage.yamlwrite import dump
+from stowage.write.yamlwrite import dump
 
 scalars = st.one_of(
     st.none(),

@@ -1,3 +1,3 @@
-from stowage.cli import console
+from stowage.cli.main import console
 
 console()

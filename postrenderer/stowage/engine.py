@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from stowage import halves, parallel
+from stowage import parallel
+from stowage.attach import halves
 from stowage.errors import UsageError
 from stowage.findings import Finding, Severity
-from stowage.layers import Layer
-from stowage.manifests import (
+from stowage.plan.layers import Layer
+from stowage.pods.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
+from stowage.pods.shapes import manifest_problem
+from stowage.read.manifests import (
     READ_KINDS,
     Document,
     Stream,
@@ -22,9 +25,7 @@ from stowage.manifests import (
     parse_mentioning,
     split_input,
 )
-from stowage.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
-from stowage.shapes import manifest_problem
-from stowage.yamlload import Limits, YamlError, load_document
+from stowage.read.yamlload import Limits, YamlError, load_document
 
 PLAN_KEY = "plan.json"
 POD_HINT = "containers:"  # a document of an unknown kind with this may carry pod specs
@@ -44,8 +45,8 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     placements: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    workloads: list[Any] = field(default_factory=list)  # stowage.workloads.Workload
-    config: Any = None  # the merged stowage.configdata.Config, when a plan or config was read
+    workloads: list[Any] = field(default_factory=list)  # stowage.pods.workloads.Workload
+    config: Any = None  # the merged stowage.plan.configdata.Config, when a plan or config was read
 
     limits: Limits = field(default_factory=Limits)
 
@@ -88,8 +89,9 @@ def _plan_attach_check(
     stream: Stream, layers: list[Layer], options: Options, outcome: Outcome
 ) -> Outcome:
     # Imported here so that a pass-through run never pays for planning and checks.
-    from stowage import attach, plan
-    from stowage.workloads import TemplateMatch, collect
+    from stowage.attach import attach
+    from stowage.plan import plan
+    from stowage.pods.workloads import TemplateMatch, collect
 
     config = plan.merge_layers(layers, options.variables)
     the_plan = plan.build(config)
@@ -112,15 +114,15 @@ class _Attachment:
     """What attach left, for the checks."""
 
     stream: Stream
-    workloads: list[Any]  # stowage.workloads.Workload
-    attached: Any  # stowage.attach.AttachResult
-    matches: list[Any]  # stowage.workloads.TemplateMatch
-    plan: Any  # stowage.plan.Plan
+    workloads: list[Any]  # stowage.pods.workloads.Workload
+    attached: Any  # stowage.attach.attach.AttachResult
+    matches: list[Any]  # stowage.pods.workloads.TemplateMatch
+    plan: Any  # stowage.plan.plan.Plan
     layers: list[Layer]
 
 
 def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
-    from stowage import attach
+    from stowage.attach import attach
     from stowage.checks import CheckContext, run_all
     from stowage.checks.common import PLAN_REF
     from stowage.findings import locate_config_findings
@@ -142,10 +144,10 @@ def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
 
 @dataclass
 class _Split:
-    """The plan, and the documents a second process takes (stowage.halves)."""
+    """The plan, and the documents a second process takes (stowage.attach.halves)."""
 
     layers: list[Layer]
-    plan: Any  # stowage.plan.Plan
+    plan: Any  # stowage.plan.plan.Plan
     theirs: list[Document]
 
 
@@ -153,7 +155,7 @@ def _split(stream: Stream, options: Options) -> _Split | None:
     """A :class:`_Split`, or None when a second process would have nothing to take. It
     reads only the documents that may hold a plan, which the one-process run reads
     again alike: declining here costs nothing."""
-    from stowage import plan
+    from stowage.plan import plan
 
     try:
         parse_documents([d for d in stream.documents if _may_hold_plan(d)], options.limits)
@@ -167,9 +169,9 @@ def _split(stream: Stream, options: Options) -> _Split | None:
 
 def _run_in_halves(stream: Stream, split: _Split, options: Options) -> Outcome | None:
     """The run with half of a large stream's workload documents read, attached and
-    rendered in a second process (stowage.halves). None when that cannot be used,
+    rendered in a second process (stowage.attach.halves). None when that cannot be used,
     or on any error: the one-process run then starts again and reports it as always."""
-    from stowage import attach
+    from stowage.attach import attach
 
     limits, the_plan, theirs = options.limits, split.plan, split.theirs
     child = parallel.in_child(partial(halves.attach_part, theirs, the_plan, limits, stream.newline))
@@ -198,15 +200,15 @@ def _may_hold_plan(doc: Document) -> bool:
 
 @dataclass
 class _Half:
-    workloads: list[Any]  # stowage.workloads.Workload
-    each: list[Any]  # stowage.attach.Attached | None, per workload
-    matches: list[Any]  # stowage.workloads.TemplateMatch
+    workloads: list[Any]  # stowage.pods.workloads.Workload
+    each: list[Any]  # stowage.attach.attach.Attached | None, per workload
+    matches: list[Any]  # stowage.pods.workloads.TemplateMatch
 
 
 def _attach_all_but(stream: Stream, taken: set[int], the_plan: Any, limits: Limits) -> _Half:
     """This process's half: every document the child did not take, rendered when changed."""
-    from stowage import attach
-    from stowage.workloads import TemplateMatch, collect
+    from stowage.attach import attach
+    from stowage.pods.workloads import TemplateMatch, collect
 
     unread = [d for d in stream.documents if d.index not in taken and not d.parsed]
     parse_documents([d for d in unread if needs_reading(d)], limits)
@@ -223,7 +225,7 @@ def _attach_all_but(stream: Stream, taken: set[int], the_plan: Any, limits: Limi
 def parse_for_config(stream: Stream, config: Any, limits: Limits) -> None:
     """Parse what the config makes relevant: template ConfigMaps, declared kinds, and
     (when there are targets) documents of unknown kinds that look like they run pods."""
-    from stowage.templates import mentions
+    from stowage.pods.templates import mentions
 
     parse_mentioning(stream, frozenset({"ConfigMap"}), mentions(config.templates), limits)
     declared = {k.kind for k in config.kinds}

@@ -15,12 +15,12 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from stowage import manifests
     from stowage.engine import Options, run
     from stowage.errors import UsageError
-    from stowage.layers import Layer
-    from stowage.manifests import write
-    from stowage.yamlload import Limits
+    from stowage.plan.layers import Layer
+    from stowage.read import manifests
+    from stowage.read.manifests import write
+    from stowage.read.yamlload import Limits
 
 CONFIG = Layer(
     "fuzz",
@@ -41,7 +41,7 @@ LIMITS = Limits(max_input_bytes=1 << 20, max_nodes=100_000)
 def test_one_input(data: bytes) -> None:
     provider = atheris.FuzzedDataProvider(data)
     with_config = provider.ConsumeBool()
-    # Half the inputs go through rapidyaml (stowage.yamlfast), whatever their length.
+    # Half the inputs go through rapidyaml (stowage.read.yamlfast), whatever their length.
     manifests.FAST_LOAD_MIN_DOCUMENTS = 1 if provider.ConsumeBool() else 1 << 30
     text = provider.ConsumeUnicodeNoSurrogates(len(data))
     try:

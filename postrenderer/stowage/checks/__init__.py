@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
 
-from stowage.analysis.claims import ClaimUsage, claim_usages
-from stowage.configdata import Config
+from stowage.checks.claims import ClaimUsage, claim_usages
 from stowage.findings import Finding, ResourceRef, Severity
-from stowage.manifests import Stream
-from stowage.variables import mentions_variables
-from stowage.workloads import TemplateMatch, Workload
+from stowage.plan.configdata import Config
+from stowage.plan.variables import mentions_variables
+from stowage.pods.workloads import TemplateMatch, Workload
+from stowage.read.manifests import Stream
 
 
 @dataclass(frozen=True)

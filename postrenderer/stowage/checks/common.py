@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from stowage.checks import CheckContext
-from stowage.configdata import VolumeSpec
 from stowage.findings import ResourceRef
-from stowage.workloads import Workload
+from stowage.plan.configdata import VolumeSpec
+from stowage.pods.workloads import Workload
 
 PLAN_REF = ResourceRef("StoragePlan", "", "config")
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import ClaimUsage, on_one_node, pinned
 from stowage.checks import CheckContext
+from stowage.checks.claims import ClaimUsage, on_one_node, pinned
 from stowage.findings import Finding, ResourceRef, Severity
 
 ID = "SW103"

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import on_one_node
 from stowage.checks import CheckContext
+from stowage.checks.claims import on_one_node
 from stowage.findings import Finding, Severity
 
 ID = "SW104"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import pinned_hostname
-from stowage.automount import resolve
 from stowage.checks import CheckContext
+from stowage.checks.claims import pinned_hostname
 from stowage.checks.common import plan_volume_names, targeted, volumes
 from stowage.findings import Finding, Severity
-from stowage.workloads import Workload
+from stowage.plan.automount import resolve
+from stowage.pods.workloads import Workload
 
 ID = "SW201"
 NAME = "hostpath-multi-node"

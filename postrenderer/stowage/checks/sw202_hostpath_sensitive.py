@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import normalize_host_path, volumes
 from stowage.findings import Finding, ResourceRef, Severity
-from stowage.podspecs import get_in
+from stowage.pods.podspecs import get_in
 
 ID = "SW202"
 NAME = "hostpath-sensitive"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from stowage.checks import CheckContext
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers
+from stowage.pods.podspecs import containers
 
 ID = "SW303"
 NAME = "nested-mount"

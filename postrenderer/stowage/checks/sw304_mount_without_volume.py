@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers
+from stowage.pods.podspecs import containers
 
 ID = "SW304"
 NAME = "mount-without-volume"

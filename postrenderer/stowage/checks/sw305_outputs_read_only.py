@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers, get_in
+from stowage.pods.podspecs import containers, get_in
 
 ID = "SW305"
 NAME = "outputs-read-only"

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers
-from stowage.variables import RUNTIME_VARS, references, unsafe_reason, workload_variables
+from stowage.plan.variables import RUNTIME_VARS, references, unsafe_reason, workload_variables
+from stowage.pods.podspecs import containers
 
 ID = "SW401"
 NAME = "unresolved-variable"

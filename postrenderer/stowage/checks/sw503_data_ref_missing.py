@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import PLAN_REF
 from stowage.findings import Finding, ResourceRef, Severity
-from stowage.podspecs import DATA_REFS_ANNOTATION
+from stowage.pods.podspecs import DATA_REFS_ANNOTATION
 
 ID = "SW503"
 NAME = "data-ref-missing"

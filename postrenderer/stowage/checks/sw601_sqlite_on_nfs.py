@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from stowage.analysis.claims import access_modes, is_nfs_claim
 from stowage.checks import CheckContext
+from stowage.checks.claims import access_modes, is_nfs_claim
 from stowage.checks.common import volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers, get_in
+from stowage.pods.podspecs import containers, get_in
 
 ID = "SW601"
 NAME = "sqlite-on-nfs"

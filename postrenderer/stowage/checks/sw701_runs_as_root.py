@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import targeted
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers
+from stowage.pods.podspecs import containers
 
 ID = "SW701"
 NAME = "runs-as-root"

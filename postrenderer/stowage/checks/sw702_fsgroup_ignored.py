@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from stowage.analysis.claims import is_nfs_claim
 from stowage.checks import CheckContext
+from stowage.checks.claims import is_nfs_claim
 from stowage.checks.common import targeted, volumes
 from stowage.findings import Finding, Severity
-from stowage.podspecs import containers, get_in
-from stowage.workloads import Workload
+from stowage.pods.podspecs import containers, get_in
+from stowage.pods.workloads import Workload
 
 ID = "SW702"
 NAME = "fsgroup-ignored"

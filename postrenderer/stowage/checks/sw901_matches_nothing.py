@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from stowage.checks import CheckContext
 from stowage.checks.common import PLAN_REF
 from stowage.findings import Finding, Severity
-from stowage.workloads import TemplateMatch
+from stowage.pods.workloads import TemplateMatch
 
 ID = "SW901"
 NAME = "matches-nothing"

@@ -25,8 +25,8 @@ from typing import Any
 
 from stowage.checks import CheckContext
 from stowage.findings import Finding, Severity
-from stowage.podspecs import Path, api_group, get_in, sites
-from stowage.workloads import declared_kinds
+from stowage.pods.podspecs import Path, api_group, get_in, sites
+from stowage.pods.workloads import declared_kinds
 
 ID = "SW902"
 NAME = "unknown-pod-kind"

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.shapes import type_name
+from stowage.pods.shapes import type_name
 
 Key = str | int
 EMPTY = "empty in the source: nothing to carry over"
@@ -178,7 +178,7 @@ def validate(imported: Imported) -> None:
     """The values must pass the chart's own model; a failure names the source key."""
     from pydantic import ValidationError
 
-    from stowage.values import ChartValues
+    from stowage.plan.values import ChartValues
 
     try:
         ChartValues.model_validate(imported.values)

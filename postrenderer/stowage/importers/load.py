@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stowage.configload import parse_config_text
 from stowage.errors import UsageError
 from stowage.importers.base import ImportInputError
+from stowage.plan.configload import parse_config_text
 
 ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 

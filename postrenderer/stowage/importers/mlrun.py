@@ -19,8 +19,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.automount import AutoMountError, base64_problem, resolve
-from stowage.configdata import AutoMount
 from stowage.importers.base import (
     Draft,
     Imported,
@@ -29,6 +27,8 @@ from stowage.importers.base import (
     join,
     without_default_storage,
 )
+from stowage.plan.automount import AutoMountError, base64_problem, resolve
+from stowage.plan.configdata import AutoMount
 
 TYPES = ("none", "auto", "v3io_credentials", "v3io_fuse", "pvc", "s3", "env")
 NOT_CARRIED = {

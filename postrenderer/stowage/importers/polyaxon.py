@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stowage.config import VolumeSpec
 from stowage.importers.base import (
     Draft,
     Imported,
@@ -25,8 +24,9 @@ from stowage.importers.base import (
     expect_map,
     join,
 )
-from stowage.shapes import type_name
-from stowage.validators import DNS1123_LABEL
+from stowage.plan.config import VolumeSpec
+from stowage.plan.validators import DNS1123_LABEL
+from stowage.pods.shapes import type_name
 
 VOLUME_KEYS = (
     "mountPath",

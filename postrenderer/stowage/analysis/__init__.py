@@ -1,1 +1,0 @@
-"""Analyses over the rendered stream that rules and views share."""

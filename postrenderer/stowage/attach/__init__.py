@@ -1,0 +1,1 @@
+"""Attach: merge the plan's volumes, mounts, env, node pools and securityContext."""

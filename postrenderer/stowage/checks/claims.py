@@ -1,0 +1,511 @@
+"""Access-mode analysis: for every claim pod specs mount, its access modes and where its pods run.
+
+Pure functions over the stream, the workloads and the config. The SW1xx rules
+read :func:`claim_usages`, computed once per run (``CheckContext.claim_usages``);
+the storage graph reads :func:`access_modes` and :func:`placement_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from stowage.findings import ResourceRef
+from stowage.plan.automount import AutoMountError, resolve
+from stowage.plan.configdata import Config, VolumeSpec
+from stowage.pods.podspecs import (
+    Path,
+    SpecRule,
+    bind,
+    claim_names,
+    containers,
+    expand_wild,
+    get_in,
+)
+from stowage.pods.workloads import Workload
+from stowage.read.manifests import Stream, parse_count
+
+HOSTNAME = "kubernetes.io/hostname"
+MANY = 1_000_000  # "as many as the cluster runs": DaemonSets, run-time templates
+
+
+def count_text(pods: int) -> str:
+    """A pod count as messages say it: "many" for DaemonSets and run-time templates."""
+    return "many" if pods >= MANY else str(pods)
+
+
+@dataclass(frozen=True)
+class AccessModes:
+    modes: tuple[str, ...] | None  # None: unknown
+    origin: str  # "PersistentVolumeClaim x", "PersistentVolume y", "declared in config", "unknown"
+    nfs: bool = False  # bound to an NFS PersistentVolume
+
+    @property
+    def known(self) -> bool:
+        return self.modes is not None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How many pods of one workload can run at once, and what keeps them on one node."""
+
+    pods: int
+    why: str  # "3 replicas", "HPA maxReplicas 10", "a DaemonSet: one pod per node", ...
+    hostname: str | None  # pinned to this node by nodeName / nodeSelector / node affinity
+    follows: tuple[dict[str, str], ...]  # required pod affinity (hostname) label selectors
+    rolling: bool  # a Deployment whose rollout starts a new pod before the old one stops
+
+    @property
+    def count_text(self) -> str:
+        return count_text(self.pods)
+
+
+@dataclass
+class Mount:
+    index: int  # in ctx.workloads
+    workload: Workload
+    placement: Placement
+    read_only: bool
+
+
+@dataclass
+class ClaimUsage:
+    name: str
+    namespace: str
+    modes: AccessModes
+    mounts: list[Mount] = field(default_factory=list)
+
+    @property
+    def pods(self) -> int:
+        return min(sum(m.placement.pods for m in self.mounts), MANY)
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef("PersistentVolumeClaim", self.namespace, self.name)
+
+    @property
+    def count_text(self) -> str:
+        return count_text(self.pods)
+
+    @property
+    def workload_refs(self) -> tuple[ResourceRef, ...]:
+        return tuple(m.workload.ref for m in self.mounts)
+
+    @property
+    def workloads_text(self) -> str:
+        return ", ".join(f"{m.workload.label} ({m.placement.why})" for m in self.mounts)
+
+
+def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
+    """Every claim mounted by a pod spec (templated names like `x-${USER}` left out).
+
+    One usage per claim, covering all its pods. A manifest with no namespace
+    lands in the release's namespace, which may be any explicit one: its mounts
+    count toward the claim of that name in every namespace the stream names.
+    """
+    hpas = hpa_max_replicas(stream)
+    by_name: dict[str, dict[str, list[Mount]]] = {}
+    operator: dict[tuple[str, str, str], ClaimUsage] = {}
+    for index, workload in enumerate(workloads):
+        placement = placement_of(workload, hpas)
+        for name, volume_ro in claim_names(workload.pod_spec):
+            if "${" in name:
+                continue
+            read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
+            namespaces = by_name.setdefault(name, {})
+            mounts = namespaces.setdefault(workload.ref.namespace, [])
+            mounts.append(Mount(index, workload, placement, read_only))
+        _add_operator_claims(operator, index, workload, placement)
+    usages = [
+        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts)
+        for name, namespaces in by_name.items()
+        for namespace, mounts in _by_namespace(namespaces)
+    ]
+    return sorted([*usages, *operator.values()], key=lambda u: (u.namespace, u.name))
+
+
+def _add_operator_claims(
+    usages: dict[tuple[str, str, str], ClaimUsage],
+    index: int,
+    workload: Workload,
+    placement: Placement,
+) -> None:
+    """Claims an operator creates per workload (JobSet's volumeClaimPolicies): one usage each."""
+    namespace = workload.ref.namespace
+    for name, modes in operator_claims(workload):
+        key = (namespace, name, str(workload.ref))
+        if key not in usages:
+            usages[key] = ClaimUsage(name, namespace, modes)
+        read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
+        usages[key].mounts.append(Mount(index, workload, placement, read_only))
+
+
+def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, list[Mount]]]:
+    """(namespace, mounts) per claim: the namespace-less mounts join every explicit one."""
+    unplaced = namespaces.get("", [])
+    explicit = sorted(ns for ns in namespaces if ns)
+    if not explicit:
+        yield "", unplaced
+    for namespace in explicit:
+        yield namespace, sorted([*namespaces[namespace], *unplaced], key=lambda m: m.index)
+
+
+def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:
+    """Claims an operator creates from the workload's claim templates (JobSet's
+    volumeClaimPolicies) that the pod mounts by name, with the template's access modes."""
+    rule = workload.site.rule
+    pod = workload.pod_spec
+    own = {v.get("name") for v in pod.get("volumes") or [] if isinstance(v, dict)}
+    for path in rule.claim_templates if rule and rule.shared_claims else ():
+        for template_path, _ in expand_wild(workload.manifest, path):
+            template = get_in(workload.manifest, template_path) or {}
+            name = get_in(template, ("metadata", "name"))
+            modes = get_in(template, ("spec", "accessModes"))
+            if not isinstance(name, str) or name in own or not _mounts_named(pod, name):
+                continue
+            origin = f"a claim template of {workload.kind}/{workload.ref.name}"
+            known = tuple(str(m) for m in modes) if isinstance(modes, list) and modes else None
+            yield name, AccessModes(known, origin)
+
+
+def _mounts_named(pod: dict[str, Any], volume: str) -> list[dict[str, Any]]:
+    return [
+        m for c in containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") == volume
+    ]
+
+
+def _mounts_read_only(pod: dict[str, Any], claim: str) -> bool:
+    names = {
+        v.get("name")
+        for v in pod.get("volumes") or []
+        if get_in(v, ("persistentVolumeClaim", "claimName")) == claim
+    }
+    mounts = [
+        m for c in containers(pod) for m in c.get("volumeMounts") or [] if m.get("name") in names
+    ]
+    return bool(mounts) and all(m.get("readOnly") for m in mounts)
+
+
+def _same_namespace(a: str, b: str) -> bool:
+    return not a or not b or a == b
+
+
+def access_modes(stream: Stream, config: Config, name: str, namespace: str) -> AccessModes:
+    for spec, pv in claim_index(stream).claims_named(name, namespace):
+        modes = spec.get("accessModes") or get_in(pv, ("spec", "accessModes"))
+        if modes:
+            # The finding already names the claim: say where the modes were read, once.
+            origin = "per its manifest" if spec.get("accessModes") else "per its PersistentVolume"
+            return AccessModes(tuple(str(m) for m in modes), origin, _on_nfs(pv))
+    for volume in [*config.persistence.data.values(), *config.persistence.outputs.values()]:
+        if volume.existingClaim == name and volume.accessModes:
+            return AccessModes(tuple(volume.accessModes), "declared in the storage plan")
+    auto = _auto_mount_spec(config)
+    if auto is not None and auto.existingClaim == name and auto.accessModes:
+        return AccessModes(tuple(auto.accessModes), "declared in autoMount.accessModes")
+    return AccessModes(None, "unknown")
+
+
+def _auto_mount_spec(config: Config) -> VolumeSpec | None:
+    try:
+        auto = resolve(config.autoMount)
+    except AutoMountError:
+        return None  # refused with its message when the plan was built
+    return auto.spec if auto else None
+
+
+def is_nfs_claim(stream: Stream, name: str, namespace: str) -> bool:
+    claims = claim_index(stream).claims_named(name, namespace)
+    return next((_on_nfs(pv) for _, pv in claims), False)
+
+
+def _on_nfs(pv: dict[str, Any] | None) -> bool:
+    return isinstance(get_in(pv, ("spec", "nfs")), dict)
+
+
+class ClaimIndex:
+    """The stream's claims by name and volumes by name and label, built in one pass.
+
+    Every lookup used to scan the whole stream, which made a run quadratic in the
+    number of workloads mounting claims; lookups now cost the matches only.
+    Results keep stream order, as a scan would find them.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self._claims: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._volumes_by_name: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._volumes_by_label: dict[tuple[str, Any], list[tuple[int, dict[str, Any]]]] = {}
+        self._volumes: list[tuple[int, dict[str, Any]]] = []
+        for position, doc in enumerate(
+            stream.objects({"PersistentVolumeClaim", "PersistentVolume"})
+        ):
+            if doc.kind == "PersistentVolumeClaim":
+                spec = doc.body.get("spec") or {}
+                self._claims.setdefault(doc.ref.name, []).append((doc.ref.namespace, spec))
+            elif doc.kind == "PersistentVolume":
+                self._add_volume(position, doc.ref.name, doc.body)
+
+    def _add_volume(self, position: int, name: str, body: dict[str, Any]) -> None:
+        self._volumes.append((position, body))
+        self._volumes_by_name.setdefault(name, (position, body))
+        for pair in _labels(body).items():
+            if _hashable(pair[1]):
+                self._volumes_by_label.setdefault(pair, []).append((position, body))
+
+    def claims_named(
+        self, name: str, namespace: str
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """(claim spec, the PersistentVolume it binds to) for claims of that name."""
+        for claim_namespace, spec in self._claims.get(name, ()):
+            if _same_namespace(claim_namespace, namespace):
+                yield spec, self.bound_volume(spec)
+
+    def bound_volume(self, claim_spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The first volume in the stream named by volumeName or matching the selector."""
+        found = [self._by_name(claim_spec.get("volumeName")), self._by_selector(claim_spec)]
+        hits = [hit for hit in found if hit is not None]
+        return min(hits, key=lambda hit: hit[0])[1] if hits else None
+
+    def _by_name(self, volume_name: Any) -> tuple[int, dict[str, Any]] | None:
+        if not volume_name or not isinstance(volume_name, str):
+            return None
+        return self._volumes_by_name.get(volume_name)
+
+    def _by_selector(self, claim_spec: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        selector = get_in(claim_spec, ("selector", "matchLabels")) or {}
+        if not isinstance(selector, dict) or not selector:
+            return None
+        pairs = list(selector.items())
+        hashable = _hashable(pairs[0][1])
+        candidates = self._volumes_by_label.get(pairs[0], []) if hashable else self._volumes
+        return next(
+            (
+                (position, body)
+                for position, body in candidates
+                if all(_labels(body).get(k) == v for k, v in pairs)
+            ),
+            None,
+        )
+
+
+def _labels(body: dict[str, Any]) -> dict[str, Any]:
+    labels = get_in(body, ("metadata", "labels")) or {}
+    return labels if isinstance(labels, dict) else {}
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+_INDEXES: dict[int, tuple[tuple[int, int], Stream, ClaimIndex]] = {}
+
+
+def claim_index(stream: Stream) -> ClaimIndex:
+    """The stream's :class:`ClaimIndex`, rebuilt only when documents were added or parsed."""
+    state = (len(stream.documents), parse_count())
+    cached = _INDEXES.get(id(stream))
+    if cached is not None and cached[0] == state and cached[1] is stream:
+        return cached[2]
+    index = ClaimIndex(stream)
+    _INDEXES.clear()  # one run, one stream: keep memory flat across runs in one process
+    _INDEXES[id(stream)] = (state, stream, index)
+    return index
+
+
+def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
+    result: dict[tuple[str, str], int] = {}
+    for doc in stream.objects({"HorizontalPodAutoscaler"}):
+        target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
+        maximum = get_in(doc.body, ("spec", "maxReplicas"))
+        if isinstance(maximum, int):
+            result[(str(target.get("kind")), str(target.get("name")))] = maximum
+    return result
+
+
+def placement_of(workload: Workload, hpas: dict[tuple[str, str], int]) -> Placement:
+    pods, why = _pod_count(workload, hpas)
+    pod = workload.pod_spec
+    return Placement(pods, why, pinned_hostname(pod), _follows(pod), _rolling(workload))
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+PodCount = tuple[int, str]
+Counter = Callable[[Workload, dict[tuple[str, str], int]], PodCount]
+
+
+def _pod_count(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
+    """How many pods of the workload can run at once, and why (one counter per kind)."""
+    if workload.is_template:
+        return MANY, "a pod template launched once per run: many at once"
+    rule = workload.site.rule
+    if rule is not None:
+        return _rule_count(workload.manifest, rule, workload.site.bindings)
+    counter = _COUNTERS.get(workload.kind)
+    return counter(workload, hpas) if counter else (1, "1 pod")
+
+
+def _rule_count(body: dict[str, Any], rule: SpecRule, bindings: Path) -> PodCount:
+    """An operator or declared kind: the product of its factors (each the largest set value)."""
+    if rule.many:
+        return MANY, rule.many
+    pods = 1
+    for alternatives in rule.factors:
+        found = [_int(get_in(body, bind(path, bindings)), 0) for path in alternatives]
+        pods *= max([n for n in found if n > 0] or [1])
+    return pods, f"{pods} {rule.unit}{'s' * (pods != 1)}"
+
+
+def _daemonset(_: Workload, __: dict[tuple[str, str], int]) -> PodCount:
+    return MANY, "a DaemonSet: one pod per node"
+
+
+def _scaled(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
+    replicas = _int(get_in(workload.manifest, ("spec", "replicas")), 1)
+    hpa = hpas.get((workload.kind, workload.ref.name))
+    if hpa is not None and hpa > replicas:
+        return hpa, f"HPA maxReplicas {hpa}"
+    return replicas, f"{replicas} replica{'s' * (replicas != 1)}"
+
+
+def _job(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    return _job_pods(get_in(workload.manifest, ("spec",)) or {})
+
+
+def _cronjob(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    body = workload.manifest
+    pods, why = _job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
+    if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
+        return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
+    return pods, why
+
+
+def _dask(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
+    if workload.site.component != "worker":
+        return 1, "1 pod"
+    path = (
+        ("spec", "cluster", "spec", "worker", "replicas")
+        if workload.kind == "DaskJob"
+        else ("spec", "worker", "replicas")
+    )
+    replicas = _int(get_in(workload.manifest, path), 1)
+    return replicas, f"{replicas} Dask worker{'s' * (replicas != 1)}, one Deployment each"
+
+
+_COUNTERS: dict[str, Counter] = {
+    "DaemonSet": _daemonset,
+    "Deployment": _scaled,
+    "StatefulSet": _scaled,
+    "ReplicaSet": _scaled,
+    "Job": _job,
+    "CronJob": _cronjob,
+    "DaskCluster": _dask,
+    "DaskWorkerGroup": _dask,
+    "DaskJob": _dask,
+}
+
+
+def _job_pods(spec: dict[str, Any]) -> tuple[int, str]:
+    parallelism = _int(spec.get("parallelism"), 1)
+    completions = spec.get("completions")
+    pods = (
+        min(parallelism, completions)
+        if isinstance(completions, int) and completions > 0
+        else parallelism
+    )
+    return pods, f"Job parallelism {pods}"
+
+
+def pinned_hostname(pod: dict[str, Any]) -> str | None:
+    if isinstance(pod.get("nodeName"), str):
+        return str(pod["nodeName"])
+    selector = pod.get("nodeSelector") or {}
+    if isinstance(selector, dict) and isinstance(selector.get(HOSTNAME), str):
+        return str(selector[HOSTNAME])
+    terms = (
+        get_in(
+            pod,
+            (
+                "affinity",
+                "nodeAffinity",
+                "requiredDuringSchedulingIgnoredDuringExecution",
+                "nodeSelectorTerms",
+            ),
+        )
+        or []
+    )
+    hosts = {_term_host(term) for term in terms if isinstance(term, dict)}
+    if len(hosts) == 1 and None not in hosts:
+        return hosts.pop()
+    return None
+
+
+def _term_host(term: dict[str, Any]) -> str | None:
+    for expr in [*(term.get("matchExpressions") or []), *(term.get("matchFields") or [])]:
+        key = expr.get("key")
+        values = expr.get("values") or []
+        if key in (HOSTNAME, "metadata.name") and expr.get("operator") == "In" and len(values) == 1:
+            return str(values[0])
+    return None
+
+
+def _follows(pod: dict[str, Any]) -> tuple[dict[str, str], ...]:
+    terms = (
+        get_in(pod, ("affinity", "podAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+        or []
+    )
+    selectors = []
+    for term in terms:
+        if not isinstance(term, dict) or term.get("topologyKey") != HOSTNAME:
+            continue
+        selector = dict(get_in(term, ("labelSelector", "matchLabels")) or {})
+        for expr in get_in(term, ("labelSelector", "matchExpressions")) or []:
+            if expr.get("operator") == "In" and len(expr.get("values") or []) == 1:
+                selector[str(expr["key"])] = str(expr["values"][0])
+        if selector:
+            selectors.append({str(k): str(v) for k, v in selector.items()})
+    return tuple(selectors)
+
+
+def _rolling(workload: Workload) -> bool:
+    """Whether a rollout can start the new pod while the old one still runs."""
+    if workload.kind != "Deployment" or workload.is_template:
+        return False
+    strategy = get_in(workload.manifest, ("spec", "strategy"))
+    strategy = strategy if isinstance(strategy, dict) else {}
+    if strategy.get("type") not in (None, "RollingUpdate"):
+        return False
+    max_surge = get_in(strategy, ("rollingUpdate", "maxSurge"))
+    return max_surge not in (0, "0", "0%")  # no surge: the old pod stops first, like Recreate
+
+
+def on_one_node(usage: ClaimUsage) -> bool:
+    """True when every pod mounting the claim must run on one node."""
+    hosts = {m.placement.hostname for m in usage.mounts}
+    if len(hosts) == 1 and None not in hosts:
+        return True
+    anchors = [m for m in usage.mounts if not _follows_another(m, usage)]
+    if len(anchors) != 1:
+        return False
+    anchor = anchors[0]
+    return anchor.placement.pods == 1 or anchor.placement.hostname is not None
+
+
+def pinned(mount: Mount, usage: ClaimUsage) -> bool:
+    """True when the mount's pods are held on one node: by hostname, or by following
+    (required pod affinity on the hostname) another pod that mounts the claim."""
+    return mount.placement.hostname is not None or _follows_another(mount, usage)
+
+
+def _follows_another(mount: Mount, usage: ClaimUsage) -> bool:
+    for selector in mount.placement.follows:
+        for other in usage.mounts:
+            if other is mount:
+                continue
+            labels = other.workload.labels
+            if all(labels.get(k) == v for k, v in selector.items()):
+                return True
+    return False

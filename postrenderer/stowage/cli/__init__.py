@@ -1,0 +1,1 @@
+"""The `stowage` command line: parsing, dispatch, completion and the docs command."""

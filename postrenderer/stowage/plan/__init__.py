@@ -1,0 +1,1 @@
+"""Plan: the config models, values, schema, variables, auto-mount and the plan itself."""

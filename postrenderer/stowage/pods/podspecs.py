@@ -1,0 +1,431 @@
+"""Where a pod spec lives in each kind: the one table every other module uses.
+
+Like kustomize's and Kyverno's lists of pod-spec locations: the built-in kinds,
+the ML operators' kinds (matched by API group and kind, each with how many pods
+it runs at once), and the kinds a config declares. A kind that is in none of
+them carries no pod spec stowage knows of and passes through untouched (rule
+SW902 warns when it looks like it does). Pod templates carried in ConfigMap data
+are found through the config's `templates` (see :mod:`stowage.pods.templates`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+# kind -> ((component, path to the PodSpec), ...)
+POD_SPEC_PATHS: dict[str, tuple[tuple[str, Path], ...]] = {
+    "Pod": (("pod", ("spec",)),),
+    "Deployment": (("pod", ("spec", "template", "spec")),),
+    "StatefulSet": (("pod", ("spec", "template", "spec")),),
+    "DaemonSet": (("pod", ("spec", "template", "spec")),),
+    "ReplicaSet": (("pod", ("spec", "template", "spec")),),
+    "Job": (("pod", ("spec", "template", "spec")),),
+    "CronJob": (("pod", ("spec", "jobTemplate", "spec", "template", "spec")),),
+    "DaskCluster": (
+        ("scheduler", ("spec", "scheduler", "spec")),
+        ("worker", ("spec", "worker", "spec")),
+    ),
+    "DaskWorkerGroup": (("worker", ("spec", "worker", "spec")),),
+    "DaskJob": (
+        ("job", ("spec", "job", "spec")),
+        ("scheduler", ("spec", "cluster", "spec", "scheduler", "spec")),
+        ("worker", ("spec", "cluster", "spec", "worker", "spec")),
+    ),
+}
+TEMPLATE_LABEL = "stowage.io/pod-template"
+ROLE_LABEL = "stowage.io/role"
+USER_LABEL = "stowage.io/user"
+PLAN_LABEL = "stowage.io/plan"
+DATA_REFS_ANNOTATION = "stowage.io/data-refs"
+AUTO_MOUNT_ANNOTATION = "stowage.io/auto-mount"
+SKIP_ANNOTATION = "stowage.io/skip"
+
+
+WILD = "*"  # in a rule's path: every list item (or every value of a mapping)
+
+# API group of each built-in kind: a kind of another group (Volcano's batch.volcano.sh
+# Job) is not the built-in one.
+CORE_GROUPS: dict[str, str] = {
+    "Pod": "", "Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps",
+    "ReplicaSet": "apps", "Job": "batch", "CronJob": "batch",
+    "DaskCluster": "kubernetes.dask.org", "DaskWorkerGroup": "kubernetes.dask.org",
+    "DaskJob": "kubernetes.dask.org",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpecRule:
+    """Where one kind keeps one (set of) pod spec(s), and how many pods each runs at once.
+
+    ``path`` may hold :data:`WILD`; ``factors`` multiply, each the largest int found at
+    its alternative paths (their wildcards bound to the site's), 1 when none is set.
+    ``view`` says how the spec is shaped: ``pod`` (a PodSpec), ``fragment`` (Owl's
+    volumes/volumeMounts/securityContext side by side), ``argo`` (an Argo template),
+    ``spark`` (a SparkApplication driver or executor).
+    """
+
+    component: str  # fixed name; "{key}" takes the wildcard's mapping key or item name
+    path: Path
+    factors: tuple[tuple[Path, ...], ...] = ()
+    unit: str = "pod"  # how messages count them: "Ray worker", "Volcano task pod", ...
+    view: str = "pod"
+    many: str = ""  # non-empty: runs as many pods at once as its users start (the reason)
+    claim_templates: tuple[Path, ...] = ()  # claims the operator creates, mounted by name
+    shared_claims: bool = True  # its claim templates are shared by its pods (not per pod/run)
+
+
+@dataclass(frozen=True)
+class KindRule:
+    group: str
+    kind: str
+    specs: tuple[SpecRule, ...]
+
+
+def _ray(prefix: Path) -> tuple[SpecRule, ...]:
+    workers = (*prefix, "workerGroupSpecs", WILD)
+    return (
+        SpecRule("head", (*prefix, "headGroupSpec", "template", "spec"), unit="Ray head"),
+        SpecRule(
+            "worker",
+            (*workers, "template", "spec"),
+            (((*workers, "replicas"), (*workers, "maxReplicas")), ((*workers, "numOfHosts"),)),
+            unit="Ray worker",
+        ),
+    )
+
+
+def _kubeflow(kind: str, field: str) -> KindRule:
+    role = ("spec", field, WILD)
+    return KindRule(
+        "kubeflow.org",
+        kind,
+        (SpecRule("{key}", (*role, "template", "spec"), (((*role, "replicas"),),), f"{kind} pod"),),
+    )
+
+
+def _argo(kind: str, workflow: Path) -> KindRule:
+    # A Workflow runs once: each template is one pod per step that uses it (steps in
+    # sequence may share a ReadWriteOnce claim, as Argo's volumes-pvc example does).
+    # A template or schedule is run again and again, and its runs overlap.
+    many = "" if kind == "Workflow" else f"an Argo {kind}: every run launches its own pods"
+    return KindRule(
+        "argoproj.io",
+        kind,
+        (
+            SpecRule(
+                "{key}",
+                (*workflow, "templates", WILD),
+                unit="Argo step pod",
+                view="argo",
+                many=many,
+                claim_templates=((*workflow, "volumeClaimTemplates", WILD),),
+                shared_claims=False,  # one claim per run, its steps usually in sequence
+            ),
+        ),
+    )
+
+
+_SPARK_EXECUTOR = (
+    (("spec", "executor", "instances"), ("spec", "dynamicAllocation", "maxExecutors")),
+)
+_JOBSET_JOB = ("spec", "replicatedJobs", WILD)
+_LWS = ("spec", "leaderWorkerTemplate")
+_LWS_CLAIMS = ((*_LWS, "volumeClaimTemplates", WILD),)
+
+OPERATOR_KINDS: tuple[KindRule, ...] = (
+    KindRule("ray.io", "RayCluster", _ray(("spec",))),
+    KindRule(
+        "ray.io",
+        "RayJob",
+        (
+            *_ray(("spec", "rayClusterSpec")),
+            SpecRule("submitter", ("spec", "submitterPodTemplate", "spec"), unit="submitter"),
+        ),
+    ),
+    KindRule("ray.io", "RayService", _ray(("spec", "rayClusterConfig"))),
+    _kubeflow("PyTorchJob", "pytorchReplicaSpecs"),
+    _kubeflow("TFJob", "tfReplicaSpecs"),
+    _kubeflow("MPIJob", "mpiReplicaSpecs"),
+    _kubeflow("XGBoostJob", "xgbReplicaSpecs"),
+    _kubeflow("PaddleJob", "paddleReplicaSpecs"),
+    _kubeflow("JAXJob", "jaxReplicaSpecs"),
+    KindRule(
+        "jobset.x-k8s.io",
+        "JobSet",
+        (
+            SpecRule(
+                "{key}",
+                (*_JOBSET_JOB, "template", "spec", "template", "spec"),
+                (
+                    ((*_JOBSET_JOB, "replicas"),),
+                    ((*_JOBSET_JOB, "template", "spec", "parallelism"),),
+                ),
+                unit="JobSet pod",
+                claim_templates=(("spec", "volumeClaimPolicies", WILD, "templates", WILD),),
+            ),
+        ),
+    ),
+    KindRule(
+        "leaderworkerset.x-k8s.io",
+        "LeaderWorkerSet",
+        (
+            SpecRule(
+                "leader",
+                (*_LWS, "leaderTemplate", "spec"),
+                ((("spec", "replicas"),),),
+                unit="leader",
+                claim_templates=_LWS_CLAIMS,
+                shared_claims=False,  # one claim per pod, like a StatefulSet's
+            ),
+            SpecRule(
+                "worker",
+                (*_LWS, "workerTemplate", "spec"),
+                ((("spec", "replicas"),), ((*_LWS, "size"),)),
+                unit="group pod",
+                claim_templates=_LWS_CLAIMS,
+                shared_claims=False,
+            ),
+        ),
+    ),
+    KindRule(
+        "batch.volcano.sh",
+        "Job",
+        (
+            SpecRule(
+                "{key}",
+                ("spec", "tasks", WILD, "template", "spec"),
+                ((("spec", "tasks", WILD, "replicas"),),),
+                unit="Volcano task pod",
+            ),
+        ),
+    ),
+    _argo("Workflow", ("spec",)),
+    _argo("WorkflowTemplate", ("spec",)),
+    _argo("ClusterWorkflowTemplate", ("spec",)),
+    _argo("CronWorkflow", ("spec", "workflowSpec")),
+    KindRule(
+        "sparkoperator.k8s.io",
+        "SparkApplication",
+        (
+            SpecRule("driver", ("spec", "driver"), unit="Spark driver", view="spark"),
+            SpecRule("executor", ("spec", "executor"), _SPARK_EXECUTOR, "Spark executor", "spark"),
+        ),
+    ),
+)
+OPERATOR_KIND_NAMES = frozenset(rule.kind for rule in OPERATOR_KINDS)
+
+
+@dataclass(frozen=True)
+class PodSite:
+    """One pod spec inside one manifest (or inside a template a ConfigMap carries)."""
+
+    kind: str  # kind of the manifest holding the pod spec
+    component: str  # "pod", or "scheduler"/"worker"/"job" for the Dask kinds, ...
+    path: Path  # from the manifest root to the PodSpec
+    template_key: str | None = None  # ConfigMap data key, for a carried pod template
+    rule: SpecRule | None = None  # for operator and declared kinds: how to count its pods
+    bindings: Path = ()  # the keys the rule's wildcards took for this site
+    template_path: str | None = None  # the declared site inside the data key (not a manifest)
+
+    @property
+    def metadata_path(self) -> Path | None:
+        """Where the pod's own metadata sits (beside the PodSpec; None for a fragment)."""
+        view = self.rule.view if self.rule else "pod"
+        if view == "argo":
+            return (*self.path, "metadata")
+        if view == "spark":
+            return self.path  # `labels` and `annotations` sit on the driver/executor itself
+        if view == "fragment":
+            return None
+        return (*self.path[:-1], "metadata")
+
+    @property
+    def view(self) -> str:
+        return self.rule.view if self.rule else "pod"
+
+
+def bind(path: Path, bindings: Path) -> Path:
+    """``path`` with its wildcards replaced, in order, by ``bindings``."""
+    keys = iter(bindings)
+    return tuple(next(keys, WILD) if key == WILD else key for key in path)
+
+
+def expand_wild(body: Any, path: Path) -> Iterator[tuple[Path, Path]]:
+    """(concrete path, wildcard bindings) for every place ``path`` reaches in ``body``."""
+    yield from _expand(body, path, (), ())
+
+
+def _expand(node: Any, rest: Path, done: Path, bound: Path) -> Iterator[tuple[Path, Path]]:
+    if not rest:
+        yield done, bound
+        return
+    key, tail = rest[0], rest[1:]
+    if key == WILD:
+        items: list[tuple[str | int, Any]] = []
+        if isinstance(node, list):
+            items = list(enumerate(node))
+        elif isinstance(node, dict):
+            items = [(k, v) for k, v in node.items() if isinstance(k, str)]
+        for concrete, child in items:
+            yield from _expand(child, tail, (*done, concrete), (*bound, concrete))
+        return
+    child = get_in(node, (key,))
+    if child is not None:
+        yield from _expand(child, tail, (*done, key), bound)
+
+
+def api_group(body: dict[str, Any]) -> str | None:
+    """The API group of a manifest ("" for the core group), None when it has no apiVersion."""
+    version = body.get("apiVersion")
+    if not isinstance(version, str):
+        return None
+    return version.split("/", 1)[0] if "/" in version else ""
+
+
+def get_in(body: Any, path: Path) -> Any:
+    """The value at ``path`` (dict keys and list indexes), or None where it is missing."""
+    node = body
+    for key in path:
+        # Most keys are strings: one cheap test skips isinstance (checks call this a lot).
+        if key.__class__ is not str and isinstance(key, int):
+            if not isinstance(node, list) or key >= len(node):
+                return None
+            node = node[key]
+        elif isinstance(node, dict):
+            node = node.get(key)
+        else:
+            return None
+    return node
+
+
+def containers(pod: dict[str, Any], include_init: bool = True) -> Iterator[dict[str, Any]]:
+    """The containers of a pod spec, then (by default) its init containers."""
+    keys = ("containers", "initContainers") if include_init else ("containers",)
+    for key in keys:
+        for container in pod.get(key) or []:
+            if isinstance(container, dict):
+                yield container
+
+
+def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
+    """(claimName, volume is read-only) for every PVC volume of a pod spec."""
+    for volume in pod.get("volumes") or []:
+        claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
+        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
+            yield claim["claimName"], bool(claim.get("readOnly"))
+
+
+def is_list_kind(kind: str) -> bool:
+    """`List` or a typed list (`DeploymentList`, `PersistentVolumeClaimList`, ...)."""
+    return kind == "List" or (kind.endswith("List") and kind[:1].isupper())
+
+
+def list_items(body: Any) -> list[Any] | None:
+    """The items of a `kind: List` or `*List` manifest (None for any other manifest)."""
+    kind = str(body.get("kind") or "") if isinstance(body, dict) else ""
+    if not is_list_kind(kind):
+        return None
+    items = body.get("items")
+    if isinstance(items, list):
+        return items
+    return [] if kind == "List" else None  # a CRD kind that merely ends in "List"
+
+
+def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
+    """Every pod spec in one object (the items of a List are objects of their own).
+
+    Kinds are matched by API group and kind: the built-in table, the operator
+    table, then ``declared`` (the config's `kinds`).
+    """
+    if not isinstance(body, dict):
+        return
+    kind = body.get("kind")
+    group = api_group(body)
+    if str(kind) in POD_SPEC_PATHS and group in (None, CORE_GROUPS.get(str(kind))):
+        for component, path in POD_SPEC_PATHS[str(kind)]:
+            if isinstance(get_in(body, path), dict):
+                yield PodSite(str(kind), component, path)
+        return
+    rule = kind_rule(group, str(kind), declared)
+    if rule is not None:
+        yield from rule_sites(body, rule)
+
+
+def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ()) -> KindRule | None:
+    """The operator or declared rule for (group, kind); a missing group matches any."""
+    for rule in (*declared, *OPERATOR_KINDS):
+        if rule.kind == kind and group in (None, rule.group):
+            return rule
+    return None
+
+
+def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
+    for spec in rule.specs:
+        for path, bindings in expand_wild(body, spec.path):
+            if _is_pod_like(get_in(body, path), spec.view):
+                component = _component(body, spec, path, bindings)
+                yield PodSite(rule.kind, component, path, rule=spec, bindings=bindings)
+
+
+def _is_pod_like(node: Any, view: str) -> bool:
+    if not isinstance(node, dict):
+        return False
+    if view == "argo":
+        return any(isinstance(node.get(k), dict) for k in ("container", "script", "containerSet"))
+    return True
+
+
+def _component(body: dict[str, Any], spec: SpecRule, path: Path, bindings: Path) -> str:
+    if spec.component != "{key}" or not bindings:
+        return spec.component
+    last = bindings[-1]
+    if isinstance(last, str):
+        return last.lower()
+    wild_at = max(i for i, key in enumerate(spec.path) if key == WILD)
+    item = get_in(body, path[: wild_at + 1])
+    name = item.get("name") if isinstance(item, dict) else None
+    return str(name) if isinstance(name, str) and name else str(last)
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\*|[0-9]+)\]")
+
+
+def parse_path(text: str) -> Path:
+    """`spec.workers[*].template.spec` as a path; `[*]` is :data:`WILD`, `[2]` an index."""
+    path: list[str | int] = []
+    for key, index in _PATH_PART.findall(text):
+        if key:
+            path.append(key)
+        else:
+            path.append(WILD if index == "*" else int(index))
+    return tuple(path)
+
+
+def declared_rule(group: str, kind: str, specs: list[tuple[str, str, str | None]]) -> KindRule:
+    """A rule for a kind the config declares: (component, pod-spec path, replicas path)."""
+    return KindRule(
+        group,
+        kind,
+        tuple(
+            SpecRule(
+                component,
+                parse_path(path),
+                ((parse_path(replicas),),) if replicas else (),
+                unit=f"{kind} pod",
+            )
+            for component, path, replicas in specs
+        ),
+    )
+
+
+def looks_pod_bearing(body: Any) -> bool:
+    """A document with no kind that still carries a pod spec (refused: we cannot place it)."""
+    return isinstance(body, dict) and (
+        isinstance(get_in(body, ("spec", "containers")), list)
+        or isinstance(get_in(body, ("spec", "template", "spec")), dict)
+    )

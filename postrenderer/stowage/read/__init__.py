@@ -1,0 +1,1 @@
+"""Read: split the manifest stream, load YAML documents (three loaders, one answer)."""

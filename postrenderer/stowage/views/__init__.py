@@ -1,0 +1,1 @@
+"""Views for people: reports, the storage map, the plan view and the demo."""

@@ -1,0 +1,1 @@
+"""Write: the YAML emitter for what stowage changed."""
