@@ -42,6 +42,7 @@ PAIRS = [
     (config.TemplateSource, configdata.TemplateSource),
     (config.KindPodSpec, configdata.KindPodSpec),
     (config.KindSpec, configdata.KindSpec),
+    (config.Waiver, configdata.Waiver),
     (config.Config, configdata.Config),
 ]
 
@@ -228,6 +229,18 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
                     {"component": "launcher", "path": "spec.workers[*].spec"},
                 ],
             }
+        ],
+        "waivers": [
+            {"rule": "SW201", "reason": "every node mounts /srv from one NFS share"},
+            {
+                "rule": draw(st.sampled_from(["SW101", "sw101", "SW1"])),
+                "kind": "Deployment",
+                "name": "ml-*",
+                "namespace": "",
+                "matchLabels": {"app": "a"},
+                "reason": draw(st.sampled_from(["accepted until the move", " ", ""])),
+                "expires": draw(st.sampled_from(["2027-03-31", "2027-02-30", "31.03.2027"])),
+            },
         ],
     }
 

@@ -190,6 +190,9 @@ Per-user storage reaches only the pods that run for a user (pipeline, Dask). */}
 {{- with $v.kinds -}}
 {{- $_ := set $plan "kinds" . -}}
 {{- end -}}
+{{- with $v.waivers -}}
+{{- $_ := set $plan "waivers" . -}}
+{{- end -}}
 {{- toJson $plan -}}
 {{- end -}}
 

@@ -11,7 +11,7 @@ from typing import Any
 from stowage import parallel
 from stowage.attach import halves
 from stowage.errors import UsageError
-from stowage.findings import Finding, Severity
+from stowage.findings import Finding
 from stowage.plan.layers import Layer
 from stowage.pods.podspecs import PLAN_LABEL, claim_names, containers, get_in, looks_pod_bearing
 from stowage.pods.shapes import manifest_problem
@@ -59,7 +59,7 @@ class Outcome:
 
     @property
     def rejected(self) -> bool:
-        return any(f.severity is Severity.ERROR for f in self.findings)
+        return any(f.blocking for f in self.findings)
 
     @property
     def changed(self) -> list[Document]:

@@ -20,7 +20,7 @@ from functools import cached_property
 from types import ModuleType
 
 from stowage.checks.claims import ClaimUsage, claim_usages
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, ResourceRef, Severity, group_by_cause
 from stowage.plan.configdata import Config
 from stowage.plan.variables import mentions_variables
 from stowage.pods.workloads import TemplateMatch, Workload
@@ -84,12 +84,20 @@ def find_rule(key: str) -> ModuleType | None:
 
 
 def run_all(ctx: CheckContext, strict: bool = False) -> list[Finding]:
-    """All findings, deterministic order: errors first, then by rule and resource."""
-    findings: list[Finding] = []
-    for module in rule_modules():
-        findings.extend(f.escalated(strict) for f in module.check(ctx))
+    """All findings, waived where a waiver says so and one per cause, in a deterministic
+    order: errors first, then warnings, then the waived, each by rule and resource."""
+    from stowage.checks import waivers
+
+    modules = rule_modules()
+    found = [finding for module in modules for finding in module.check(ctx)]
+    known = {str(module.ID) for module in modules}
+    waived = waivers.apply(found, ctx.stream, ctx.config.waivers, known)
+    findings = group_by_cause(f.escalated(strict) for f in dict.fromkeys(waived))
     order = {Severity.ERROR: 0, Severity.WARNING: 1}
-    return sorted(set(findings), key=lambda f: (order[f.severity], f.rule, f.resource, f.message))
+    return sorted(
+        findings,
+        key=lambda f: (f.waiver is not None, order[f.severity], f.rule, f.resource, f.message),
+    )
 
 
 __all__ = ["CheckContext", "CheckFunction", "Conflict", "find_rule", "rule_modules", "run_all"]

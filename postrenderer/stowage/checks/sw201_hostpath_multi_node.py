@@ -46,12 +46,17 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if path is not None and volume.get("name") in names:
                 users.setdefault((str(volume.get("name")), str(path)), []).append(workload)
     for (name, path), workloads in sorted(users.items()):
+        labels = tuple(dict.fromkeys(w.label for w in workloads))
         yield Finding(
             ID,
             SEVERITY,
             workloads[0].ref,
             f"volume {name!r} is hostPath {path} on whichever node each pod lands (single-node "
-            f"only), mounted by {', '.join(w.label for w in workloads)}",
+            f"only), mounted by {', '.join(labels)}",
             "use nfs, a ReadWriteMany claim or a cloud store, or set cluster.singleNode: true",
             tuple(w.ref for w in workloads),
+            cause="hostPath volumes are a different directory on each node pods land on "
+            "(single-node only)",
+            subjects=(f"volume {name!r}: hostPath {path}",),
+            affected=labels,
         )

@@ -52,14 +52,19 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for (name, kind), owners in sorted(users.items()):
         mounted_by = [w for ws in owners.values() for w in ws]
         gids = ", ".join(dict.fromkeys(str(gid) for _, gid in owners))
+        labels = tuple(dict.fromkeys(w.label for w in mounted_by))
         yield Finding(
             ID,
             SEVERITY,
             mounted_by[0].ref,
             f"volume {name!r} is {kind}, which ignores fsGroup {gids}: the directory keeps its "
-            f"owner on the node or server (mounted by {', '.join(w.label for w in mounted_by)})",
+            f"owner on the node or server (mounted by {', '.join(labels)})",
             _fix(list(owners)),
             tuple(w.ref for w in mounted_by),
+            cause=f"volumes that ignore fsGroup {gids}: each directory keeps its owner on the "
+            "node or server",
+            subjects=(f"volume {name!r} is {kind}",),
+            affected=labels,
         )
 
 

@@ -47,6 +47,7 @@ VALUE_OPTIONS = frozenset(
         "--var",
         "--report",
         "--report-file",
+        "--chart-path",
         "--max-input-bytes",
         "--max-nodes",
         "--format",
@@ -55,6 +56,7 @@ VALUE_OPTIONS = frozenset(
     }
 )
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
+REPORT_FORMATS = ("text", "json", "sarif", "junit")
 WRITE_CHUNK = 1 << 20  # characters per write of the rendered output
 # What a command writes: text, bytes (a PNG), or the pieces of a rendered stream.
 Output = str | bytes | list[str]
@@ -116,9 +118,17 @@ def _render_options(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--strict", action="store_true", help="warnings become errors")
     parser.add_argument(
         "--report",
-        choices=("text", "json"),
+        choices=REPORT_FORMATS,
         default="text",
-        help="report format on stderr (default text)",
+        help="report format on stderr and in the report file (default text): json, "
+        "sarif (SARIF 2.1.0 for code scanning), junit (JUnit XML for CI test tabs)",
+    )
+    parser.add_argument(
+        "--chart-path",
+        metavar="DIR",
+        default="",
+        help="the chart's directory in your repository, for the template paths in sarif and "
+        "junit reports (Helm writes them starting with the chart's name)",
     )
     parser.add_argument(
         "--report-file",
@@ -559,7 +569,7 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
     output = _output_of(args, outcome)
     if output is not None and (code == EXIT_OK or args.command in VIEWS):
         _deliver(output, args.output)
-    body = report.as_json(outcome) if args.report == "json" else None
+    body = _machine_report(args, outcome)
     text = body or report.as_text(outcome, color=_color(sys.stderr))
     diff = report.diff_text(outcome) if args.diff and args.command not in VIEWS else ""
     # Helm 4 drops a plugin's stderr: the report file is where a --diff can be read.
@@ -569,6 +579,20 @@ def _finish(args: argparse.Namespace, outcome: Outcome) -> int:
         _to_terminal(diff)
     _emit_report(args, outcome, text)
     return code
+
+
+def _machine_report(args: argparse.Namespace, outcome: Outcome) -> str | None:
+    """The report for tools (--report json, sarif or junit), or None for people's text."""
+    from stowage.views import report
+
+    if args.report == "json":
+        return report.as_json(outcome)
+    if args.report in ("sarif", "junit"):
+        from stowage.views import ci
+
+        write = ci.as_sarif if args.report == "sarif" else ci.as_junit
+        return write(outcome, args.chart_path)
+    return None
 
 
 def _output_of(args: argparse.Namespace, outcome: Outcome) -> Output | None:

@@ -26,14 +26,19 @@ from pydantic import (
 
 from stowage.plan.validators import (
     DNS1123_LABEL,
+    ISO_DATE,
+    RULE_ID,
     SOURCE_FIELDS,
     absolute_path,
     claim_name,
     env_name,
     has_sites,
+    iso_date,
     names_unique,
     one_source,
     pod_spec_path,
+    reason_given,
+    rule_id,
     selects_a_config_map,
     site_path,
     user_name,
@@ -305,6 +310,50 @@ class KindSpec(Strict):
     podSpecs: list[KindPodSpec] = Field(min_length=1, description="Where its pod specs are.")
 
 
+RuleId = Annotated[
+    str, AfterValidator(rule_id), Field(json_schema_extra={"pattern": RULE_ID.pattern})
+]
+IsoDate = Annotated[
+    str,
+    AfterValidator(iso_date),
+    Field(json_schema_extra={"pattern": ISO_DATE.pattern, "format": "date"}),
+]
+Reason = Annotated[str, AfterValidator(reason_given), Field(json_schema_extra={"pattern": r"\S"})]
+
+
+class Waiver(Strict):
+    """An accepted finding: the rule, which resources, and why (kube-linter's ignore
+    annotations and Kyverno's PolicyExceptions, in the config)."""
+
+    rule: RuleId = Field(description="The rule it waives, e.g. `SW201`.")
+    kind: str | None = Field(
+        None, description="Kind of the resource a finding names (a glob: `*` and `?`)."
+    )
+    name: str | None = Field(None, description="Its metadata.name (a glob, e.g. `ml-*`).")
+    namespace: str | None = Field(
+        None, description='Its namespace (a glob; `""` for the release\'s namespace).'
+    )
+    matchLabels: dict[str, str] = Field(
+        default_factory=dict, description="Labels the resource must carry."
+    )
+    reason: Reason = Field(description="Why the finding is accepted: reports print it.")
+    expires: IsoDate | None = Field(
+        None,
+        description="Last day it waives (YYYY-MM-DD, UTC); after it, the finding counts "
+        "again and SW904 warns.",
+    )
+
+
+Waivers = Annotated[
+    list[Waiver],
+    Field(
+        description="Findings accepted on purpose: each still shows in every report, marked "
+        "waived with its reason, but no longer fails `check` or `--strict`. The annotation "
+        "`waive.stowage.io/<RULE>: <reason>` on a resource does the same for that resource."
+    ),
+]
+
+
 # Settings the chart's values and the post-renderer's config share, documented once.
 Vars = Annotated[dict[str, str], Field(description="Values for `${NAME}` variables.")]
 NodeSelectors = Annotated[
@@ -353,6 +402,7 @@ class Config(Strict):
     kinds: list[KindSpec] = Field(
         default_factory=list, description="Custom resource kinds that carry pod specs."
     )
+    waivers: Waivers = Field(default_factory=list)
 
     @field_validator("dataPathsEnv")
     @classmethod

@@ -30,9 +30,12 @@ from stowage.plan.validators import (
     claim_name,
     env_name,
     has_sites,
+    iso_date,
     names_unique,
     one_source,
     pod_spec_path,
+    reason_given,
+    rule_id,
     selects_a_config_map,
     site_path,
     volume_name,
@@ -148,6 +151,17 @@ class KindSpec:
     podSpecs: list[KindPodSpec]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Waiver:
+    rule: str
+    kind: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+    matchLabels: dict[str, str] = field(default_factory=dict)
+    reason: str
+    expires: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     cluster: Cluster = field(default_factory=Cluster)
@@ -164,6 +178,7 @@ class Config:
     stateMountPath: str | None = None
     templates: list[TemplateSource] = field(default_factory=list)
     kinds: list[KindSpec] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -430,6 +445,21 @@ def _kind(value: Any) -> KindSpec:
     return KindSpec(_str(data["group"]), kind, pod_specs)
 
 
+def _waiver(value: Any) -> Waiver:
+    data = _mapping(value, _fields(Waiver))
+    if "rule" not in data or "reason" not in data:
+        raise NotPlainError
+    return Waiver(
+        rule=rule_id(_str(data["rule"])),
+        kind=_optional_str(data.get("kind")),
+        name=_optional_str(data.get("name")),
+        namespace=_optional_str(data.get("namespace")),
+        matchLabels=_str_map(data.get("matchLabels", {})),
+        reason=reason_given(_str(data["reason"])),
+        expires=_optional(data.get("expires"), lambda v: iso_date(_str(v))),
+    )
+
+
 def _config(value: Any) -> Config:
     data = _mapping(value, _fields(Config))
     return Config(
@@ -447,4 +477,5 @@ def _config(value: Any) -> Config:
         stateMountPath=_optional(data.get("stateMountPath"), lambda v: absolute_path(_str(v))),
         templates=_list_of(data.get("templates", []), _template_source),
         kinds=_list_of(data.get("kinds", []), _kind),
+        waivers=_list_of(data.get("waivers", []), _waiver),
     )

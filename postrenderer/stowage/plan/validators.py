@@ -23,6 +23,8 @@ FS_GROUP_CHANGE_POLICIES = frozenset({"OnRootMismatch", "Always"})
 SOURCE_FIELDS = ("hostPath", "existingClaim", "nfs", "claim", "store")
 SITE_SHAPES = frozenset({"podSpec", "manifest", "fragment"})
 PRESETS = frozenset({"owl", "dask-kubernetes", "airflow", "manifests"})
+RULE_ID = re.compile(r"^SW[0-9]{3}$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 SITE_PATH = re.compile(r"^([^.\[\]]+|\[(\*|[0-9]+)\])(\.[^.\[\]]+|\[(\*|[0-9]+)\])*$")
 
 
@@ -116,3 +118,30 @@ def has_sites(source: Any) -> None:
         raise ValueError("give a `preset` or at least one site in `sites`")
     if source.preset is None and source.key is None:
         raise ValueError("give the data `key` (only a preset has a default)")
+
+
+def rule_id(value: str) -> str:
+    if not RULE_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a rule ID: use one like SW201 (`stowage explain` lists them)"
+        )
+    return value
+
+
+def reason_given(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a waiver needs a reason: say why the finding is accepted")
+    return value
+
+
+def iso_date(value: str) -> str:
+    """A calendar date written YYYY-MM-DD."""
+    from datetime import date
+
+    try:
+        if ISO_DATE.match(value):
+            date.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f"{value!r} is not a date: write it YYYY-MM-DD, e.g. 2027-03-31")

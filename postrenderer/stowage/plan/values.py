@@ -30,6 +30,7 @@ from stowage.plan.config import (
     Tolerations,
     UserName,
     Vars,
+    Waivers,
 )
 from stowage.plan.validators import ENV_NAME
 
@@ -301,3 +302,4 @@ class ChartValues(Strict):
     pipeline: PipelineValues = Field(default_factory=PipelineValues)
     dask: DaskValues = Field(default_factory=DaskValues)
     tests: Tests = Field(default_factory=Tests)
+    waivers: Waivers = Field(default_factory=list)

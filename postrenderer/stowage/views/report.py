@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from stowage import __version__
@@ -32,14 +34,17 @@ def patches(outcome: Outcome) -> list[dict[str, Any]]:
 
 
 def summary(outcome: Outcome) -> dict[str, int]:
-    """Counts for the verdict line; ``promoted`` errors are warnings that --strict promoted."""
-    errors = sum(f.severity is Severity.ERROR for f in outcome.findings)
+    """Counts for the verdict line; ``promoted`` errors are warnings that --strict promoted;
+    ``waived`` findings are counted apart from errors and warnings."""
+    live = [f for f in outcome.findings if f.waiver is None]
+    errors = sum(f.severity is Severity.ERROR for f in live)
     return {
         "documents": len(outcome.stream.documents),
         "changed": len(outcome.changed),
         "errors": errors,
-        "warnings": len(outcome.findings) - errors,
-        "promoted": sum(f.promoted for f in outcome.findings),
+        "warnings": len(live) - errors,
+        "promoted": sum(f.promoted for f in live),
+        "waived": len(outcome.findings) - len(live),
     }
 
 
@@ -57,28 +62,97 @@ def as_json(outcome: Outcome) -> str:
 
 
 def severity_tag(finding: Finding, color: bool = False) -> str:
-    tag = finding.severity.value
+    tag = "waived" if finding.waiver else finding.severity.value
     if not color:
         return tag
+    if finding.waiver:
+        return "\033[36m" + tag + "\033[0m"
     return ("\033[31m" if finding.severity is Severity.ERROR else "\033[33m") + tag + "\033[0m"
+
+
+FIRST_LINE = 160  # at most this many characters on a finding's first line
+
+
+def finding_lines(finding: Finding, color: bool = False) -> list[str]:
+    """A finding for people: a first line of at most FIRST_LINE characters (severity,
+    rule, resource, what is wrong), then the details, indented."""
+    start = f"{severity_tag(finding)} {finding.rule} {finding.resource}: "
+    headline, below = split_headline(finding.headline, FIRST_LINE - len(start))
+    lines = [f"{severity_tag(finding, color)} {finding.rule} {finding.resource}: {headline}"]
+    lines.extend(f"  {line}" for line in finding_details(finding, below))
+    return lines
+
+
+def finding_details(finding: Finding, below: Sequence[str] = ()) -> list[str]:
+    """The lines under a finding's first line, unindented: ``below`` (what did not fit
+    on it), the subjects, the workloads, the waiver, the fix."""
+    lines = list(below)
+    lines.extend(f"- {subject}" for subject in finding.subjects)
+    if finding.affected:
+        lines.append("workloads:")
+        lines.extend(f"  {label}" for label in finding.affected)
+    if finding.waiver:
+        lines.append(f"waived ({_was(finding)}): {finding.waiver.reason}")
+        lines.append(f"  by: {_waiver_origin(finding)}")
+    if finding.promoted:
+        lines.append("promoted: a warning, made an error by --strict")
+    if finding.fix:
+        lines.append(f"fix: {finding.fix}")
+    lines.append(f"see: stowage explain {finding.rule}")
+    return lines
+
+
+def _was(finding: Finding) -> str:
+    return "an error" if finding.severity is Severity.ERROR else "a warning"
+
+
+def _waiver_origin(finding: Finding) -> str:
+    waiver = finding.waiver
+    if waiver is None:
+        return ""
+    if waiver.source == "annotation":
+        return waiver.origin
+    expiry = f", expires {waiver.expires}" if waiver.expires else ""
+    return f"config {waiver.origin}{expiry}"
+
+
+def split_headline(text: str, width: int) -> tuple[str, list[str]]:
+    """``text`` as a first line that fits ``width`` and the lines that go below it.
+
+    The first line is the text up to its first colon (what is wrong; the list after
+    the colon goes below); when that is still too long, its asides in parentheses
+    go below too, and as a last resort it is cut at a comma or a space.
+    """
+    width = max(width, 40)
+    if len(text) <= width:
+        return text, []
+    head, colon, tail = text.partition(": ")
+    below = [tail] if colon and tail else []
+    if len(head) > width:
+        asides = _ASIDE.findall(head)
+        if asides and len(_ASIDE.sub("", head)) <= width:
+            return _ASIDE.sub("", head), [" ".join(a.strip() for a in asides), *below]
+        cut = max(head.rfind(", ", 0, width), head.rfind(" ", 0, width))
+        cut = cut if cut > 0 else width
+        return head[:cut], [head[cut:].lstrip(", "), *below]
+    return head, below
+
+
+_ASIDE = re.compile(r" \([^()]*\)")
 
 
 def as_text(outcome: Outcome, color: bool = False) -> str:
     counts = summary(outcome)
     lines = []
     for finding in outcome.findings:
-        tag = severity_tag(finding, color)
-        lines.append(f"{tag} {finding.rule} {finding.resource}: {finding.message}")
-        if finding.promoted:
-            lines.append("  promoted: a warning, made an error by --strict")
-        if finding.fix:
-            lines.append(f"  fix: {finding.fix}")
-        lines.append(f"  see: stowage explain {finding.rule}")
+        lines.extend(finding_lines(finding, color))
     lines.extend(f"note: {note}" for note in outcome.notes)
     verdict = "REJECTED" if outcome.rejected else "ok"
+    waived = f", {counts['waived']} waived" if counts["waived"] else ""
     lines.append(
         f"stowage: {verdict}: {_count(counts['documents'], 'document')}, "
-        f"{counts['changed']} changed, {_errors(counts)}, {_count(counts['warnings'], 'warning')}"
+        f"{counts['changed']} changed, {_errors(counts)}, "
+        f"{_count(counts['warnings'], 'warning')}{waived}"
     )
     return "\n".join(lines) + "\n"
 
