@@ -124,8 +124,8 @@ def group_by_cause(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per cause: those of one rule, resource, cause, fix and workloads (and
     waiver) become one naming every subject once. Findings without a cause stay as they are."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
-    for finding in findings:
-        key: tuple[object, ...] = (id(finding),)
+    for position, finding in enumerate(findings):
+        key: tuple[object, ...] = (position,)
         if finding.cause:
             key = (
                 finding.rule,

@@ -132,9 +132,10 @@ def split_headline(text: str, width: int) -> tuple[str, list[str]]:
         asides = _ASIDE.findall(head)
         if asides and len(_ASIDE.sub("", head)) <= width:
             return _ASIDE.sub("", head), [" ".join(a.strip() for a in asides), *below]
-        cut = max(head.rfind(", ", 0, width), head.rfind(" ", 0, width))
+        cut = head.rfind(", ", 0, width)
+        cut = cut if cut > 0 else head.rfind(" ", 0, width)
         cut = cut if cut > 0 else width
-        return head[:cut], [head[cut:].lstrip(", "), *below]
+        return head[:cut], [head[cut:].removeprefix(",").lstrip(" "), *below]
     return head, below
 
 
