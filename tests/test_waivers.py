@@ -114,7 +114,8 @@ def test_an_annotation_without_a_reason_is_an_error_naming_the_resource_and_the_
 ) -> None:
     proc = stowage("check", stdin=shared_rwo_claim(**{"waive.stowage.io/SW101": reason}))
     assert proc.returncode == 2
-    assert "Deployment/workers: annotation waive.stowage.io/SW101 has no reason" in proc.stderr
+    assert "(Deployment/workers) at line " in proc.stderr
+    assert ": annotation waive.stowage.io/SW101 has no reason" in proc.stderr
     assert 'e.g. waive.stowage.io/SW101: "' in proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -76,12 +76,12 @@ def resources_of(stream: Stream, known: set[str]) -> dict[Identity, Resource]:
             continue
         metadata = doc.body.get("metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
-        waived = _annotated(metadata.get("annotations"), known, doc.ref, doc.where())
+        waived = _annotated(metadata.get("annotations"), known, doc.where())
         found[_identity(doc.ref)] = Resource(_strings(metadata.get("labels")), waived)
     return found
 
 
-def _annotated(annotations: Any, known: set[str], ref: ResourceRef, where: str) -> dict[str, str]:
+def _annotated(annotations: Any, known: set[str], where: str) -> dict[str, str]:
     waived: dict[str, str] = {}
     for key, value in _strings(annotations).items():
         if not key.startswith(ANNOTATION_PREFIX):
@@ -89,12 +89,12 @@ def _annotated(annotations: Any, known: set[str], ref: ResourceRef, where: str) 
         rule = key.removeprefix(ANNOTATION_PREFIX)
         if rule not in known:
             raise UsageError(
-                f"{ref}: annotation {key} names no rule; use one of {', '.join(sorted(known))}",
+                f"annotation {key} names no rule; use one of {', '.join(sorted(known))}",
                 where=where,
             )
         if not value.strip():
             raise UsageError(
-                f"{ref}: annotation {key} has no reason; a waiver says why the finding is "
+                f"annotation {key} has no reason; a waiver says why the finding is "
                 f'accepted, e.g. {key}: "every node mounts the same NFS share here"',
                 where=where,
             )
