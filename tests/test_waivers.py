@@ -249,3 +249,12 @@ def test_the_chart_refuses_a_waiver_without_a_reason(helm4: Helm) -> None:
     proc = helm4.run("template", "ml", str(CHART), "--set", "waivers[0].rule=SW201", check=False)
     assert proc.returncode != 0
     assert "reason" in proc.stderr
+
+
+def test_the_storage_map_does_not_draw_a_waived_error_as_one() -> None:
+    rejected = stowage("graph", stdin=shared_rwo_claim())
+    assert "  class w0 error" in rejected.stdout.splitlines()
+    text = shared_rwo_claim(**{"waive.stowage.io/SW101": "scratch is rebuilt per pod"})
+    waived = stowage("graph", stdin=text)
+    assert waived.returncode == 0
+    assert "  class w0 warning" in waived.stdout.splitlines()

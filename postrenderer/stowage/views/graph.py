@@ -25,7 +25,7 @@ from typing import Any
 from stowage.checks import find_rule
 from stowage.checks.claims import access_modes, hpa_max_replicas, placement_of
 from stowage.engine import Outcome
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import Finding, ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.plan.plan import store_env_name
@@ -302,7 +302,7 @@ def _findings_of(
 
 def _mark(node: Node, findings: Iterable[Finding]) -> None:
     for finding in findings:
-        level = "error" if finding.severity is Severity.ERROR else "warning"
+        level = "error" if finding.blocking else "warning"  # a waived error rejects nothing
         if node.severity != "error":
             node.severity = level
         line = (level, f"{finding.rule} {short_text(finding.rule)}")
