@@ -243,3 +243,15 @@ def test_junit_warnings_pass_and_fail_under_strict(default_chart: str) -> None:
     assert_junit_shape(root)
     code, root = junit("--strict", stdin=default_chart)
     assert (code, root.get("failures")) == (1, "2")
+
+
+def test_a_finding_on_the_config_is_located_at_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "waivers.yaml"
+    waiver = {"rule": "SW101", "reason": "until the move", "expires": "2020-01-31"}
+    config.write_text(json.dumps({"waivers": [waiver]}))
+    code, log = sarif("--config", str(config), stdin=shared_claim())
+    assert code == 1
+    assert_valid_sarif(log)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    location = results["SW904"]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location["uri"] == config.as_uri()

@@ -13,13 +13,14 @@ import inspect
 import json
 import re
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from types import ModuleType
 from typing import Any
 from xml.etree import ElementTree
 
 from stowage import __version__
 from stowage.engine import Outcome
-from stowage.findings import Finding, ResourceRef, Severity
+from stowage.findings import CONFIG_KIND, Finding, ResourceRef, Severity
 from stowage.read.manifests import Document
 from stowage.views.report import finding_details, split_headline
 
@@ -160,10 +161,19 @@ def _location(ref: ResourceRef, sources: dict[Identity, str]) -> dict[str, Any]:
             }
         ]
     }
-    source = sources.get((ref.kind, ref.namespace, ref.name))
+    source = sources.get((ref.kind, ref.namespace, ref.name)) or _config_file(ref)
     if source:
         location["physicalLocation"] = {"artifactLocation": {"uri": source}}
     return location
+
+
+def _config_file(ref: ResourceRef) -> str:
+    """The --config file a finding on the storage plan names (not chart values, not
+    several files), as a URI reference."""
+    if ref.kind != CONFIG_KIND or not ref.name or " " in ref.name:
+        return ""
+    path = PurePosixPath(ref.name)
+    return path.as_uri() if path.is_absolute() else path.as_posix()
 
 
 def _qualified(ref: ResourceRef) -> str:
