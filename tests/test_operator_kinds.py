@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from enginehelpers import dump_all, load_all, output, render
-from stowage.checks.claims import MANY, placement_of
+from stowage.checks.claims import placement_of
 from stowage.engine import carried_loader
+from stowage.pods.groups import MANY
 from stowage.pods.podspecs import get_in
 from stowage.pods.workloads import collect
 from stowage.read.manifests import read
@@ -57,7 +58,13 @@ def argo(kind: str, **spec: Any) -> dict[str, Any]:
     workflow = {
         "entrypoint": "main",
         "templates": [
-            {"name": "main", "steps": [[{"name": "a", "template": "train"}]]},
+            {
+                "name": "main",
+                "steps": [
+                    [{"name": "a", "template": "train"}],
+                    [{"name": "b", "template": "py"}, {"name": "c", "template": "set"}],
+                ],
+            },
             {"name": "train", "metadata": {"labels": LABELS}, "container": {"image": "busybox"}},
             {"name": "py", "metadata": {"labels": LABELS}, "script": {"image": "python"}},
             {
@@ -165,7 +172,7 @@ CASES: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
     (argo("Workflow"), [("train", 1), ("py", 1), ("set", 1)]),
     (argo("WorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
     (argo("ClusterWorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
-    (argo("CronWorkflow"), [("train", MANY), ("py", MANY), ("set", MANY)]),
+    (argo("CronWorkflow"), [("train", 2), ("py", 2), ("set", 2)]),  # concurrencyPolicy Allow
     (SPARK, [("driver", 1), ("executor", 4)]),
 ]
 CONFIG = {
