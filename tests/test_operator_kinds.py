@@ -428,3 +428,13 @@ def test_operator_and_declared_kinds_with_fields_of_the_wrong_type_are_refused(
 
     with pytest.raises(UsageError, match=re.escape(expected)):
         render(dump_all(body), dict(CONFIG, kinds=kinds))
+
+
+def test_argo_security_and_pool_settings_keep_the_templates_list() -> None:
+    config = dict(CONFIG, securityContext={"enabled": True}, nodeSelector={"ml": {"pool": "ml"}})
+    result = load_all(output(render(dump_all(argo("Workflow")), config)))[0]
+    templates = result["spec"]["templates"]
+    assert [t["name"] for t in templates] == ["main", "train", "py", "set"]
+    assert templates[1]["securityContext"]["fsGroup"] == 1000
+    assert templates[1]["nodeSelector"] == {"pool": "ml"}
+    assert "securityContext" not in templates[0]  # a steps template runs no pod

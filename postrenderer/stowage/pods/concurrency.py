@@ -193,7 +193,7 @@ def _jobset(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
         job = jobs[index] if 0 <= index < len(jobs) else {}
         pods, why = _jobset_pods(job)
         tasks.append(names.get(index, "?"))
-        members.append(Member(site.path, pods, why, f"replicated job {tasks[-1]!r}"))
+        members.append(Member(site.path, pods, why, site.component))
     return Concurrency("JobSet", _dag_groups(members, tasks, dag))
 
 
@@ -245,17 +245,18 @@ _SPECIAL: dict[tuple[str, str], Special] = {
 }
 
 
-def describe(concurrency: Concurrency) -> Iterator[dict[str, Any]]:
-    """The groups as plain data (the plan view's JSON)."""
+def describe(concurrency: Concurrency, labels: dict[Path, str]) -> Iterator[dict[str, Any]]:
+    """The groups as plain data (the plan view's JSON); ``labels`` name each pod spec."""
     for group in concurrency.groups:
-        yield {
-            "pods": group.pods(),
-            "why": group.why(),
-            "members": [
-                {"path": path_text(m.path), "use": m.label, "pods": m.pods, "why": m.why}
-                for m in group.members
-            ],
-        }
+        members = []
+        for member in group.members:
+            workload = labels.get(member.path, path_text(member.path))
+            use = "" if member.label in ("pod", *workload.split("(")[1:2]) else member.label
+            use = "" if workload.endswith(f"({member.label})") else use
+            members.append(
+                {"workload": workload, "use": use, "pods": member.pods, "why": member.why}
+            )
+        yield {"pods": group.pods(), "why": group.why(), "members": members}
 
 
 def path_text(path: Iterable[str | int]) -> str:

@@ -242,12 +242,9 @@ def _bind_slot(
 def _set_in(body: dict[str, Any], path: Path, value: Any) -> None:
     node: Any = body
     for key in path[:-1]:
-        if isinstance(node, dict):
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
-            node = node[key]
-        else:
-            node = node[key]
+        if isinstance(node, dict) and node.get(key) is None:
+            node[key] = {}  # only where nothing is: an Argo workflow's `templates` is a list
+        node = node[key]
     node[path[-1]] = value
 
 
