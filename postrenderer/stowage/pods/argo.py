@@ -20,6 +20,7 @@ Follows the Argo Workflows documentation:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ class Scope:
     """One level of where a pod runs: a step group, a step in it, a DAG task."""
 
     owner: str  # the invocation of the steps or dag template ("" for the workflow)
-    kind: str  # "seq": one after another; "par": together; "dag": by dependencies
+    kind: str  # "seq": one after another; "par": together; "dag": by dependencies; "alt": one of
     position: int | str
     name: str  # how messages name the step or task
 
@@ -134,8 +135,27 @@ def _expansion(spec: dict[str, Any], workflow: Path) -> Expansion:
         end = Scope("", "seq", 1, "the exit handler")
         _invoke(run, exit_handler, At((end,), "", 1, (), "the exit handler"))
     if not isinstance(entry, str) and templates:
-        run.notes.append("no entrypoint: which templates run is chosen at submission")
+        run.notes.append(
+            "no entrypoint: each template no other one calls counted as a run of its own"
+        )
+        for place, name in enumerate(_roots(templates)):
+            _invoke(
+                run, name, At((Scope("", "alt", place, name),), "", 1, (), f"template {name!r}")
+            )
     return run
+
+
+def _roots(templates: dict[str, tuple[int, dict[str, Any]]]) -> list[str]:
+    """Templates no step or task calls: what `argo submit --entrypoint` may start."""
+    called = set()
+    for _, template in templates.values():
+        groups = template.get("steps")
+        groups = groups if isinstance(groups, list) else []
+        steps = [s for g in groups for s in (g if isinstance(g, list) else [g])]
+        tasks = get_in(template, ("dag", "tasks"))
+        steps += tasks if isinstance(tasks, list) else []
+        called |= {str(s.get("template")) for s in steps if isinstance(s, dict)}
+    return [name for name in templates if name not in called]
 
 
 def _invoke(run: Expansion, name: str, at: At) -> None:
@@ -256,7 +276,13 @@ def _fan_out(step: dict[str, Any], leaf: bool, target: str) -> tuple[int, str]:
     items = step.get("withItems")
     if isinstance(items, list):
         return len(items), f"withItems fans out {len(items)} {what}" if len(items) != 1 else ""
-    if step.get("withParam") is not None:
+    param = step.get("withParam")
+    literal = _json_list(param)
+    if literal is not None:
+        return len(literal), f"withParam fans out {len(literal)} {what}" if len(
+            literal
+        ) != 1 else ""
+    if param is not None:
         return MANY, f"withParam fans out an unbounded number of {what} (known only at run time)"
     sequence = step.get("withSequence")
     if isinstance(sequence, dict):
@@ -265,6 +291,17 @@ def _fan_out(step: dict[str, Any], leaf: bool, target: str) -> tuple[int, str]:
             return MANY, f"withSequence fans out an unbounded number of {what}"
         return count, f"withSequence fans out {count} {what}" if count != 1 else ""
     return 1, ""
+
+
+def _json_list(value: Any) -> list[Any] | None:
+    """A withParam that is a JSON list written out (no `{{...}}`): its items."""
+    if not isinstance(value, str) or "{{" in value:
+        return None
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return None
+    return items if isinstance(items, list) else None
 
 
 def _sequence_length(sequence: dict[str, Any]) -> int | None:
@@ -346,6 +383,8 @@ def overlap(run: Expansion, a: Use, b: Use) -> bool:
     if index is None:
         return False
     x, y = a.trail[index], b.trail[index]
+    if x.kind == "alt":
+        return False  # alternatives: one run starts one of them
     if x.kind != y.kind or x.kind == "par":
         return True
     if x.kind == "seq":

@@ -177,7 +177,30 @@ def _jobset(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
     `status: Complete` starts the job after the other completes (they never overlap);
     `status: Ready` starts it once the other's pods are ready (they overlap).
     """
-    jobs = get_in(body, ("spec", "replicatedJobs"))
+    return _replicated_jobs("JobSet", body, ("spec",), found)
+
+
+def _training_runtime(kind: str) -> Special:
+    """Kubeflow Trainer v2: a runtime's JobSet template, run by every TrainJob that names it."""
+
+    def build(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+        jobset = _replicated_jobs(kind, body, ("spec", "template", "spec"), found)
+        why = f"a {kind}: every TrainJob that names it runs these pods"
+        groups = tuple(
+            replace(
+                g, members=tuple(replace(m, pods=MANY, why=f"{m.why}; {why}") for m in g.members)
+            )
+            for g in jobset.groups
+        )
+        return Concurrency(kind, groups)
+
+    return build
+
+
+def _replicated_jobs(
+    kind: str, body: dict[str, Any], spec: Path, found: list[PodSite]
+) -> Concurrency:
+    jobs = get_in(body, (*spec, "replicatedJobs"))
     jobs = jobs if isinstance(jobs, list) else []
     names = {index: str(job.get("name")) for index, job in enumerate(jobs) if isinstance(job, dict)}
     dag = Dag()
@@ -194,7 +217,7 @@ def _jobset(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
         pods, why = _jobset_pods(job)
         tasks.append(names.get(index, "?"))
         members.append(Member(site.path, pods, why, site.component))
-    return Concurrency("JobSet", _dag_groups(members, tasks, dag))
+    return Concurrency(kind, _dag_groups(members, tasks, dag))
 
 
 def _jobset_pods(job: Any) -> tuple[int, str]:
@@ -234,10 +257,28 @@ def _argo(kind: str, workflow: Path) -> Special:
     return build
 
 
+def _scheduled(kind: str) -> Special:
+    """A schedule of runs: with concurrencyPolicy Allow (the default) runs overlap."""
+
+    def build(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+        members = [_member(body, site) for site in found]
+        if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
+            why = f"a {kind} with concurrencyPolicy Allow: runs overlap"
+            members = [
+                replace(m, pods=min(2 * m.pods, MANY), why=f"{m.why}; {why}") for m in members
+            ]
+        return _together(kind, members)
+
+    return build
+
+
 Special = Callable[[dict[str, Any], list[PodSite]], Concurrency]
 _SPECIAL: dict[tuple[str, str], Special] = {
     ("kubeflow.org", "PyTorchJob"): _pytorch,
     ("jobset.x-k8s.io", "JobSet"): _jobset,
+    ("trainer.kubeflow.org", "TrainingRuntime"): _training_runtime("TrainingRuntime"),
+    ("trainer.kubeflow.org", "ClusterTrainingRuntime"): _training_runtime("ClusterTrainingRuntime"),
+    ("sparkoperator.k8s.io", "ScheduledSparkApplication"): _scheduled("ScheduledSparkApplication"),
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),

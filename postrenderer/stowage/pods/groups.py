@@ -74,7 +74,8 @@ class Group:
             parts = [*parts[:3], f"and {len(parts) - 3} more pairs"]
         counts = [m.why for m in members if m.pods != 1]
         if not parts and len(members) > 1:
-            counts = [" + ".join(m.why for m in members) + " run together"]
+            whys = list(dict.fromkeys(m.why for m in members))
+            counts = [" + ".join(whys) + (" run together" if len(whys) > 1 else "")]
         elif not parts and not counts:
             counts = [m.why for m in members]
         total = sum(m.pods for m in members)

@@ -130,9 +130,36 @@ def _argo(kind: str, workflow: Path) -> KindRule:
     )
 
 
-_SPARK_EXECUTOR = (
-    (("spec", "executor", "instances"), ("spec", "dynamicAllocation", "maxExecutors")),
+def _spark(spec: Path) -> tuple[SpecRule, ...]:
+    executors = ((*spec, "executor", "instances"), (*spec, "dynamicAllocation", "maxExecutors"))
+    return (
+        SpecRule("driver", (*spec, "driver"), unit="Spark driver", view="spark"),
+        SpecRule("executor", (*spec, "executor"), (executors,), "Spark executor", "spark"),
+    )
+
+
+_POD_TEMPLATE = SpecRule(
+    "pod", ("template", "spec"), many="a PodTemplate: whatever uses it starts its pods"
 )
+
+
+def _training_runtime(kind: str) -> KindRule:
+    """Kubeflow Trainer v2: a runtime's JobSet template, run by every TrainJob naming it."""
+    job = ("spec", "template", "spec", "replicatedJobs", WILD)
+    return KindRule(
+        "trainer.kubeflow.org",
+        kind,
+        (
+            SpecRule(
+                "{key}",
+                (*job, "template", "spec", "template", "spec"),
+                unit=f"{kind} pod",
+                many=f"a {kind}: every TrainJob that names it runs these pods",
+            ),
+        ),
+    )
+
+
 _JOBSET_JOB = ("spec", "replicatedJobs", WILD)
 _LWS = ("spec", "leaderWorkerTemplate")
 _LWS_CLAIMS = ((*_LWS, "volumeClaimTemplates", WILD),)
@@ -208,16 +235,22 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
     _argo("WorkflowTemplate", ("spec",)),
     _argo("ClusterWorkflowTemplate", ("spec",)),
     _argo("CronWorkflow", ("spec", "workflowSpec")),
+    KindRule("sparkoperator.k8s.io", "SparkApplication", _spark(("spec",))),
+    KindRule("sparkoperator.k8s.io", "ScheduledSparkApplication", _spark(("spec", "template"))),
+    _training_runtime("TrainingRuntime"),
+    _training_runtime("ClusterTrainingRuntime"),
+    KindRule("", "PodTemplate", (_POD_TEMPLATE,)),
     KindRule(
-        "sparkoperator.k8s.io",
-        "SparkApplication",
+        "kubeflow.org",
+        "Notebook",
         (
-            SpecRule("driver", ("spec", "driver"), unit="Spark driver", view="spark"),
-            SpecRule("executor", ("spec", "executor"), _SPARK_EXECUTOR, "Spark executor", "spark"),
-        ),
+            SpecRule("pod", ("spec", "template", "spec"), unit="notebook pod"),
+        ),  # a 1-replica StatefulSet
     ),
 )
-OPERATOR_KIND_NAMES = frozenset(rule.kind for rule in OPERATOR_KINDS)
+# Kinds that make pods from specs kept elsewhere (rule SW904 says so): read, never attached to.
+PODS_ELSEWHERE_KINDS = frozenset({"TrainJob", "TaskRun", "PipelineRun"})
+OPERATOR_KIND_NAMES = frozenset(rule.kind for rule in OPERATOR_KINDS) | PODS_ELSEWHERE_KINDS
 
 
 @dataclass(frozen=True)
