@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 
 from enginehelpers import dump_all, load_all, output, render
 from stowage.checks.claims import placement_of
@@ -351,9 +352,10 @@ def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:
     ]
     undeclared = render(dump_all(RWO_CLAIM, train), CONFIG)
     assert [f.rule for f in undeclared.findings] == ["SW901", "SW902"]  # target ml: nothing
-    assert "kind: TrainJob, podSpecs: [{path: spec.workers[*].template.spec}]" in (
-        undeclared.findings[1].fix
-    )
+    assert (
+        "kind: TrainJob, podSpecs: [{path: spec.workers[*].template.spec, "
+        "replicas: spec.workers[*].replicas}]"
+    ) in undeclared.findings[1].fix
     outcome = render(dump_all(RWO_CLAIM, train), dict(CONFIG, kinds=kinds))
     assert [f.rule for f in outcome.findings] == ["SW101"]
     assert "3 TrainJob pods" in outcome.findings[0].message
@@ -438,3 +440,34 @@ def test_argo_security_and_pool_settings_keep_the_templates_list() -> None:
     assert templates[1]["securityContext"]["fsGroup"] == 1000
     assert templates[1]["nodeSelector"] == {"pool": "ml"}
     assert "securityContext" not in templates[0]  # a steps template runs no pod
+
+
+def test_sw902_suggests_every_nested_pod_template_with_its_replicas_and_it_works() -> None:
+    """KServe-like: a predictor with its containers and a workerSpec nested in it, and a
+    template with init containers only. The suggested `kinds:` entry, used as written,
+    reaches all three and counts their pods."""
+    serving = {
+        "apiVersion": "example.com/v1",
+        "kind": "Serving",
+        "metadata": {"name": "s", "labels": LABELS},
+        "spec": {
+            "predictor": {
+                "maxReplicas": 3,
+                "containers": [{"name": "kserve-container", "image": "x"}],
+                "workerSpec": {"size": 2, "containers": [{"name": "worker", "image": "x"}]},
+            },
+            "warmup": {"template": {"spec": {"initContainers": [{"name": "w", "image": "x"}]}}},
+        },
+    }
+    (finding,) = [f for f in render(dump_all(serving), CONFIG).findings if f.rule == "SW902"]
+    entry = finding.fix.split("kinds: ", 1)[1].split("] (", 1)[0] + "]"
+    kinds = yaml.safe_load(entry)
+    assert kinds[0]["podSpecs"] == [
+        {"path": "spec.predictor", "replicas": "spec.predictor.maxReplicas"},
+        {"path": "spec.predictor.workerSpec", "replicas": "spec.predictor.workerSpec.size"},
+        {"path": "spec.warmup.template.spec"},
+    ]
+    outcome = render(dump_all(serving), dict(CONFIG, kinds=kinds))
+    assert len(outcome.placements) == 3
+    counts = [placement_of(w, {}).pods for w in outcome.workloads]
+    assert counts == [3, 2, 1]
