@@ -11,7 +11,7 @@ import yaml
 
 from conftest import THIRD_PARTY
 from enginehelpers import dump_all, render
-from stowage.pods.concurrency import model
+from stowage.pods.concurrency import flow_order, model
 
 RWO = {
     "apiVersion": "v1",
@@ -141,3 +141,22 @@ def test_tekton_runs_a_target_selects_are_named() -> None:
     assert "workspaces" in finding.fix
     run["metadata"]["labels"] = {"team": "other"}
     assert not [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW904"]
+
+
+def test_volcano_jobflow_runs_its_templates_in_dependency_order() -> None:
+    pairs = flow_order(_docs("volcano-jobflow.yaml"))
+    apart = sorted("".join(sorted(key[2] for key in pair)) for pair in pairs)
+    assert apart == ["ab", "ac", "ad", "ae", "bc", "bd", "be", "ce", "de"]  # c and d overlap
+
+
+def test_volcano_task_dependencies_start_on_running_so_tasks_overlap() -> None:
+    (job,) = _docs("volcano-task-start-dependency.yaml")
+    assert [g.pods() for g in model(job).groups] == [11]
+
+
+def test_volcano_cronjob_with_forbid_runs_one_job_at_a_time() -> None:
+    (cron,) = _docs("volcano-cronjob.yaml")
+    assert [g.pods() for g in model(cron).groups] == [1]
+    cron["spec"]["concurrencyPolicy"] = "Allow"
+    (group,) = model(cron).groups
+    assert group.pods() == 2 and "concurrencyPolicy Allow: runs overlap" in group.why()

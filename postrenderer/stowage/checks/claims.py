@@ -15,8 +15,8 @@ from typing import Any
 from stowage.findings import ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
-from stowage.pods.concurrency import Concurrency, model
-from stowage.pods.groups import MANY, count_text
+from stowage.pods.concurrency import Concurrency, ObjectKey, flow_order, model
+from stowage.pods.groups import MANY, TooManyError, cliques, count_text
 from stowage.pods.podspecs import (
     KindRule,
     api_group,
@@ -82,6 +82,7 @@ class ClaimUsage:
     namespace: str
     modes: AccessModes
     mounts: list[Mount] = field(default_factory=list)
+    apart: frozenset[frozenset[ObjectKey]] = frozenset()  # objects whose pods never overlap
 
     @cached_property
     def shares(self) -> list[Share]:
@@ -98,7 +99,20 @@ class ClaimUsage:
 
     @property
     def pods(self) -> int:
-        return min(sum(share.pods for share in self.shares), MANY)
+        """The most pods live at once: objects overlap unless a flow runs them in order."""
+        shares = self.shares
+        keys = [_key(share) for share in shares]
+        if not self.apart:
+            return min(sum(share.pods for share in shares), MANY)
+
+        def overlap(a: int, b: int) -> bool:
+            return frozenset({keys[a], keys[b]}) not in self.apart
+
+        try:
+            groups = cliques(len(shares), overlap)
+        except TooManyError:
+            groups = [tuple(range(len(shares)))]
+        return min(max((sum(shares[i].pods for i in g) for g in groups), default=0), MANY)
 
     @property
     def ref(self) -> ResourceRef:
@@ -119,6 +133,11 @@ class ClaimUsage:
             for share in self.shares
             if share.mounts
         )
+
+
+def _key(share: Share) -> ObjectKey:
+    ref = share.mounts[0].workload.ref if share.mounts else None
+    return (ref.kind, ref.namespace, ref.name) if ref else ("", "", "")
 
 
 def _share(mounts: list[Mount]) -> Share:
@@ -155,8 +174,9 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
             mounts = namespaces.setdefault(workload.ref.namespace, [])
             mounts.append(Mount(index, workload, placement, read_only, concurrency))
         _add_operator_claims(operator, index, workload, placement, concurrency)
+    apart = frozenset(flow_order(o.body for o in stream.objects({"JobFlow"})))
     usages = [
-        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts)
+        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts, apart)
         for name, namespaces in by_name.items()
         for namespace, mounts in _by_namespace(namespaces)
     ]
@@ -186,7 +206,11 @@ class Models:
 
 def mounted_claims(workload: Workload) -> Iterator[tuple[str, bool]]:
     """(claimName, volume read-only) for the claims the workload's pods get. An Argo
-    workflow's or a SparkApplication's volumes reach only the pods that mount them."""
+    workflow's or a SparkApplication's volumes reach only the pods that mount them;
+    a Volcano job's own volumes reach every pod of the job."""
+    for name, spec in job_volume_claims(workload):
+        if spec is None:
+            yield name, False
     found = claim_names(workload.pod_spec)
     if workload.site.view not in ("argo", "spark"):
         yield from found
@@ -214,7 +238,8 @@ def _add_operator_claims(
         key = (namespace, name, str(workload.ref))
         if key not in usages:
             usages[key] = ClaimUsage(name, namespace, modes)
-        read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
+        mounts = _mounts_named(workload.pod_spec, name)
+        read_only = bool(mounts) and all(m.get("readOnly") for m in mounts)
         usages[key].mounts.append(Mount(index, workload, placement, read_only, concurrency))
 
 
@@ -228,9 +253,34 @@ def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, lis
         yield namespace, sorted([*namespaces[namespace], *unplaced], key=lambda m: m.index)
 
 
+def job_volume_claims(workload: Workload) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """A Volcano job's `spec.volumes`: (claim name, the claim spec Volcano creates it from,
+    None for an existing claim). "All the volumes are shared by all pods within a Job"."""
+    rule = workload.site.rule
+    if rule is None or not rule.job_volumes:
+        return
+    volumes = get_in(workload.manifest, rule.job_volumes)
+    for index, volume in enumerate(volumes if isinstance(volumes, list) else []):
+        if not isinstance(volume, dict):
+            continue
+        name, spec = volume.get("volumeClaimName"), volume.get("volumeClaim")
+        spec = spec if isinstance(spec, dict) else None
+        if isinstance(name, str) and name:
+            yield name, spec
+        elif spec is not None:
+            yield f"{workload.ref.name} spec.volumes[{index}]", spec
+
+
 def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:
     """Claims an operator creates from the workload's claim templates (JobSet's
-    volumeClaimPolicies) that the pod mounts by name, with the template's access modes."""
+    volumeClaimPolicies, a Volcano job's volumes) that its pods mount, with the
+    template's access modes."""
+    for name, spec in job_volume_claims(workload):
+        if spec is not None:
+            modes = spec.get("accessModes")
+            known = tuple(str(m) for m in modes) if isinstance(modes, list) and modes else None
+            origin = f"created by {workload.kind}/{workload.ref.name} from its spec.volumes"
+            yield name, AccessModes(known, origin)
     rule = workload.site.rule
     pod = workload.pod_spec
     own = {v.get("name") for v in pod.get("volumes") or [] if isinstance(v, dict)}

@@ -279,11 +279,50 @@ _SPECIAL: dict[tuple[str, str], Special] = {
     ("trainer.kubeflow.org", "TrainingRuntime"): _training_runtime("TrainingRuntime"),
     ("trainer.kubeflow.org", "ClusterTrainingRuntime"): _training_runtime("ClusterTrainingRuntime"),
     ("sparkoperator.k8s.io", "ScheduledSparkApplication"): _scheduled("ScheduledSparkApplication"),
+    ("batch.volcano.sh", "CronJob"): _scheduled("Volcano CronJob"),
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),
     ("argoproj.io", "CronWorkflow"): _argo("CronWorkflow", ("spec", "workflowSpec")),
 }
+
+
+ObjectKey = tuple[str, str, str]  # (kind, namespace, name)
+
+
+def flow_order(bodies: Iterable[dict[str, Any]]) -> set[frozenset[ObjectKey]]:
+    """Pairs of objects whose pods never overlap: JobTemplates a Volcano JobFlow runs one
+    after the other (`dependsOn.targets`: a job starts once those jobs completed, unless
+    a `probe` or `strategy: any` starts it sooner). A template that more than one JobFlow
+    names is left out: two flows may run it at once."""
+    flows = [b for b in bodies if b.get("kind") == "JobFlow" and api_group(b) == "flow.volcano.sh"]
+    named: dict[ObjectKey, int] = {}
+    dags: list[tuple[str, Dag]] = []
+    for flow in flows:
+        namespace = str(get_in(flow, ("metadata", "namespace")) or "")
+        dag = Dag()
+        for step in get_in(flow, ("spec", "flows")) or []:
+            if not isinstance(step, dict) or not isinstance(step.get("name"), str):
+                continue
+            dag.add(step["name"])
+            needs = get_in(step, ("dependsOn",))
+            needs = needs if isinstance(needs, dict) else {}
+            # A probe (a task running) or strategy `any` starts it before all complete.
+            serial = needs.get("probe") is None and needs.get("strategy") in (None, "all")
+            for target in needs.get("targets") or []:
+                dag.need(step["name"], str(target), serialises=serial)
+        for name in dag.needs:
+            key = ("JobTemplate", namespace, name)
+            named[key] = named.get(key, 0) + 1
+        dags.append((namespace, dag))
+    apart: set[frozenset[ObjectKey]] = set()
+    for namespace, dag in dags:
+        for a in dag.needs:
+            for b in dag.needs:
+                key_a, key_b = ("JobTemplate", namespace, a), ("JobTemplate", namespace, b)
+                if a < b and not dag.concurrent(a, b) and named[key_a] == named[key_b] == 1:
+                    apart.add(frozenset({key_a, key_b}))
+    return apart
 
 
 def describe(concurrency: Concurrency, labels: dict[Path, str]) -> Iterator[dict[str, Any]]:
@@ -311,6 +350,7 @@ __all__ = [
     "Member",
     "count_text",
     "describe",
+    "flow_order",
     "job_pods",
     "model",
     "plural",

@@ -74,8 +74,10 @@ class Group:
             parts = [*parts[:3], f"and {len(parts) - 3} more pairs"]
         counts = [m.why for m in members if m.pods != 1]
         if not parts and len(members) > 1:
-            whys = list(dict.fromkeys(m.why for m in members))
-            counts = [" + ".join(whys) + (" run together" if len(whys) > 1 else "")]
+            whys = [m.why for m in members]
+            same = len(set(whys)) == 1
+            counts = [f"{whys[0]}, for each of {len(whys)}" if same else " + ".join(whys)]
+            counts[0] += " (they run together)"
         elif not parts and not counts:
             counts = [m.why for m in members]
         total = sum(m.pods for m in members)

@@ -77,6 +77,7 @@ class SpecRule:
     many: str = ""  # non-empty: runs as many pods at once as its users start (the reason)
     claim_templates: tuple[Path, ...] = ()  # claims the operator creates, mounted by name
     shared_claims: bool = True  # its claim templates are shared by its pods (not per pod/run)
+    job_volumes: Path = ()  # Volcano's job-level volumes, mounted into every pod of the job
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,24 @@ def _spark(spec: Path) -> tuple[SpecRule, ...]:
 _POD_TEMPLATE = SpecRule(
     "pod", ("template", "spec"), many="a PodTemplate: whatever uses it starts its pods"
 )
+
+
+def _volcano(group: str, kind: str, job: Path) -> KindRule:
+    """A Volcano Job's tasks (also a CronJob's job template and a JobFlow's JobTemplate)."""
+    task = (*job, "tasks", WILD)
+    return KindRule(
+        group,
+        kind,
+        (
+            SpecRule(
+                "{key}",
+                (*task, "template", "spec"),
+                (((*task, "replicas"),),),
+                unit="Volcano task pod",
+                job_volumes=(*job, "volumes"),
+            ),
+        ),
+    )
 
 
 def _training_runtime(kind: str) -> KindRule:
@@ -219,18 +238,9 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
             ),
         ),
     ),
-    KindRule(
-        "batch.volcano.sh",
-        "Job",
-        (
-            SpecRule(
-                "{key}",
-                ("spec", "tasks", WILD, "template", "spec"),
-                ((("spec", "tasks", WILD, "replicas"),),),
-                unit="Volcano task pod",
-            ),
-        ),
-    ),
+    _volcano("batch.volcano.sh", "Job", ("spec",)),
+    _volcano("batch.volcano.sh", "CronJob", ("spec", "jobTemplate", "spec")),
+    _volcano("flow.volcano.sh", "JobTemplate", ("spec",)),
     _argo("Workflow", ("spec",)),
     _argo("WorkflowTemplate", ("spec",)),
     _argo("ClusterWorkflowTemplate", ("spec",)),
@@ -250,7 +260,11 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
 )
 # Kinds that make pods from specs kept elsewhere (rule SW904 says so): read, never attached to.
 PODS_ELSEWHERE_KINDS = frozenset({"TrainJob", "TaskRun", "PipelineRun"})
-OPERATOR_KIND_NAMES = frozenset(rule.kind for rule in OPERATOR_KINDS) | PODS_ELSEWHERE_KINDS
+# Kinds that order other objects' runs (a Volcano JobFlow runs its JobTemplates in turn).
+ORDER_KINDS = frozenset({"JobFlow"})
+OPERATOR_KIND_NAMES = (
+    frozenset(rule.kind for rule in OPERATOR_KINDS) | PODS_ELSEWHERE_KINDS | ORDER_KINDS
+)
 
 
 @dataclass(frozen=True)
