@@ -175,7 +175,94 @@ CASES: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
     (argo("ClusterWorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
     (argo("CronWorkflow"), [("train", 2), ("py", 2), ("set", 2)]),  # concurrencyPolicy Allow
     (SPARK, [("driver", 1), ("executor", 4)]),
-]
+    (
+        {
+            "apiVersion": "sparkoperator.k8s.io/v1beta2",
+            "kind": "ScheduledSparkApplication",
+            "metadata": META,
+            "spec": {"schedule": "@hourly", "concurrencyPolicy": "Forbid", "template": {
+                "type": "Scala", "driver": {"labels": LABELS},
+                "executor": {"labels": LABELS, "instances": 2}}},
+        },
+        [("driver", 1), ("executor", 2)],
+    ),
+    (
+        {
+            "apiVersion": "sparkoperator.k8s.io/v1alpha1",
+            "kind": "SparkConnect",
+            "metadata": META,
+            "spec": {"server": {"template": template()},
+                     "executor": {"instances": 3, "template": template()}},
+        },
+        [("server", 1), ("executor", 3)],
+    ),
+    (
+        {"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": META,
+         "spec": {"template": template()}},
+        [("pod", 1)],
+    ),
+    ({"apiVersion": "v1", "kind": "PodTemplate", "metadata": META, "template": template()},
+     [("pod", MANY)]),
+    (
+        {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkDeployment",
+            "metadata": META,
+            "spec": {"podTemplate": template(),
+                     "taskManager": {"replicas": 3, "podTemplate": template()}},
+        },
+        [("pod", 4), ("taskmanager", 3)],
+    ),
+    (
+        {
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": META,
+            "spec": {"predictor": {"maxReplicas": 2, **pod(),
+                                   "workerSpec": {"pipelineParallelSize": 2, **pod()}}},
+        },
+        [("predictor", 2), ("worker", 4)],
+    ),
+    (
+        {
+            "apiVersion": "serving.kserve.io/v1alpha2",
+            "kind": "LLMInferenceService",
+            "metadata": META,
+            "spec": {"replicas": 1, "template": pod(),
+                     "prefill": {"replicas": 2, "template": pod()}},
+        },
+        [("decode", 1), ("prefill", 2)],
+    ),
+    (
+        {
+            "apiVersion": "trainer.kubeflow.org/v1alpha1",
+            "kind": "ClusterTrainingRuntime",
+            "metadata": META,
+            "spec": {"template": {"spec": {"replicatedJobs": [
+                {"name": "node", "template": {"spec": {"template": template()}}}]}}},
+        },
+        [("node", MANY)],
+    ),
+    (
+        {
+            "apiVersion": "batch.volcano.sh/v1alpha1",
+            "kind": "CronJob",
+            "metadata": META,
+            "spec": {"schedule": "@hourly", "concurrencyPolicy": "Forbid", "jobTemplate": {
+                "spec": {"tasks": [{"name": "t", "replicas": 2, "template": template()}]}}},
+        },
+        [("t", 2)],
+    ),
+    (
+        {
+            "apiVersion": "flow.volcano.sh/v1alpha1",
+            "kind": "JobTemplate",
+            "metadata": META,
+            "spec": {"tasks": [{"name": "t", "replicas": 1, "template": template()}]},
+        },
+        [("t", 1)],
+    ),
+]  # fmt: skip
 CONFIG = {
     "persistence": {
         "data": {
@@ -471,3 +558,25 @@ def test_sw902_suggests_every_nested_pod_template_with_its_replicas_and_it_works
     assert len(outcome.placements) == 3
     counts = [placement_of(w, {}).pods for w in outcome.workloads]
     assert counts == [3, 2, 1]
+
+
+def test_an_elastic_pytorchjob_counts_its_workers_up_to_max_replicas() -> None:
+    job = kubeflow("PyTorchJob", "pytorchReplicaSpecs")
+    job["spec"]["elasticPolicy"] = {"minReplicas": 1, "maxReplicas": 8}
+    workloads = list(collect(read(dump_all(job), Limits()), carried_loader(Limits())))
+    counts = [(w.site.component, placement_of(w, {}).pods) for w in workloads]
+    assert counts == [("master", 1), ("worker", 8)]
+    assert placement_of(workloads[1], {}).why == "elasticPolicy.maxReplicas 8 workers"
+
+
+def test_a_model_on_a_rwo_claim_counts_every_inference_pod() -> None:
+    llm = {
+        "apiVersion": "serving.kserve.io/v1alpha2",
+        "kind": "LLMInferenceService",
+        "metadata": {"name": "llm"},
+        "spec": {"model": {"uri": "pvc://shared/models/x"}, "replicas": 1, "template": pod(),
+                 "prefill": {"replicas": 2, "template": pod()}},
+    }  # fmt: skip
+    (finding,) = render(dump_all(RWO_CLAIM, llm)).findings
+    assert finding.rule == "SW101" and "mounted by 3 pods" in finding.message
+    assert "1 decode pod + 2 prefill pods" in finding.message

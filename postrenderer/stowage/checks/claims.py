@@ -26,7 +26,7 @@ from stowage.pods.podspecs import (
     get_in,
     kind_rule,
 )
-from stowage.pods.workloads import Workload, declared_kinds
+from stowage.pods.workloads import Workload, declared_kinds, job_volume_claims, uri_claims
 from stowage.read.manifests import Stream, parse_count
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -211,6 +211,7 @@ def mounted_claims(workload: Workload) -> Iterator[tuple[str, bool]]:
     for name, spec in job_volume_claims(workload):
         if spec is None:
             yield name, False
+    yield from uri_claims(workload)
     found = claim_names(workload.pod_spec)
     if workload.site.view not in ("argo", "spark"):
         yield from found
@@ -251,24 +252,6 @@ def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, lis
         yield "", unplaced
     for namespace in explicit:
         yield namespace, sorted([*namespaces[namespace], *unplaced], key=lambda m: m.index)
-
-
-def job_volume_claims(workload: Workload) -> Iterator[tuple[str, dict[str, Any] | None]]:
-    """A Volcano job's `spec.volumes`: (claim name, the claim spec Volcano creates it from,
-    None for an existing claim). "All the volumes are shared by all pods within a Job"."""
-    rule = workload.site.rule
-    if rule is None or not rule.job_volumes:
-        return
-    volumes = get_in(workload.manifest, rule.job_volumes)
-    for index, volume in enumerate(volumes if isinstance(volumes, list) else []):
-        if not isinstance(volume, dict):
-            continue
-        name, spec = volume.get("volumeClaimName"), volume.get("volumeClaim")
-        spec = spec if isinstance(spec, dict) else None
-        if isinstance(name, str) and name:
-            yield name, spec
-        elif spec is not None:
-            yield f"{workload.ref.name} spec.volumes[{index}]", spec
 
 
 def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:

@@ -272,6 +272,59 @@ def _scheduled(kind: str) -> Special:
     return build
 
 
+def _flink(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+    """FlinkDeployment: the job manager(s) and the task managers run together. Task
+    managers: `taskManager.replicas`, else the job's parallelism over the task slots
+    each offers; a session cluster with neither starts them on demand."""
+    managers = as_int(get_in(body, ("spec", "jobManager", "replicas")), 1)
+    workers, why = _task_managers(body)
+    managers_why = plural(managers, "job manager")
+    counts = {
+        "pod": (managers + workers, f"{managers_why} + {why}"),
+        "jobmanager": (managers, managers_why),
+        "taskmanager": (workers, why),
+    }
+    # The shared pod template's pods are the job and task managers themselves: a cap
+    # keeps a claim in both the shared and a manager's own template from counting twice.
+    members = [Member(s.path, *counts[s.component], s.component, "flink") for s in found]
+    if not members:
+        return Concurrency("FlinkDeployment")
+    total = min(managers + workers, MANY)
+    cap = ("flink", total, f"{managers_why} + {why} in all")
+    return Concurrency("FlinkDeployment", (Group(tuple(members), caps=(cap,)),))
+
+
+def _task_managers(body: dict[str, Any]) -> tuple[int, str]:
+    replicas = as_int(get_in(body, ("spec", "taskManager", "replicas")), 0)
+    if replicas > 0:
+        return replicas, plural(replicas, "task manager")
+    parallelism = as_int(get_in(body, ("spec", "job", "parallelism")), 0)
+    if parallelism <= 0:
+        if get_in(body, ("spec", "job")) is None:
+            return MANY, "task managers started on demand (a session cluster)"
+        parallelism = 1
+    slots = get_in(body, ("spec", "flinkConfiguration", "taskmanager.numberOfTaskSlots"))
+    per = int(slots) if isinstance(slots, int | str) and str(slots).isdigit() else 1
+    count = -(-parallelism // max(per, 1))
+    return count, f"{plural(count, 'task manager')} (parallelism {parallelism}, {per} slots each)"
+
+
+def _kserve(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+    """InferenceService: serverless (Knative, the default) without maxReplicas scales a
+    component without a limit; a raw Deployment without it runs minReplicas (1)."""
+    mode = get_in(body, ("metadata", "annotations", "serving.kserve.io/deploymentMode"))
+    raw = mode in ("RawDeployment", "Standard")
+    members = []
+    for site in found:
+        member = _member(body, site)
+        component = "predictor" if site.component == "worker" else site.component
+        if not raw and as_int(get_in(body, ("spec", component, "maxReplicas")), 0) <= 0:
+            why = f"{member.why}; no maxReplicas: KServe scales it without a limit"
+            member = replace(member, pods=MANY, why=why)
+        members.append(member)
+    return _together("InferenceService", members)
+
+
 Special = Callable[[dict[str, Any], list[PodSite]], Concurrency]
 _SPECIAL: dict[tuple[str, str], Special] = {
     ("kubeflow.org", "PyTorchJob"): _pytorch,
@@ -280,6 +333,8 @@ _SPECIAL: dict[tuple[str, str], Special] = {
     ("trainer.kubeflow.org", "ClusterTrainingRuntime"): _training_runtime("ClusterTrainingRuntime"),
     ("sparkoperator.k8s.io", "ScheduledSparkApplication"): _scheduled("ScheduledSparkApplication"),
     ("batch.volcano.sh", "CronJob"): _scheduled("Volcano CronJob"),
+    ("flink.apache.org", "FlinkDeployment"): _flink,
+    ("serving.kserve.io", "InferenceService"): _kserve,
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),

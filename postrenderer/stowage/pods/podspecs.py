@@ -78,6 +78,8 @@ class SpecRule:
     claim_templates: tuple[Path, ...] = ()  # claims the operator creates, mounted by name
     shared_claims: bool = True  # its claim templates are shared by its pods (not per pod/run)
     job_volumes: Path = ()  # Volcano's job-level volumes, mounted into every pod of the job
+    uri_claims: tuple[Path, ...] = ()  # `pvc://claim/path` model URIs its pods mount (KServe)
+    inline: bool = False  # PodSpec fields among others (KServe): a pod spec only with containers
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,79 @@ def _spark(spec: Path) -> tuple[SpecRule, ...]:
 _POD_TEMPLATE = SpecRule(
     "pod", ("template", "spec"), many="a PodTemplate: whatever uses it starts its pods"
 )
+
+
+def _flink() -> KindRule:
+    """Flink's FlinkDeployment: a pod template for both, then the job manager's and the
+    task managers' own (the operator merges them); counts in stowage.pods.concurrency."""
+    return KindRule(
+        "flink.apache.org",
+        "FlinkDeployment",
+        (
+            SpecRule("pod", ("spec", "podTemplate", "spec"), unit="Flink pod"),
+            SpecRule(
+                "jobmanager", ("spec", "jobManager", "podTemplate", "spec"), unit="job manager"
+            ),
+            SpecRule(
+                "taskmanager", ("spec", "taskManager", "podTemplate", "spec"), unit="task manager"
+            ),
+        ),
+    )
+
+
+def _kserve() -> tuple[KindRule, ...]:
+    """KServe: an InferenceService's components (each a PodSpec with its own fields), a
+    multi-node predictor's workerSpec, the serving runtimes, LLMInferenceService pools."""
+    group = "serving.kserve.io"
+    model_uris = (("spec", "predictor", "model", "storageUri"), ("spec", "predictor", "storageUri"))
+    components = tuple(
+        SpecRule(
+            name,
+            ("spec", name),
+            ((("spec", name, "maxReplicas"), ("spec", name, "minReplicas")),),
+            unit=f"{name} pod",
+            uri_claims=model_uris if name == "predictor" else (),
+            inline=True,
+        )
+        for name in ("predictor", "transformer", "explainer")
+    )
+    worker = SpecRule(
+        "worker",
+        ("spec", "predictor", "workerSpec"),
+        ((("spec", "predictor", "maxReplicas"), ("spec", "predictor", "minReplicas")),
+         (("spec", "predictor", "workerSpec", "pipelineParallelSize"),)),
+        unit="predictor worker pod",
+        uri_claims=model_uris,
+        inline=True,
+    )  # fmt: skip
+    llm_uri = (("spec", "model", "uri"),)
+    llm = tuple(
+        SpecRule(
+            component,
+            path,
+            ((replicas,),),
+            unit=f"{component} pod",
+            uri_claims=llm_uri,
+            inline=True,
+        )
+        for component, path, replicas in (
+            ("decode", ("spec", "template"), ("spec", "replicas")),
+            ("decode-worker", ("spec", "worker"), ("spec", "replicas")),
+            ("prefill", ("spec", "prefill", "template"), ("spec", "prefill", "replicas")),
+            ("prefill-worker", ("spec", "prefill", "worker"), ("spec", "prefill", "replicas")),
+        )
+    )
+    return (
+        KindRule(group, "InferenceService", (*components, worker)),
+        _serving_runtime(group, "ServingRuntime"),
+        _serving_runtime(group, "ClusterServingRuntime"),
+        KindRule(group, "LLMInferenceService", llm),
+    )
+
+
+def _serving_runtime(group: str, kind: str) -> KindRule:
+    many = f"a {kind}: every InferenceService that uses it runs these pods"
+    return KindRule(group, kind, (SpecRule("runtime", ("spec",), unit="pod", many=many),))
 
 
 def _volcano(group: str, kind: str, job: Path) -> KindRule:
@@ -247,6 +322,21 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
     _argo("CronWorkflow", ("spec", "workflowSpec")),
     KindRule("sparkoperator.k8s.io", "SparkApplication", _spark(("spec",))),
     KindRule("sparkoperator.k8s.io", "ScheduledSparkApplication", _spark(("spec", "template"))),
+    _flink(),
+    *_kserve(),
+    KindRule(
+        "sparkoperator.k8s.io",
+        "SparkConnect",
+        (
+            SpecRule("server", ("spec", "server", "template", "spec"), unit="Spark Connect server"),
+            SpecRule(
+                "executor",
+                ("spec", "executor", "template", "spec"),
+                ((("spec", "executor", "instances"),),),
+                unit="Spark executor",
+            ),
+        ),
+    ),
     _training_runtime("TrainingRuntime"),
     _training_runtime("ClusterTrainingRuntime"),
     KindRule("", "PodTemplate", (_POD_TEMPLATE,)),
@@ -414,7 +504,8 @@ def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ())
 def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
     for spec in rule.specs:
         for path, bindings in expand_wild(body, spec.path):
-            if _is_pod_like(get_in(body, path), spec.view):
+            node = get_in(body, path)
+            if _is_pod_like(node, spec.view) and (not spec.inline or "containers" in node):
                 component = _component(body, spec, path, bindings)
                 yield PodSite(rule.kind, component, path, rule=spec, bindings=bindings)
 
