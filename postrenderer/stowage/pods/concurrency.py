@@ -49,8 +49,8 @@ class Concurrency:
         best: tuple[int, Group | None] = (0, None)
         for group in self.groups:
             pods = group.pods(paths)
-            if pods > best[0]:
-                best = (pods, group)
+            if pods > best[0] or (best[1] is None and group.chosen(paths)):
+                best = (pods, group)  # a group of 0 pods (replicas: 0) still says why
         return best
 
     def pods_of(self, path: Path) -> tuple[int, str]:
