@@ -262,6 +262,24 @@ CASES: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
         },
         [("t", 1)],
     ),
+    (
+        {
+            "apiVersion": "workload.codeflare.dev/v1beta2",
+            "kind": "AppWrapper",
+            "metadata": META,
+            "spec": {"components": [
+                {"podSets": [{"replicas": 2, "path": "template.spec.template"}],
+                 "template": {"apiVersion": "batch/v1", "kind": "Job",
+                              "metadata": {"name": "train"},
+                              "spec": {"template": template()}}},
+                {"podSets": [{"path": "template.spec.replicatedJobs[0].template.spec.template"}],
+                 "template": {"apiVersion": "jobset.x-k8s.io/v1alpha2", "kind": "JobSet",
+                              "metadata": {"name": "set"}, "spec": {"replicatedJobs": [
+                                  {"name": "w", "template": {"spec": {"template": template()}}}]}}},
+            ]},
+        },
+        [("train", 2), ("set", 1)],
+    ),
 ]  # fmt: skip
 CONFIG = {
     "persistence": {

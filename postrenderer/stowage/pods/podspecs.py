@@ -141,6 +141,7 @@ def _spark(spec: Path) -> tuple[SpecRule, ...]:
     )
 
 
+APPWRAPPER = ("workload.codeflare.dev", "AppWrapper")
 _POD_TEMPLATE = SpecRule(
     "pod", ("template", "spec"), many="a PodTemplate: whatever uses it starts its pods"
 )
@@ -340,6 +341,7 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
     _training_runtime("TrainingRuntime"),
     _training_runtime("ClusterTrainingRuntime"),
     KindRule("", "PodTemplate", (_POD_TEMPLATE,)),
+    KindRule(*APPWRAPPER, ()),  # its pod specs are where its podSets say: wrapped_sites()
     KindRule(
         "kubeflow.org",
         "Notebook",
@@ -489,8 +491,33 @@ def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
                 yield PodSite(str(kind), component, path)
         return
     rule = kind_rule(group, str(kind), declared)
-    if rule is not None:
+    if rule is not None and (rule.group, rule.kind) == APPWRAPPER:
+        yield from wrapped_sites(body)
+    elif rule is not None:
         yield from rule_sites(body, rule)
+
+
+def wrapped_sites(body: dict[str, Any]) -> Iterator[PodSite]:
+    """An AppWrapper's pod specs: each component's `podSets[].path` names a pod template
+    in the wrapped resource (`template.spec.template` for a Job), with its replicas."""
+    components = get_in(body, ("spec", "components"))
+    for index, component in enumerate(components if isinstance(components, list) else []):
+        wrapped = get_in(component, ("template",))
+        if not isinstance(wrapped, dict):
+            continue
+        name = str(get_in(wrapped, ("metadata", "name")) or wrapped.get("kind") or index)
+        pod_sets = component.get("podSets")
+        for number, pod_set in enumerate(pod_sets if isinstance(pod_sets, list) else []):
+            where = pod_set.get("path") if isinstance(pod_set, dict) else None
+            if not isinstance(where, str):
+                continue
+            path = ("spec", "components", index, *parse_path(where), "spec")
+            if not isinstance(get_in(body, path), dict):
+                continue
+            replicas = ("spec", "components", index, "podSets", number, "replicas")
+            unit = f"{wrapped.get('kind') or 'wrapped'} pod"
+            rule = SpecRule(name, path, ((replicas,),), unit=unit)
+            yield PodSite("AppWrapper", name, path, rule=rule)
 
 
 def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ()) -> KindRule | None:
