@@ -386,8 +386,8 @@ def describe(concurrency: Concurrency, labels: dict[Path, str]) -> Iterator[dict
         members = []
         for member in group.members:
             workload = labels.get(member.path, path_text(member.path))
-            use = "" if member.label in ("pod", *workload.split("(")[1:2]) else member.label
-            use = "" if workload.endswith(f"({member.label})") else use
+            own = member.label == "pod" or workload.endswith(f"({member.label})")
+            use = "" if own else member.label  # an Argo step or task: which use of the template
             members.append(
                 {"workload": workload, "use": use, "pods": member.pods, "why": member.why}
             )
