@@ -95,6 +95,7 @@ class Dag:
 
     needs: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # task -> (dep, serial)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _after: dict[str, list[tuple[str, bool]]] = field(default_factory=dict, repr=False)
 
     def add(self, task: str) -> None:
         self.needs.setdefault(task, [])
@@ -103,12 +104,17 @@ class Dag:
         self.needs.setdefault(task, []).append((dep, serialises))
         self.add(dep)
         self._reach.clear()
+        self._after.clear()
 
     def deps(self, task: str) -> list[str]:
         return sorted({dep for dep, _ in self.needs.get(task, [])})
 
     def _dependents(self, task: str) -> list[tuple[str, bool]]:
-        return [(t, s) for t, needs in self.needs.items() for d, s in needs if d == task]
+        if not self._after:
+            for waiting, needs in self.needs.items():
+                for dep, serial in needs:
+                    self._after.setdefault(dep, []).append((waiting, serial))
+        return self._after.get(task, [])
 
     def reach(self, task: str) -> frozenset[str]:
         """The tasks that wait, directly or not, for ``task``."""
