@@ -462,3 +462,15 @@ def test_existing_claim_declared_modes_are_only_for_existing_claims() -> None:
     config["persistence"]["data"]["b"] = {**DATA_CLAIM, "existingClaim": None, "hostPath": "/h"}
     with pytest.raises(UsageError, match="accessModes is only declared for an existingClaim"):
         render(dump_all(deployment("w", ROLE)), config)
+
+
+def test_a_plan_volume_whose_name_the_pod_uses_for_another_source_is_a_conflict() -> None:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["volumes"] = [{"name": "a", "emptyDir": {}}]
+    outcome = render(dump_all(doc), simple_config())
+    (conflict,) = [f for f in outcome.findings if f.rule == "SW801"]
+    assert "volumes[a] is 'emptyDir' in the chart, the plan wants 'claim" in conflict.message
+    assert "volumes[a]" in conflict.fix
+    env = pod_spec_of(load_all(output(outcome))[0])["containers"][0].get("env", [])
+    paths = [e for e in env if e["name"] == "STOWAGE_DATA_PATHS"]
+    assert paths == []  # the data-paths env does not point at the volume it did not mount

@@ -9,10 +9,12 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 
 from enginehelpers import dump_all, load_all, output, render
-from stowage.checks.claims import MANY, placement_of
+from stowage.checks.claims import placement_of
 from stowage.engine import carried_loader
+from stowage.pods.groups import MANY
 from stowage.pods.podspecs import get_in
 from stowage.pods.workloads import collect
 from stowage.read.manifests import read
@@ -57,7 +59,13 @@ def argo(kind: str, **spec: Any) -> dict[str, Any]:
     workflow = {
         "entrypoint": "main",
         "templates": [
-            {"name": "main", "steps": [[{"name": "a", "template": "train"}]]},
+            {
+                "name": "main",
+                "steps": [
+                    [{"name": "a", "template": "train"}],
+                    [{"name": "b", "template": "py"}, {"name": "c", "template": "set"}],
+                ],
+            },
             {"name": "train", "metadata": {"labels": LABELS}, "container": {"image": "busybox"}},
             {"name": "py", "metadata": {"labels": LABELS}, "script": {"image": "python"}},
             {
@@ -165,9 +173,114 @@ CASES: list[tuple[dict[str, Any], list[tuple[str, int]]]] = [
     (argo("Workflow"), [("train", 1), ("py", 1), ("set", 1)]),
     (argo("WorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
     (argo("ClusterWorkflowTemplate"), [("train", MANY), ("py", MANY), ("set", MANY)]),
-    (argo("CronWorkflow"), [("train", MANY), ("py", MANY), ("set", MANY)]),
+    (argo("CronWorkflow"), [("train", 2), ("py", 2), ("set", 2)]),  # concurrencyPolicy Allow
     (SPARK, [("driver", 1), ("executor", 4)]),
-]
+    (
+        {
+            "apiVersion": "sparkoperator.k8s.io/v1beta2",
+            "kind": "ScheduledSparkApplication",
+            "metadata": META,
+            "spec": {"schedule": "@hourly", "concurrencyPolicy": "Forbid", "template": {
+                "type": "Scala", "driver": {"labels": LABELS},
+                "executor": {"labels": LABELS, "instances": 2}}},
+        },
+        [("driver", 1), ("executor", 2)],
+    ),
+    (
+        {
+            "apiVersion": "sparkoperator.k8s.io/v1alpha1",
+            "kind": "SparkConnect",
+            "metadata": META,
+            "spec": {"server": {"template": template()},
+                     "executor": {"instances": 3, "template": template()}},
+        },
+        [("server", 1), ("executor", 3)],
+    ),
+    (
+        {"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": META,
+         "spec": {"template": template()}},
+        [("pod", 1)],
+    ),
+    ({"apiVersion": "v1", "kind": "PodTemplate", "metadata": META, "template": template()},
+     [("pod", MANY)]),
+    (
+        {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkDeployment",
+            "metadata": META,
+            "spec": {"podTemplate": template(),
+                     "taskManager": {"replicas": 3, "podTemplate": template()}},
+        },
+        [("pod", 4), ("taskmanager", 3)],
+    ),
+    (
+        {
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": META,
+            "spec": {"predictor": {"maxReplicas": 2, **pod(),
+                                   "workerSpec": {"pipelineParallelSize": 2, **pod()}}},
+        },
+        [("predictor", 2), ("worker", 4)],
+    ),
+    (
+        {
+            "apiVersion": "serving.kserve.io/v1alpha2",
+            "kind": "LLMInferenceService",
+            "metadata": META,
+            "spec": {"replicas": 1, "template": pod(),
+                     "prefill": {"replicas": 2, "template": pod()}},
+        },
+        [("decode", 1), ("prefill", 2)],
+    ),
+    (
+        {
+            "apiVersion": "trainer.kubeflow.org/v1alpha1",
+            "kind": "ClusterTrainingRuntime",
+            "metadata": META,
+            "spec": {"template": {"spec": {"replicatedJobs": [
+                {"name": "node", "template": {"spec": {"template": template()}}}]}}},
+        },
+        [("node", MANY)],
+    ),
+    (
+        {
+            "apiVersion": "batch.volcano.sh/v1alpha1",
+            "kind": "CronJob",
+            "metadata": META,
+            "spec": {"schedule": "@hourly", "concurrencyPolicy": "Forbid", "jobTemplate": {
+                "spec": {"tasks": [{"name": "t", "replicas": 2, "template": template()}]}}},
+        },
+        [("t", 2)],
+    ),
+    (
+        {
+            "apiVersion": "flow.volcano.sh/v1alpha1",
+            "kind": "JobTemplate",
+            "metadata": META,
+            "spec": {"tasks": [{"name": "t", "replicas": 1, "template": template()}]},
+        },
+        [("t", 1)],
+    ),
+    (
+        {
+            "apiVersion": "workload.codeflare.dev/v1beta2",
+            "kind": "AppWrapper",
+            "metadata": META,
+            "spec": {"components": [
+                {"podSets": [{"replicas": 2, "path": "template.spec.template"}],
+                 "template": {"apiVersion": "batch/v1", "kind": "Job",
+                              "metadata": {"name": "train"},
+                              "spec": {"template": template()}}},
+                {"podSets": [{"path": "template.spec.replicatedJobs[0].template.spec.template"}],
+                 "template": {"apiVersion": "jobset.x-k8s.io/v1alpha2", "kind": "JobSet",
+                              "metadata": {"name": "set"}, "spec": {"replicatedJobs": [
+                                  {"name": "w", "template": {"spec": {"template": template()}}}]}}},
+            ]},
+        },
+        [("train", 2), ("set", 1)],
+    ),
+]  # fmt: skip
 CONFIG = {
     "persistence": {
         "data": {
@@ -344,9 +457,10 @@ def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:
     ]
     undeclared = render(dump_all(RWO_CLAIM, train), CONFIG)
     assert [f.rule for f in undeclared.findings] == ["SW901", "SW902"]  # target ml: nothing
-    assert "kind: TrainJob, podSpecs: [{path: spec.workers[*].template.spec}]" in (
-        undeclared.findings[1].fix
-    )
+    assert (
+        "kind: TrainJob, podSpecs: [{path: spec.workers[*].template.spec, "
+        "replicas: spec.workers[*].replicas}]"
+    ) in undeclared.findings[1].fix
     outcome = render(dump_all(RWO_CLAIM, train), dict(CONFIG, kinds=kinds))
     assert [f.rule for f in outcome.findings] == ["SW101"]
     assert "3 TrainJob pods" in outcome.findings[0].message
@@ -421,3 +535,66 @@ def test_operator_and_declared_kinds_with_fields_of_the_wrong_type_are_refused(
 
     with pytest.raises(UsageError, match=re.escape(expected)):
         render(dump_all(body), dict(CONFIG, kinds=kinds))
+
+
+def test_argo_security_and_pool_settings_keep_the_templates_list() -> None:
+    config = dict(CONFIG, securityContext={"enabled": True}, nodeSelector={"ml": {"pool": "ml"}})
+    result = load_all(output(render(dump_all(argo("Workflow")), config)))[0]
+    templates = result["spec"]["templates"]
+    assert [t["name"] for t in templates] == ["main", "train", "py", "set"]
+    assert templates[1]["securityContext"]["fsGroup"] == 1000
+    assert templates[1]["nodeSelector"] == {"pool": "ml"}
+    assert "securityContext" not in templates[0]  # a steps template runs no pod
+
+
+def test_sw902_suggests_every_nested_pod_template_with_its_replicas_and_it_works() -> None:
+    """KServe-like: a predictor with its containers and a workerSpec nested in it, and a
+    template with init containers only. The suggested `kinds:` entry, used as written,
+    reaches all three and counts their pods."""
+    serving = {
+        "apiVersion": "example.com/v1",
+        "kind": "Serving",
+        "metadata": {"name": "s", "labels": LABELS},
+        "spec": {
+            "predictor": {
+                "maxReplicas": 3,
+                "containers": [{"name": "kserve-container", "image": "x"}],
+                "workerSpec": {"size": 2, "containers": [{"name": "worker", "image": "x"}]},
+            },
+            "warmup": {"template": {"spec": {"initContainers": [{"name": "w", "image": "x"}]}}},
+        },
+    }
+    (finding,) = [f for f in render(dump_all(serving), CONFIG).findings if f.rule == "SW902"]
+    entry = finding.fix.split("kinds: ", 1)[1].split("] (", 1)[0] + "]"
+    kinds = yaml.safe_load(entry)
+    assert kinds[0]["podSpecs"] == [
+        {"path": "spec.predictor", "replicas": "spec.predictor.maxReplicas"},
+        {"path": "spec.predictor.workerSpec", "replicas": "spec.predictor.workerSpec.size"},
+        {"path": "spec.warmup.template.spec"},
+    ]
+    outcome = render(dump_all(serving), dict(CONFIG, kinds=kinds))
+    assert len(outcome.placements) == 3
+    counts = [placement_of(w, {}).pods for w in outcome.workloads]
+    assert counts == [3, 2, 1]
+
+
+def test_an_elastic_pytorchjob_counts_its_workers_up_to_max_replicas() -> None:
+    job = kubeflow("PyTorchJob", "pytorchReplicaSpecs")
+    job["spec"]["elasticPolicy"] = {"minReplicas": 1, "maxReplicas": 8}
+    workloads = list(collect(read(dump_all(job), Limits()), carried_loader(Limits())))
+    counts = [(w.site.component, placement_of(w, {}).pods) for w in workloads]
+    assert counts == [("master", 1), ("worker", 8)]
+    assert placement_of(workloads[1], {}).why == "elasticPolicy.maxReplicas 8 workers"
+
+
+def test_a_model_on_a_rwo_claim_counts_every_inference_pod() -> None:
+    llm = {
+        "apiVersion": "serving.kserve.io/v1alpha2",
+        "kind": "LLMInferenceService",
+        "metadata": {"name": "llm"},
+        "spec": {"model": {"uri": "pvc://shared/models/x"}, "replicas": 1, "template": pod(),
+                 "prefill": {"replicas": 2, "template": pod()}},
+    }  # fmt: skip
+    (finding,) = render(dump_all(RWO_CLAIM, llm)).findings
+    assert finding.rule == "SW101" and "mounted by 3 pods" in finding.message
+    assert "1 decode pod + 2 prefill pods" in finding.message

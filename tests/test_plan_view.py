@@ -147,3 +147,38 @@ def test_plan_json_command_writes_the_document(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert VALIDATOR.is_valid(json.loads(proc.stdout))
+
+
+def _parallel_workflow() -> dict[str, Any]:
+    use = {"name": "use", "metadata": {"labels": ROLE}, "container": {"image": "busybox"}}
+    steps = [[{"name": "a", "template": "use"}, {"name": "b", "template": "use"}],
+             [{"name": "c", "template": "use"}]]  # fmt: skip
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "wf"},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": steps}, use]},
+    }
+
+
+def test_plan_json_shows_which_pods_run_at_once_and_why() -> None:
+    docs = dump_all(_parallel_workflow(), deployment("w", ROLE, replicas=3))
+    document = _plan_json(render(docs, _config()))
+    assert VALIDATOR.is_valid(document), list(VALIDATOR.iter_errors(document))
+    workflow, dep = document["concurrency"]
+    assert workflow["object"] == "Workflow/wf"
+    groups = [(g["pods"], g["why"], [m["use"] for m in g["members"]]) for g in workflow["groups"]]
+    assert groups == [
+        (2, "steps 'a' and 'b' are in the same step group", ["step 'a'", "step 'b'"]),
+        (1, "1 pod", ["step 'c'"]),
+    ]
+    assert [(g["pods"], g["why"]) for g in dep["groups"]] == [(3, "3 replicas")]
+
+
+def test_plan_text_ends_with_who_runs_at_once() -> None:
+    text = report.plan_text(render(dump_all(_parallel_workflow()), _config()))
+    tail = text.split("who runs at once:\n", 1)[1]
+    assert tail.splitlines()[0] == (
+        "  Workflow/wf: 2 pods (steps 'a' and 'b' are in the same step group): "
+        "step 'a' runs use, step 'b' runs use"
+    )

@@ -262,7 +262,10 @@ def parse_referenced(stream: Stream, workloads: list[Any], config: Any, limits: 
 def _parse_claims_and_volumes(
     stream: Stream, workloads: list[Any], config: Any, limits: Limits
 ) -> None:
+    from stowage.pods.workloads import referenced_claims
+
     claims = {name for w in workloads for name, _ in claim_names(w.pod_spec)}
+    claims |= {name for w in workloads for name in referenced_claims(w)}
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
     parse_mentioning(stream, frozenset({"PersistentVolumeClaim"}), _literal(claims), limits)
     bound = set(claims)

@@ -27,7 +27,7 @@ from stowage.pods.podspecs import (
 from stowage.pods.workloads import Workload
 from stowage.read.manifests import Document, Stream, copy_body
 from stowage.read.yamlload import Limits
-from stowage.views.sources import source_of
+from stowage.views.sources import describe_source, source_of
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -246,7 +246,8 @@ def _attach_one(
     merger = _Merger(workload, pod, conflicts, placement)
     for planned in volumes:
         merger.add_volume(planned, include_init=target.initContainers)
-    data = [v for v in volumes if v.purpose == "data"]
+    placed = {v.volume for v in placement.volumes}  # not a volume the workload kept its own of
+    data = [v for v in volumes if v.purpose == "data" and v.name in placed]
     if data:
         env = {"name": plan.config.dataPathsEnv, "value": data_paths_json(data)}
         merger.add_env(env, include_init=target.initContainers)
@@ -388,6 +389,8 @@ class _Merger:
                     planned.name,
                     f"kept the workload's own volume {planned.name!r}; stowage's is not mounted",
                 )
+                where = f"volumes[{planned.name}]"
+                self.conflict(where, describe_source(own), describe_source(planned.volume))
                 return
         for container in containers(self.pod, include_init):
             if planned.mount is not None:

@@ -7,32 +7,29 @@ the storage graph reads :func:`access_modes` and :func:`placement_of`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stowage.findings import ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
+from stowage.pods.concurrency import Concurrency, ObjectKey, flow_order, model
+from stowage.pods.groups import MANY, TooManyError, cliques, count_text
 from stowage.pods.podspecs import (
-    Path,
-    SpecRule,
-    bind,
+    KindRule,
+    api_group,
     claim_names,
     containers,
     expand_wild,
     get_in,
+    kind_rule,
 )
-from stowage.pods.workloads import Workload
+from stowage.pods.workloads import Workload, declared_kinds, job_volume_claims, uri_claims
 from stowage.read.manifests import Stream, parse_count
 
 HOSTNAME = "kubernetes.io/hostname"
-MANY = 1_000_000  # "as many as the cluster runs": DaemonSets, run-time templates
-
-
-def count_text(pods: int) -> str:
-    """A pod count as messages say it: "many" for DaemonSets and run-time templates."""
-    return "many" if pods >= MANY else str(pods)
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,16 @@ class Mount:
     workload: Workload
     placement: Placement
     read_only: bool
+    concurrency: Concurrency | None = None  # of its object (None: a carried pod template)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One object's part of a claim's pods: the most live at once, and why."""
+
+    mounts: tuple[Mount, ...]
+    pods: int
+    why: str
 
 
 @dataclass
@@ -75,10 +82,37 @@ class ClaimUsage:
     namespace: str
     modes: AccessModes
     mounts: list[Mount] = field(default_factory=list)
+    apart: frozenset[frozenset[ObjectKey]] = frozenset()  # objects whose pods never overlap
+
+    @cached_property
+    def shares(self) -> list[Share]:
+        """Per object, its pods that mount the claim and can be live at once.
+
+        Objects are counted as running at the same time; within one object the
+        concurrency model says which of its pod specs overlap (steps in sequence do not).
+        """
+        objects: dict[int, list[Mount]] = {}
+        for mount in self.mounts:
+            key = id(mount) if mount.concurrency is None else id(mount.workload.manifest)
+            objects.setdefault(key, []).append(mount)
+        return [_share(mounts) for mounts in objects.values()]
 
     @property
     def pods(self) -> int:
-        return min(sum(m.placement.pods for m in self.mounts), MANY)
+        """The most pods live at once: objects overlap unless a flow runs them in order."""
+        shares = self.shares
+        keys = [_key(share) for share in shares]
+        if not self.apart:
+            return min(sum(share.pods for share in shares), MANY)
+
+        def overlap(a: int, b: int) -> bool:
+            return frozenset({keys[a], keys[b]}) not in self.apart
+
+        try:
+            groups = cliques(len(shares), overlap)
+        except TooManyError:
+            groups = [tuple(range(len(shares)))]
+        return min(max((sum(shares[i].pods for i in g) for g in groups), default=0), MANY)
 
     @property
     def ref(self) -> ResourceRef:
@@ -94,7 +128,28 @@ class ClaimUsage:
 
     @property
     def workloads_text(self) -> str:
-        return ", ".join(f"{m.workload.label} ({m.placement.why})" for m in self.mounts)
+        return ", ".join(
+            f"{', '.join(dict.fromkeys(m.workload.label for m in share.mounts))} ({share.why})"
+            for share in self.shares
+            if share.mounts
+        )
+
+
+def _key(share: Share) -> ObjectKey:
+    ref = share.mounts[0].workload.ref if share.mounts else None
+    return (ref.kind, ref.namespace, ref.name) if ref else ("", "", "")
+
+
+def _share(mounts: list[Mount]) -> Share:
+    concurrency = mounts[0].concurrency
+    if concurrency is None:
+        return Share(tuple(mounts), mounts[0].placement.pods, mounts[0].placement.why)
+    paths = {m.workload.site.path for m in mounts}
+    pods, group = concurrency.peak(paths)
+    if group is None:
+        return Share(tuple(mounts), 0, "never runs: no step or task uses it")
+    live = {group.members[i].path for i in group.chosen(paths)}
+    return Share(tuple(m for m in mounts if m.workload.site.path in live), pods, group.why(paths))
 
 
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
@@ -105,24 +160,70 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
     count toward the claim of that name in every namespace the stream names.
     """
     hpas = hpa_max_replicas(stream)
+    models = Models(hpas, declared_kinds(config))
     by_name: dict[str, dict[str, list[Mount]]] = {}
     operator: dict[tuple[str, str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
-        placement = placement_of(workload, hpas)
-        for name, volume_ro in claim_names(workload.pod_spec):
+        placement = placement_of(workload, hpas, models)
+        concurrency = None if workload.is_template else models.of(workload)
+        for name, volume_ro in mounted_claims(workload):
             if "${" in name:
                 continue
             read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
             namespaces = by_name.setdefault(name, {})
             mounts = namespaces.setdefault(workload.ref.namespace, [])
-            mounts.append(Mount(index, workload, placement, read_only))
-        _add_operator_claims(operator, index, workload, placement)
+            mounts.append(Mount(index, workload, placement, read_only, concurrency))
+        _add_operator_claims(operator, index, workload, placement, concurrency)
+    apart = frozenset(flow_order(o.body for o in stream.objects({"JobFlow"})))
     usages = [
-        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts)
+        ClaimUsage(name, namespace, access_modes(stream, config, name, namespace), mounts, apart)
         for name, namespaces in by_name.items()
         for namespace, mounts in _by_namespace(namespaces)
     ]
     return sorted([*usages, *operator.values()], key=lambda u: (u.namespace, u.name))
+
+
+class Models:
+    """The concurrency model of each object, built once per object."""
+
+    def __init__(self, hpas: dict[tuple[str, str], int], declared: tuple[KindRule, ...]) -> None:
+        self.hpas, self.declared = hpas, declared
+        self._built: dict[int, tuple[dict[str, Any], Concurrency]] = {}
+
+    def of(self, workload: Workload) -> Concurrency:
+        manifest = workload.manifest
+        found = self._built.get(id(manifest))
+        if found is None or found[0] is not manifest:
+            hpa = self.hpas.get((workload.kind, workload.ref.name))
+            declared = self.declared
+            rule = workload.site.rule
+            if not declared and rule is not None and kind_rule(None, workload.kind) is None:
+                declared = (KindRule(api_group(manifest) or "", workload.kind, (rule,)),)
+            found = (manifest, model(manifest, declared, hpa))
+            self._built[id(manifest)] = found
+        return found[1]
+
+
+def mounted_claims(workload: Workload) -> Iterator[tuple[str, bool]]:
+    """(claimName, volume read-only) for the claims the workload's pods get. An Argo
+    workflow's or a SparkApplication's volumes reach only the pods that mount them;
+    a Volcano job's own volumes reach every pod of the job."""
+    for name, spec in job_volume_claims(workload):
+        if spec is None:
+            yield name, False
+    yield from uri_claims(workload)
+    found = claim_names(workload.pod_spec)
+    if workload.site.view not in ("argo", "spark"):
+        yield from found
+        return
+    volumes = {
+        get_in(v, ("persistentVolumeClaim", "claimName")): v.get("name")
+        for v in workload.pod_spec.get("volumes") or []
+        if isinstance(v, dict)
+    }
+    for name, read_only in found:
+        if _mounts_named(workload.pod_spec, str(volumes.get(name))):
+            yield name, read_only
 
 
 def _add_operator_claims(
@@ -130,6 +231,7 @@ def _add_operator_claims(
     index: int,
     workload: Workload,
     placement: Placement,
+    concurrency: Concurrency | None,
 ) -> None:
     """Claims an operator creates per workload (JobSet's volumeClaimPolicies): one usage each."""
     namespace = workload.ref.namespace
@@ -137,8 +239,9 @@ def _add_operator_claims(
         key = (namespace, name, str(workload.ref))
         if key not in usages:
             usages[key] = ClaimUsage(name, namespace, modes)
-        read_only = all(m.get("readOnly") for m in _mounts_named(workload.pod_spec, name))
-        usages[key].mounts.append(Mount(index, workload, placement, read_only))
+        mounts = _mounts_named(workload.pod_spec, name)
+        read_only = bool(mounts) and all(m.get("readOnly") for m in mounts)
+        usages[key].mounts.append(Mount(index, workload, placement, read_only, concurrency))
 
 
 def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, list[Mount]]]:
@@ -153,7 +256,14 @@ def _by_namespace(namespaces: dict[str, list[Mount]]) -> Iterator[tuple[str, lis
 
 def operator_claims(workload: Workload) -> Iterator[tuple[str, AccessModes]]:
     """Claims an operator creates from the workload's claim templates (JobSet's
-    volumeClaimPolicies) that the pod mounts by name, with the template's access modes."""
+    volumeClaimPolicies, a Volcano job's volumes) that its pods mount, with the
+    template's access modes."""
+    for name, spec in job_volume_claims(workload):
+        if spec is not None:
+            modes = spec.get("accessModes")
+            known = tuple(str(m) for m in modes) if isinstance(modes, list) and modes else None
+            origin = f"created by {workload.kind}/{workload.ref.name} from its spec.volumes"
+            yield name, AccessModes(known, origin)
     rule = workload.site.rule
     pod = workload.pod_spec
     own = {v.get("name") for v in pod.get("volumes") or [] if isinstance(v, dict)}
@@ -323,100 +433,16 @@ def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
     return result
 
 
-def placement_of(workload: Workload, hpas: dict[tuple[str, str], int]) -> Placement:
-    pods, why = _pod_count(workload, hpas)
+def placement_of(
+    workload: Workload, hpas: dict[tuple[str, str], int], models: Models | None = None
+) -> Placement:
+    """How many pods of the workload (one pod spec) run at once, and what pins them."""
+    if workload.is_template:
+        pods, why = MANY, "a pod template launched once per run: many at once"
+    else:
+        pods, why = (models or Models(hpas, ())).of(workload).pods_of(workload.site.path)
     pod = workload.pod_spec
     return Placement(pods, why, pinned_hostname(pod), _follows(pod), _rolling(workload))
-
-
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-PodCount = tuple[int, str]
-Counter = Callable[[Workload, dict[tuple[str, str], int]], PodCount]
-
-
-def _pod_count(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
-    """How many pods of the workload can run at once, and why (one counter per kind)."""
-    if workload.is_template:
-        return MANY, "a pod template launched once per run: many at once"
-    rule = workload.site.rule
-    if rule is not None:
-        return _rule_count(workload.manifest, rule, workload.site.bindings)
-    counter = _COUNTERS.get(workload.kind)
-    return counter(workload, hpas) if counter else (1, "1 pod")
-
-
-def _rule_count(body: dict[str, Any], rule: SpecRule, bindings: Path) -> PodCount:
-    """An operator or declared kind: the product of its factors (each the largest set value)."""
-    if rule.many:
-        return MANY, rule.many
-    pods = 1
-    for alternatives in rule.factors:
-        found = [_int(get_in(body, bind(path, bindings)), 0) for path in alternatives]
-        pods *= max([n for n in found if n > 0] or [1])
-    return pods, f"{pods} {rule.unit}{'s' * (pods != 1)}"
-
-
-def _daemonset(_: Workload, __: dict[tuple[str, str], int]) -> PodCount:
-    return MANY, "a DaemonSet: one pod per node"
-
-
-def _scaled(workload: Workload, hpas: dict[tuple[str, str], int]) -> PodCount:
-    replicas = _int(get_in(workload.manifest, ("spec", "replicas")), 1)
-    hpa = hpas.get((workload.kind, workload.ref.name))
-    if hpa is not None and hpa > replicas:
-        return hpa, f"HPA maxReplicas {hpa}"
-    return replicas, f"{replicas} replica{'s' * (replicas != 1)}"
-
-
-def _job(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
-    return _job_pods(get_in(workload.manifest, ("spec",)) or {})
-
-
-def _cronjob(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
-    body = workload.manifest
-    pods, why = _job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
-    if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
-        return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
-    return pods, why
-
-
-def _dask(workload: Workload, _: dict[tuple[str, str], int]) -> PodCount:
-    if workload.site.component != "worker":
-        return 1, "1 pod"
-    path = (
-        ("spec", "cluster", "spec", "worker", "replicas")
-        if workload.kind == "DaskJob"
-        else ("spec", "worker", "replicas")
-    )
-    replicas = _int(get_in(workload.manifest, path), 1)
-    return replicas, f"{replicas} Dask worker{'s' * (replicas != 1)}, one Deployment each"
-
-
-_COUNTERS: dict[str, Counter] = {
-    "DaemonSet": _daemonset,
-    "Deployment": _scaled,
-    "StatefulSet": _scaled,
-    "ReplicaSet": _scaled,
-    "Job": _job,
-    "CronJob": _cronjob,
-    "DaskCluster": _dask,
-    "DaskWorkerGroup": _dask,
-    "DaskJob": _dask,
-}
-
-
-def _job_pods(spec: dict[str, Any]) -> tuple[int, str]:
-    parallelism = _int(spec.get("parallelism"), 1)
-    completions = spec.get("completions")
-    pods = (
-        min(parallelism, completions)
-        if isinstance(completions, int) and completions > 0
-        else parallelism
-    )
-    return pods, f"Job parallelism {pods}"
 
 
 def pinned_hostname(pod: dict[str, Any]) -> str | None:

@@ -30,6 +30,7 @@ RULES = (
     "sw902_unknown_pod_kind",
     "sw903_unknown_node_pool",
     "sw904_waiver_expired",
+    "sw905_pods_out_of_reach",
 )
 
 MODULES: list[ModuleType] = [import_module(f"stowage.checks.{name}") for name in RULES]

@@ -7,10 +7,17 @@ ContainerCreating with a Multi-Attach error — in production, not at install.
 What triggers it: one PersistentVolumeClaim whose access modes (from the claim
 in the manifests, the volume it binds to, or `accessModes` declared for an
 `existingClaim`) are ReadWriteOnce, mounted by more than one pod at once —
-replicas, an HPA's maxReplicas, Job parallelism, an overlapping CronJob, a
-DaemonSet, Dask workers (the operator makes one Deployment per worker), a
-pipeline template launched per run, or several workloads sharing the claim —
-where nothing keeps them on one node. Pinning that counts: `nodeName`, a
+replicas, an HPA's maxReplicas, Job parallelism (capped by completions), an
+overlapping CronJob, a DaemonSet, Dask workers (the operator makes one
+Deployment per worker), a pipeline template launched per run, an operator's
+pods that run together, or several workloads sharing the claim — where nothing
+keeps them on one node. Which pods run at once comes from each operator's
+documented semantics (`stowage plan` lists the groups): Argo steps in one step
+group, DAG tasks with no dependency path between them, `withItems`/`withParam`/
+`withSequence` fan-out, daemoned steps, capped by `parallelism`; JobSet jobs
+unless `dependsOn` waits for `Complete`. Pods that never overlap may share the
+claim: Argo steps in sequence, JobSet jobs that wait for the other to complete.
+The message says why the pods overlap. Pinning that counts: `nodeName`, a
 nodeSelector or required node affinity on `kubernetes.io/hostname` with one
 value, or required pod affinity with topologyKey `kubernetes.io/hostname`
 toward the one pod that mounts the claim (Owl's API pod does this to share the

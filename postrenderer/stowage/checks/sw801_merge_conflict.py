@@ -6,12 +6,14 @@ the one the chart renders, one of the two is wrong, and only a person can say
 which.
 
 What triggers it: while attaching, a nodeSelector key, an affinity section, a
-pod or container security setting, a mountPath taken by another volume, a
-mount's readOnly, or an env var of the same name already holds a different
-value. The chart's value is kept and the render is rejected.
+pod or container security setting, a volume name the pod already uses for
+another source, a mountPath taken by another volume, a mount's readOnly, or an
+env var of the same name already holds a different value. The chart's value is
+kept and the render is rejected (for a volume: the plan's is not mounted, and
+the data-paths env leaves it out).
 
 How to fix it: make the chart values and the stowage plan agree (remove the
-setting from one of them).
+setting from one of them; for a volume, rename the plan's or the chart's).
 """
 
 from __future__ import annotations

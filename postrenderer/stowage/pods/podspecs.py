@@ -77,6 +77,9 @@ class SpecRule:
     many: str = ""  # non-empty: runs as many pods at once as its users start (the reason)
     claim_templates: tuple[Path, ...] = ()  # claims the operator creates, mounted by name
     shared_claims: bool = True  # its claim templates are shared by its pods (not per pod/run)
+    job_volumes: Path = ()  # Volcano's job-level volumes, mounted into every pod of the job
+    uri_claims: tuple[Path, ...] = ()  # `pvc://claim/path` model URIs its pods mount (KServe)
+    inline: bool = False  # PodSpec fields among others (KServe): a pod spec only with containers
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,128 @@ def _argo(kind: str, workflow: Path) -> KindRule:
     )
 
 
-_SPARK_EXECUTOR = (
-    (("spec", "executor", "instances"), ("spec", "dynamicAllocation", "maxExecutors")),
+def _spark(spec: Path) -> tuple[SpecRule, ...]:
+    executors = ((*spec, "executor", "instances"), (*spec, "dynamicAllocation", "maxExecutors"))
+    return (
+        SpecRule("driver", (*spec, "driver"), unit="Spark driver", view="spark"),
+        SpecRule("executor", (*spec, "executor"), (executors,), "Spark executor", "spark"),
+    )
+
+
+APPWRAPPER = ("workload.codeflare.dev", "AppWrapper")
+_POD_TEMPLATE = SpecRule(
+    "pod", ("template", "spec"), many="a PodTemplate: whatever uses it starts its pods"
 )
+
+
+def _flink() -> KindRule:
+    """Flink's FlinkDeployment: a pod template for both, then the job manager's and the
+    task managers' own (the operator merges them); counts in stowage.pods.concurrency."""
+    return KindRule(
+        "flink.apache.org",
+        "FlinkDeployment",
+        (
+            SpecRule("pod", ("spec", "podTemplate", "spec"), unit="Flink pod"),
+            SpecRule(
+                "jobmanager", ("spec", "jobManager", "podTemplate", "spec"), unit="job manager"
+            ),
+            SpecRule(
+                "taskmanager", ("spec", "taskManager", "podTemplate", "spec"), unit="task manager"
+            ),
+        ),
+    )
+
+
+def _kserve() -> tuple[KindRule, ...]:
+    """KServe: an InferenceService's components (each a PodSpec with its own fields), a
+    multi-node predictor's workerSpec, the serving runtimes, LLMInferenceService pools."""
+    group = "serving.kserve.io"
+    model_uris = (("spec", "predictor", "model", "storageUri"), ("spec", "predictor", "storageUri"))
+    components = tuple(
+        SpecRule(
+            name,
+            ("spec", name),
+            ((("spec", name, "maxReplicas"), ("spec", name, "minReplicas")),),
+            unit=f"{name} pod",
+            uri_claims=model_uris if name == "predictor" else (),
+            inline=True,
+        )
+        for name in ("predictor", "transformer", "explainer")
+    )
+    worker = SpecRule(
+        "worker",
+        ("spec", "predictor", "workerSpec"),
+        ((("spec", "predictor", "maxReplicas"), ("spec", "predictor", "minReplicas")),
+         (("spec", "predictor", "workerSpec", "pipelineParallelSize"),)),
+        unit="predictor worker pod",
+        uri_claims=model_uris,
+        inline=True,
+    )  # fmt: skip
+    llm_uri = (("spec", "model", "uri"),)
+    llm = tuple(
+        SpecRule(
+            component,
+            path,
+            ((replicas,),),
+            unit=f"{component} pod",
+            uri_claims=llm_uri,
+            inline=True,
+        )
+        for component, path, replicas in (
+            ("decode", ("spec", "template"), ("spec", "replicas")),
+            ("decode-worker", ("spec", "worker"), ("spec", "replicas")),
+            ("prefill", ("spec", "prefill", "template"), ("spec", "prefill", "replicas")),
+            ("prefill-worker", ("spec", "prefill", "worker"), ("spec", "prefill", "replicas")),
+        )
+    )
+    return (
+        KindRule(group, "InferenceService", (*components, worker)),
+        _serving_runtime(group, "ServingRuntime"),
+        _serving_runtime(group, "ClusterServingRuntime"),
+        KindRule(group, "LLMInferenceService", llm),
+    )
+
+
+def _serving_runtime(group: str, kind: str) -> KindRule:
+    many = f"a {kind}: every InferenceService that uses it runs these pods"
+    return KindRule(group, kind, (SpecRule("runtime", ("spec",), unit="pod", many=many),))
+
+
+def _volcano(group: str, kind: str, job: Path) -> KindRule:
+    """A Volcano Job's tasks (also a CronJob's job template and a JobFlow's JobTemplate)."""
+    task = (*job, "tasks", WILD)
+    return KindRule(
+        group,
+        kind,
+        (
+            SpecRule(
+                "{key}",
+                (*task, "template", "spec"),
+                (((*task, "replicas"),),),
+                unit="Volcano task pod",
+                job_volumes=(*job, "volumes"),
+            ),
+        ),
+    )
+
+
+def _training_runtime(kind: str) -> KindRule:
+    """Kubeflow Trainer v2: a runtime's JobSet template, run by every TrainJob naming it."""
+    job = ("spec", "template", "spec", "replicatedJobs", WILD)
+    return KindRule(
+        "trainer.kubeflow.org",
+        kind,
+        (
+            SpecRule(
+                "{key}",
+                (*job, "template", "spec", "template", "spec"),
+                unit=f"{kind} pod",
+                many=f"a {kind}: every TrainJob that names it runs these pods",
+            ),
+        ),
+    )
+
+
 _JOBSET_JOB = ("spec", "replicatedJobs", WILD)
 _LWS = ("spec", "leaderWorkerTemplate")
 _LWS_CLAIMS = ((*_LWS, "volumeClaimTemplates", WILD),)
@@ -192,32 +314,49 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
             ),
         ),
     ),
-    KindRule(
-        "batch.volcano.sh",
-        "Job",
-        (
-            SpecRule(
-                "{key}",
-                ("spec", "tasks", WILD, "template", "spec"),
-                ((("spec", "tasks", WILD, "replicas"),),),
-                unit="Volcano task pod",
-            ),
-        ),
-    ),
+    _volcano("batch.volcano.sh", "Job", ("spec",)),
+    _volcano("batch.volcano.sh", "CronJob", ("spec", "jobTemplate", "spec")),
+    _volcano("flow.volcano.sh", "JobTemplate", ("spec",)),
     _argo("Workflow", ("spec",)),
     _argo("WorkflowTemplate", ("spec",)),
     _argo("ClusterWorkflowTemplate", ("spec",)),
     _argo("CronWorkflow", ("spec", "workflowSpec")),
+    KindRule("sparkoperator.k8s.io", "SparkApplication", _spark(("spec",))),
+    KindRule("sparkoperator.k8s.io", "ScheduledSparkApplication", _spark(("spec", "template"))),
+    _flink(),
+    *_kserve(),
     KindRule(
         "sparkoperator.k8s.io",
-        "SparkApplication",
+        "SparkConnect",
         (
-            SpecRule("driver", ("spec", "driver"), unit="Spark driver", view="spark"),
-            SpecRule("executor", ("spec", "executor"), _SPARK_EXECUTOR, "Spark executor", "spark"),
+            SpecRule("server", ("spec", "server", "template", "spec"), unit="Spark Connect server"),
+            SpecRule(
+                "executor",
+                ("spec", "executor", "template", "spec"),
+                ((("spec", "executor", "instances"),),),
+                unit="Spark executor",
+            ),
         ),
     ),
+    _training_runtime("TrainingRuntime"),
+    _training_runtime("ClusterTrainingRuntime"),
+    KindRule("", "PodTemplate", (_POD_TEMPLATE,)),
+    KindRule(*APPWRAPPER, ()),  # its pod specs are where its podSets say: wrapped_sites()
+    KindRule(
+        "kubeflow.org",
+        "Notebook",
+        (
+            SpecRule("pod", ("spec", "template", "spec"), unit="notebook pod"),
+        ),  # a 1-replica StatefulSet
+    ),
 )
-OPERATOR_KIND_NAMES = frozenset(rule.kind for rule in OPERATOR_KINDS)
+# Kinds that make pods from specs kept elsewhere (rule SW905 says so): read, never attached to.
+PODS_ELSEWHERE_KINDS = frozenset({"TrainJob", "TaskRun", "PipelineRun"})
+# Kinds that order other objects' runs (a Volcano JobFlow runs its JobTemplates in turn).
+ORDER_KINDS = frozenset({"JobFlow"})
+OPERATOR_KIND_NAMES = (
+    frozenset(rule.kind for rule in OPERATOR_KINDS) | PODS_ELSEWHERE_KINDS | ORDER_KINDS
+)
 
 
 @dataclass(frozen=True)
@@ -352,8 +491,33 @@ def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
                 yield PodSite(str(kind), component, path)
         return
     rule = kind_rule(group, str(kind), declared)
-    if rule is not None:
+    if rule is not None and (rule.group, rule.kind) == APPWRAPPER:
+        yield from wrapped_sites(body)
+    elif rule is not None:
         yield from rule_sites(body, rule)
+
+
+def wrapped_sites(body: dict[str, Any]) -> Iterator[PodSite]:
+    """An AppWrapper's pod specs: each component's `podSets[].path` names a pod template
+    in the wrapped resource (`template.spec.template` for a Job), with its replicas."""
+    components = get_in(body, ("spec", "components"))
+    for index, component in enumerate(components if isinstance(components, list) else []):
+        wrapped = get_in(component, ("template",))
+        if not isinstance(wrapped, dict):
+            continue
+        name = str(get_in(wrapped, ("metadata", "name")) or wrapped.get("kind") or index)
+        pod_sets = component.get("podSets")
+        for number, pod_set in enumerate(pod_sets if isinstance(pod_sets, list) else []):
+            where = pod_set.get("path") if isinstance(pod_set, dict) else None
+            if not isinstance(where, str):
+                continue
+            path = ("spec", "components", index, *parse_path(where), "spec")
+            if not isinstance(get_in(body, path), dict):
+                continue
+            replicas = ("spec", "components", index, "podSets", number, "replicas")
+            unit = f"{wrapped.get('kind') or 'wrapped'} pod"
+            rule = SpecRule(name, path, ((replicas,),), unit=unit)
+            yield PodSite("AppWrapper", name, path, rule=rule)
 
 
 def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ()) -> KindRule | None:
@@ -367,7 +531,8 @@ def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ())
 def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
     for spec in rule.specs:
         for path, bindings in expand_wild(body, spec.path):
-            if _is_pod_like(get_in(body, path), spec.view):
+            node = get_in(body, path)
+            if _is_pod_like(node, spec.view) and (not spec.inline or "containers" in node):
                 component = _component(body, spec, path, bindings)
                 yield PodSite(rule.kind, component, path, rule=spec, bindings=bindings)
 

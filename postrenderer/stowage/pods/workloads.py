@@ -242,13 +242,46 @@ def _bind_slot(
 def _set_in(body: dict[str, Any], path: Path, value: Any) -> None:
     node: Any = body
     for key in path[:-1]:
-        if isinstance(node, dict):
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
-            node = node[key]
-        else:
-            node = node[key]
+        if isinstance(node, dict) and node.get(key) is None:
+            node[key] = {}  # only where nothing is: an Argo workflow's `templates` is a list
+        node = node[key]
     node[path[-1]] = value
+
+
+def uri_claims(workload: Workload) -> Iterator[tuple[str, bool]]:
+    """Claims a model URI names (`pvc://claim/path`): KServe mounts them read-only."""
+    rule = workload.site.rule
+    for path in rule.uri_claims if rule else ():
+        uri = get_in(workload.manifest, path)
+        if isinstance(uri, str) and uri.startswith("pvc://"):
+            name = uri[len("pvc://") :].split("/", 1)[0]
+            if name:
+                yield name, True
+
+
+def job_volume_claims(workload: Workload) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """A Volcano job's `spec.volumes`: (claim name, the claim spec Volcano creates it from,
+    None for an existing claim). "All the volumes are shared by all pods within a Job"."""
+    rule = workload.site.rule
+    if rule is None or not rule.job_volumes:
+        return
+    volumes = get_in(workload.manifest, rule.job_volumes)
+    for index, volume in enumerate(volumes if isinstance(volumes, list) else []):
+        if not isinstance(volume, dict):
+            continue
+        name, spec = volume.get("volumeClaimName"), volume.get("volumeClaim")
+        spec = spec if isinstance(spec, dict) else None
+        if isinstance(name, str) and name:
+            yield name, spec
+        elif spec is not None:
+            yield f"{workload.ref.name} spec.volumes[{index}]", spec
+
+
+def referenced_claims(workload: Workload) -> set[str]:
+    """Claims an operator mounts into the workload's pods from outside its pod spec."""
+    return {name for name, _ in job_volume_claims(workload)} | {
+        name for name, _ in uri_claims(workload)
+    }
 
 
 # Parses a carried template: (the ConfigMap's document, its data key, the text).
@@ -382,4 +415,13 @@ def _looks_like_pod_spec(node: dict[str, Any]) -> bool:
     return any(k in node for k in ("containers", "volumes", "initContainers"))
 
 
-__all__ = ["Loader", "TemplateMatch", "Workload", "collect", "declared_kinds"]
+__all__ = [
+    "Loader",
+    "TemplateMatch",
+    "Workload",
+    "collect",
+    "declared_kinds",
+    "job_volume_claims",
+    "referenced_claims",
+    "uri_claims",
+]

@@ -289,13 +289,72 @@ def plan_text(outcome: Outcome) -> str:
     lines = []
     for placement in outcome.placements:
         lines.extend(_placement_lines(placement.as_json()))
+    lines.extend(_concurrency_lines(concurrency(outcome)))
     return "\n".join(lines) + "\n"
 
 
 def plan_json(outcome: Outcome) -> str:
     """`stowage plan --format json`: the document docs/plan.schema.json describes."""
-    document = {"stowage": __version__, "placements": [p.as_json() for p in outcome.placements]}
+    document = {
+        "stowage": __version__,
+        "placements": [p.as_json() for p in outcome.placements],
+        "concurrency": concurrency(outcome),
+    }
     return json.dumps(document, indent=2) + "\n"
+
+
+def concurrency(outcome: Outcome) -> list[dict[str, Any]]:
+    """Per object holding a targeted workload: the groups of its pods live at once, and why
+    (the concurrency model the access-mode rules read)."""
+    from stowage.checks.claims import Models, hpa_max_replicas
+    from stowage.pods.concurrency import describe
+    from stowage.pods.workloads import declared_kinds
+
+    targeted = {(p.kind, p.namespace, p.name) for p in outcome.placements}
+    objects: dict[int, list[Any]] = {}
+    for workload in outcome.workloads:
+        ref = workload.ref
+        if not workload.is_template and (ref.kind, ref.namespace, ref.name) in targeted:
+            objects.setdefault(id(workload.manifest), []).append(workload)
+    models = Models(hpa_max_replicas(outcome.stream), declared_kinds(outcome.config))
+    found = []
+    for workloads in objects.values():
+        model = models.of(workloads[0])
+        labels = {w.site.path: w.label for w in workloads}
+        groups = list(describe(model, labels))
+        ref = workloads[0].ref
+        found.append(
+            {
+                "object": str(ref),
+                "kind": ref.kind,
+                "namespace": ref.namespace,
+                "name": ref.name,
+                "groups": groups,
+                "notes": list(model.notes),
+            }
+        )
+    return found
+
+
+def _concurrency_lines(objects: list[dict[str, Any]]) -> list[str]:
+    if not objects:
+        return []
+    from stowage.pods.groups import count_text
+
+    lines = ["who runs at once:"]
+    for found in objects:
+        for group in found["groups"]:
+            members = group["members"]
+            pods = f"{count_text(group['pods'])} pod{'s' * (group['pods'] != 1)}"
+            uses = ", ".join(
+                f"{m['use']} runs {m['workload'][len(found['object']) :].strip(' ()')}"
+                for m in members
+                if m["use"]
+            )
+            head = f"  {found['object']}: {pods}"
+            lines.append(f"{head} ({group['why']})" + (f": {uses}" if uses else ""))
+        lines.extend(f"  note: {found['object']}: {note}" for note in found["notes"])
+    return lines
 
 
 def _placement_lines(placement: dict[str, Any]) -> list[str]:

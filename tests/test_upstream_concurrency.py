@@ -1,0 +1,162 @@
+"""The concurrency model on the projects' own examples (tests/fixtures/third-party): which
+of their pods run at once, the verdicts on shared claims, and what stowage cannot reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import THIRD_PARTY
+from enginehelpers import dump_all, render
+from stowage.pods.concurrency import flow_order, model
+
+RWO = {
+    "apiVersion": "v1",
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "my-existing-volume"},
+    "spec": {"accessModes": ["ReadWriteOnce"]},
+}
+TARGETED = {
+    "persistence": {"data": {"d": {"mountPath": "/d", "nfs": {"server": "s", "path": "/p"}}}},
+    "targets": {"ml": {"matchLabels": {"team": "ml"}}},
+}
+
+
+def _docs(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((THIRD_PARTY / name).read_text()) if d]
+
+
+def _groups(name: str, kind: str) -> list[tuple[int, list[str]]]:
+    body = next(d for d in _docs(name) if d["kind"] == kind)
+    return [(g.pods(), [m.label for m in g.members]) for g in model(body).groups]
+
+
+# (fixture, kind, [(pods at once, uses)]) as each project documents its example
+GROUPS = [
+    ("argo-steps.yaml", "Workflow", [
+        (1, ["step 'hello1'"]), (2, ["step 'hello2a'", "step 'hello2b'"])]),
+    ("argo-dag-diamond.yaml", "Workflow", [
+        (1, ["task 'A'"]), (2, ["task 'B'", "task 'C'"]), (1, ["task 'D'"])]),
+    ("argo-loops.yaml", "Workflow", [(2, ["step 'print-message-loop'"])]),
+    ("argo-loops-param-result.yaml", "Workflow", [
+        (1, ["step 'generate'"]), (1_000_000, ["step 'sleep'"])]),
+    ("argo-parallelism-limit.yaml", "Workflow", [(2, ["step 'sleep'"])]),
+    ("argo-parallelism-template-limit.yaml", "Workflow", [(2, ["step 'sleep'"])]),
+    ("argo-synchronization-mutex-tmpl-level.yaml", "Workflow", [
+        (2, ["step 'synchronization-acquire-lock'", "step 'synchronization-acquire-lock1'"])]),
+    ("argo-daemon-step.yaml", "Workflow", [
+        (2, ["step 'influx'", "step 'init-database'"]),
+        (4, ["step 'influx'", "step 'producer-1'", "step 'producer-2'", "step 'producer-3'"]),
+        (2, ["step 'influx'", "step 'consumer'"])]),
+    ("argo-volumes-existing.yaml", "Workflow", [(1, ["step 'generate'"]), (1, ["step 'print'"])]),
+    ("jobset-depends-on.yaml", "JobSet", [(1, ["initializer"]), (5, ["launcher", "worker"])]),
+    ("jobset-multiple-depends-on.yaml", "JobSet", [
+        (2, ["dataset-initializer", "model-initializer"]), (4, ["worker"])]),
+    ("jobset-single-pvc.yaml", "JobSet", [(1, ["initializer"]), (3, ["node"])]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "kind", "expected"), GROUPS, ids=[g[0] for g in GROUPS])
+def test_upstream_examples_run_their_pods_as_documented(
+    name: str, kind: str, expected: list[tuple[int, list[str]]]
+) -> None:
+    assert _groups(name, kind) == expected
+
+
+def test_argo_volumes_existing_two_steps_in_sequence_on_one_rwo_claim_pass() -> None:
+    text = (THIRD_PARTY / "argo-volumes-existing.yaml").read_text()
+    assert not render(dump_all(RWO) + text).findings
+
+
+def test_argo_volumes_existing_with_its_steps_in_one_group_is_rejected() -> None:
+    (workflow,) = _docs("argo-volumes-existing.yaml")
+    main = workflow["spec"]["templates"][0]
+    main["steps"] = [[step for group in main["steps"] for step in group]]
+    (finding,) = render(dump_all(RWO, workflow)).findings
+    assert finding.rule == "SW101"
+    assert "steps 'generate' and 'print' are in the same step group" in finding.message
+
+
+def test_the_only_upstream_example_sharing_a_rwo_claim_among_pods_at_once() -> None:
+    """jobset single-pvc.yaml: three `node` pods at once mount each ReadWriteOnce claim of
+    its volumeClaimPolicies (one claim per JobSet, not per pod)."""
+    rejected = {}
+    for path in sorted(THIRD_PARTY.glob("*.yaml")):
+        found = [f for f in render(path.read_text()).findings if f.rule in ("SW101", "SW102")]
+        if found:
+            rejected[path.name] = sorted(f.resource.name for f in found)
+    assert rejected == {"jobset-single-pvc.yaml": ["checkpoints", "initializer"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("argo-k8s-orchestration.yaml", "template 'random-number-job' creates Job/rand-num-"),
+        (
+            "argo-k8s-resource-log-selector.yaml",
+            "template 'tf-jobtmpl' creates TFJob/tfjob-examples",
+        ),
+        ("trainer-multi-node.yaml", "ClusterTrainingRuntime 'torch-distributed', which is not in"),
+    ],
+)
+def test_pods_stowage_cannot_reach_are_named_with_the_fix(name: str, words: str) -> None:
+    outcome = render((THIRD_PARTY / name).read_text(), TARGETED)
+    (finding,) = [f for f in outcome.findings if f.rule == "SW905"]
+    assert words in finding.message
+    assert "stowage admission" in finding.fix
+
+
+def test_a_train_job_whose_runtime_is_in_the_stream_gets_its_storage_there(
+    third_party: Path,
+) -> None:
+    docs = _docs("trainer-multi-step.yaml")
+    runtime = next(d for d in docs if d["kind"] == "TrainingRuntime")
+    runtime["metadata"]["labels"]["team"] = "ml"
+    outcome = render(dump_all(*docs), TARGETED)
+    assert not [f for f in outcome.findings if f.rule == "SW905"]
+    assert sorted(p.workload for p in outcome.placements) == [
+        "TrainingRuntime/torch-with-dataset-init (dataset-initializer)",
+        "TrainingRuntime/torch-with-dataset-init (node)",
+    ]
+
+
+def test_without_its_runtime_the_same_train_job_is_named() -> None:
+    docs = [d for d in _docs("trainer-multi-step.yaml") if d["kind"] == "TrainJob"]
+    (finding,) = [f for f in render(dump_all(*docs), TARGETED).findings if f.rule == "SW905"]
+    assert "TrainingRuntime 'torch-with-dataset-init'" in finding.message
+
+
+def test_tekton_runs_a_target_selects_are_named() -> None:
+    run: dict[str, Any] = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "build", "labels": {"team": "ml"}},
+        "spec": {"pipelineRef": {"name": "build"}},
+    }
+    (finding,) = [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW905"]
+    assert "PipelineRun/build runs pods that Tekton builds" in finding.message
+    assert "workspaces" in finding.fix
+    run["metadata"]["labels"] = {"team": "other"}
+    assert not [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW905"]
+
+
+def test_volcano_jobflow_runs_its_templates_in_dependency_order() -> None:
+    pairs = flow_order(_docs("volcano-jobflow.yaml"))
+    apart = sorted("".join(sorted(key[2] for key in pair)) for pair in pairs)
+    assert apart == ["ab", "ac", "ad", "ae", "bc", "bd", "be", "ce", "de"]  # c and d overlap
+
+
+def test_volcano_task_dependencies_start_on_running_so_tasks_overlap() -> None:
+    (job,) = _docs("volcano-task-start-dependency.yaml")
+    assert [g.pods() for g in model(job).groups] == [11]
+
+
+def test_volcano_cronjob_with_forbid_runs_one_job_at_a_time() -> None:
+    (cron,) = _docs("volcano-cronjob.yaml")
+    assert [g.pods() for g in model(cron).groups] == [1]
+    cron["spec"]["concurrencyPolicy"] = "Allow"
+    (group,) = model(cron).groups
+    assert group.pods() == 2 and "concurrencyPolicy Allow: runs overlap" in group.why()
