@@ -629,7 +629,9 @@ def test_output_file_is_written_only_when_the_import_succeeds(
     code, out, _ = cli("owl", str(broken), "-o", str(values), capsys=capsys)
     assert (code, out) == (2, "")
     assert not values.exists()
-    code, out, _ = cli("owl", str(DATA / "owl-hostpath.yaml"), "--output", str(values), capsys=capsys)
+    code, out, _ = cli(
+        "owl", str(DATA / "owl-hostpath.yaml"), "--output", str(values), capsys=capsys
+    )
     assert (code, out) == (0, "")
     assert "userStorage:" in values.read_text()
 
