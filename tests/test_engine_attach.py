@@ -462,3 +462,10 @@ def test_existing_claim_declared_modes_are_only_for_existing_claims() -> None:
     config["persistence"]["data"]["b"] = {**DATA_CLAIM, "existingClaim": None, "hostPath": "/h"}
     with pytest.raises(UsageError, match="accessModes is only declared for an existingClaim"):
         render(dump_all(deployment("w", ROLE)), config)
+
+
+def test_shared_by_all_nodes_is_only_for_a_host_path() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["b"] = {**DATA_CLAIM, "sharedByAllNodes": True}
+    with pytest.raises(UsageError, match="sharedByAllNodes is only declared for a hostPath"):
+        render(dump_all(deployment("w", ROLE)), config)

@@ -137,9 +137,20 @@ def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
     findings = run_all(ctx, strict=options.strict)
     outcome.findings = locate_config_findings(findings, PLAN_REF, done.layers)
     outcome.placements = done.attached.placements
+    outcome.notes.extend(_hooks_note(workloads))
     outcome.workloads = workloads
     outcome.config = config
     return outcome
+
+
+def _hooks_note(workloads: list[Any]) -> list[str]:
+    hooks = list(dict.fromkeys(w.label for w in workloads if w.is_helm_hook))
+    if not hooks:
+        return []
+    return [
+        f"left {len(hooks)} Helm hook(s) untouched ({', '.join(hooks)}): hooks are not platform "
+        "workloads, and Helm 3 never hands them to a post-renderer"
+    ]
 
 
 @dataclass

@@ -112,9 +112,9 @@ def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[st
     """The first target (by role name) whose selectors all match the workload.
 
     A template site that names its `target` gets that role (SW901 warns when the
-    role is not in `targets`).
+    role is not in `targets`). Helm hooks are never selected: they pass through as rendered.
     """
-    if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true":
+    if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true" or workload.is_helm_hook:
         return None
     if workload.role is not None:
         target = targets.get(workload.role)

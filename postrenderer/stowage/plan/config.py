@@ -98,7 +98,14 @@ class VolumeSpec(Strict):
     subPath: str | None = Field(None, description="Mount only this sub-directory of the volume.")
     hostPath: AbsolutePath | None = Field(
         None,
-        description="Source: a directory on the node. Single-node unless every node shares it.",
+        description="Source: a directory on the node. Single-node unless every node shares it "
+        "(`sharedByAllNodes`).",
+    )
+    sharedByAllNodes: bool = Field(
+        False,
+        description="With `hostPath`: every node mounts the same shared filesystem at that "
+        "path (an NFS share in each node's fstab), so pods on different nodes see the same "
+        "files and SW201 trusts it.",
     )
     existingClaim: ClaimName | None = Field(
         None, description="Source: a PersistentVolumeClaim that already exists."

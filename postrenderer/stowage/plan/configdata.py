@@ -58,6 +58,7 @@ class VolumeSpec:
     readOnly: bool = False
     subPath: str | None = None
     hostPath: str | None = None
+    sharedByAllNodes: bool = False
     existingClaim: str | None = None
     accessModes: list[str] | None = None
     nfs: NfsSource | None = None
@@ -303,6 +304,7 @@ def _volume(value: Any) -> VolumeSpec:
         readOnly=_bool(data.get("readOnly", False)),
         subPath=_optional_str(data.get("subPath")),
         hostPath=_optional(data.get("hostPath"), lambda v: absolute_path(_str(v))),
+        sharedByAllNodes=_bool(data.get("sharedByAllNodes", False)),
         existingClaim=_optional(data.get("existingClaim"), lambda v: claim_name(_str(v))),
         accessModes=_optional(data.get("accessModes"), _access_modes),
         nfs=_optional(data.get("nfs"), _nfs),
