@@ -279,23 +279,27 @@ def _reason(workload: Workload, target: Target) -> str:
 
 
 def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placement) -> None:
-    """Say what a fragment cannot carry rather than drop it silently, and keep the
-    placement (what `stowage plan` reports) to what the fragment really holds."""
+    """Keep a fragment to what its launcher reads, and the placement (what `stowage plan`
+    reports) to what the fragment really holds. Owl's Job builder takes `volumes`,
+    `volumeMounts`, `extraEnv` (name and value only) and the pod securityContext; what
+    it cannot carry is SW904's to report."""
     if workload.site.view != "fragment":
         return
-    lost = [key for key in ("nodeSelector", "tolerations", "affinity") if pod.get(key)]
-    lost += sorted(
-        {key for c in containers(pod) for key in ("env", "securityContext") if c.get(key)}
-    )
-    if lost:
+    if any(c.get("securityContext") for c in containers(pod)):
         placement.notes.append(
-            "a fragment holds only volumes, volumeMounts and the pod securityContext: "
-            f"not set there: {', '.join(lost)}"
+            "the fragment has no place for the container securityContext (only the pod's)"
         )
-    placement.env, placement.node_selector = [], {}
+    kept: set[str] = set()
+    for container in containers(pod):
+        env = container.get("env")
+        if isinstance(env, list):
+            container["env"] = [e for e in env if not (isinstance(e, dict) and "valueFrom" in e)]
+            kept.update(str(e.get("name")) for e in container["env"] if isinstance(e, dict))
+    placement.env = [e for e in placement.env if e["name"] in kept]
+    placement.node_selector = {}
     placement.tolerations, placement.affinity = [], {}
     for placed in placement.volumes:
-        placed.env = []
+        placed.env = [name for name in placed.env if name in kept]
 
 
 def _expanded(

@@ -29,6 +29,7 @@ RULES = (
     "sw901_matches_nothing",
     "sw902_unknown_pod_kind",
     "sw903_unknown_node_pool",
+    "sw904_fragment_cannot_carry",
 )
 
 MODULES: list[ModuleType] = [import_module(f"stowage.checks.{name}") for name in RULES]

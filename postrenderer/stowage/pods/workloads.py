@@ -61,7 +61,8 @@ POD_SLOTS: dict[str, dict[str, Path]] = {
 }
 # container key -> where it sits, for views whose container is not a Container object
 CONTAINER_SLOTS: dict[str, dict[str, Path]] = {
-    "fragment": {"volumeMounts": ("volumeMounts",)},
+    # Owl 0.8.3 reads `pipeline.extraEnv` as name/value pairs (daemon/scheduler.py)
+    "fragment": {"volumeMounts": ("volumeMounts",), "env": ("extraEnv",)},
     "spark": {
         "volumeMounts": ("volumeMounts",),
         "env": ("env",),
