@@ -9,6 +9,7 @@ the author's value stays. Running attach on its own output changes nothing.
 
 from __future__ import annotations
 
+import json
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -293,13 +294,56 @@ def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placem
     for container in containers(pod):
         env = container.get("env")
         if isinstance(env, list):
-            container["env"] = [e for e in env if not (isinstance(e, dict) and "valueFrom" in e)]
+            container["env"] = _fragment_env(env, placement)
             kept.update(str(e.get("name")) for e in container["env"] if isinstance(e, dict))
     placement.env = [e for e in placement.env if e["name"] in kept]
     placement.node_selector = {}
     placement.tolerations, placement.affinity = [], {}
     for placed in placement.volumes:
         placed.env = [name for name in placed.env if name in kept]
+
+
+def _fragment_env(env: list[Any], placement: Placement) -> list[Any]:
+    """The env a fragment's launcher can take: name/value pairs (Owl reads `d["value"]`), and
+    no value it would fill in per run: Owl 0.8.3 copies `extraEnv` before it expands
+    ${USER} for the run, so such a value would name the previous run's user."""
+    added = {e["name"] for e in placement.env}
+    out: list[Any] = []
+    for entry in env:
+        if not isinstance(entry, dict) or entry.get("name") not in added:
+            out.append(entry)  # the chart's own: as it wrote it
+            continue
+        if "valueFrom" in entry:
+            continue
+        value = entry.get("value")
+        if isinstance(value, str) and "${" in value:
+            fixed, dropped = _without_run_time_paths(value)
+            if dropped:
+                placement.notes.append(
+                    f"left out of {entry.get('name')}: {', '.join(dropped)} (Owl reads "
+                    "extraEnv before it fills in the run's variables)"
+                )
+            if fixed is not None:
+                out.append({**entry, "value": fixed})
+            continue
+        out.append(entry)
+    return out
+
+
+def _without_run_time_paths(value: str) -> tuple[str | None, list[str]]:
+    """A data-paths JSON value without the entries that hold `${`; None when none is left
+    or the value is not such a JSON object."""
+    try:
+        paths = json.loads(value)
+    except ValueError:
+        return None, []
+    if not isinstance(paths, dict):
+        return None, []
+    kept = {k: v for k, v in paths.items() if "${" not in str(v)}
+    dropped = sorted(set(paths) - set(kept))
+    if not kept:
+        return None, dropped
+    return json.dumps(kept, separators=(",", ":")), dropped
 
 
 def _expanded(

@@ -192,6 +192,12 @@ class AutoMount(Strict):
         "`pvc_name`) when it is not in the rendered manifests, so stowage can check it; "
         "empty: not declared.",
     )
+    pvcMount: str = Field(
+        "",
+        description="MLRun's `MLRUN_PVC_MOUNT` (`<pvc-name>:<mount-path>`), as its API "
+        "server has it: for `auto` and `pvc` without `pvc_name` in params, the claim and "
+        "its mount path, as MLRun reads it. Empty: not set.",
+    )
 
 
 class Target(Strict):

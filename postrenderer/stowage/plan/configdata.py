@@ -98,6 +98,7 @@ class AutoMount:
     type: str = "none"
     params: dict[str, str] | str = field(default_factory=dict)
     accessModes: list[str] = field(default_factory=list)
+    pvcMount: str = ""
 
 
 @dataclass(frozen=True)
@@ -368,6 +369,7 @@ def _auto_mount(value: Any) -> AutoMount:
         _choice(data.get("type", "none"), AUTO_MOUNT_TYPES),
         params if type(params) is str else _str_map(params),
         _access_modes(data.get("accessModes", [])),
+        _str(data.get("pvcMount", "")),
     )
 
 
