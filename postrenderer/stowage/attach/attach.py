@@ -314,6 +314,10 @@ def _fragment_env(env: list[Any], placement: Placement) -> list[Any]:
             out.append(entry)  # the chart's own: as it wrote it
             continue
         if "valueFrom" in entry:
+            placement.notes.append(
+                f"left out {entry.get('name')}: it is read from a Secret, and the fragment's "
+                "extraEnv takes only values"
+            )
             continue
         value = entry.get("value")
         if isinstance(value, str) and "${" in value:
