@@ -57,6 +57,10 @@ $(VENV)/.installed: pyproject.toml
 tools:
 	$(PYTHON) ci/install_tools.py --dest $(TOOLS)
 
+# The default chart mounts no data or outputs on a multi-node cluster until you say where
+# they live; the demo shows it as on one node (kind, a laptop), with host directories.
+DEMO_ARGS ?= --set cluster.singleNode=true
+
 demo: setup
 	$(PY) -m stowage.views.demo $(DEMO_ARGS)
 

@@ -92,3 +92,22 @@ def third_party() -> Path:
     if not THIRD_PARTY.is_dir():
         pytest.fail(f"{THIRD_PARTY} is missing: the vendored fixtures are part of the repository")
     return THIRD_PARTY
+
+
+UNSHARED_HOSTPATHS = ROOT / "tests" / "data" / "unshared-hostpaths.yaml"
+
+
+@pytest.fixture(scope="session")
+def unshared_hostpaths_chart(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The chart rendered by Helm 4 with data and outputs on unshared host paths of a
+    multi-node cluster, so SW201 and SW702 warn (tests/data/unshared-hostpaths.yaml)."""
+    home = tmp_path_factory.mktemp("helm-home")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CACHE_HOME": str(home)}
+    return subprocess.run(
+        [str(TOOLS / "helm"), "template", "ml", str(CHART), "-f", str(UNSHARED_HOSTPATHS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    ).stdout

@@ -382,13 +382,52 @@ def test_plan_is_the_values_with_chart_claims_resolved() -> None:
     assert config.dataPathsEnv == "POLYAXON_RUN_DATA_PATHS"
 
 
-def test_no_persistence_values_fall_back_to_host_paths_and_notes_say_single_node() -> None:
+def test_no_persistence_values_mount_nothing_and_notes_say_so() -> None:
     config = _plan(template("helm4"))
-    assert config.persistence.data["data"].hostPath == "/tmp/stowage/data"
-    assert config.persistence.outputs["outputs"].hostPath == "/tmp/stowage/outputs"
+    assert (config.persistence.data, config.persistence.outputs) == ({}, {})
     notes = helm("helm4", "install", "ml", str(CHART), "--dry-run=client")
     assert notes.returncode == 0, notes.stderr
-    assert "single-node only" in notes.stdout
+    assert "pipelines get no shared data or\noutputs storage" in notes.stdout
+
+
+def test_single_node_without_persistence_values_falls_back_to_host_paths() -> None:
+    proc = helm("helm4", "template", "ml", str(CHART), "--set", "cluster.singleNode=true")
+    assert proc.returncode == 0, proc.stderr
+    config = _plan([d for d in yaml.safe_load_all(proc.stdout) if d])
+    assert config.persistence.data["data"].hostPath == "/tmp/stowage/data"
+    assert config.persistence.outputs["outputs"].hostPath == "/tmp/stowage/outputs"
+    notes = helm("helm4", "install", "ml", str(CHART), "--dry-run=client", "--set",
+                 "cluster.singleNode=true")  # fmt: skip
+    assert "of the one node\n(cluster.singleNode)" in notes.stdout
+
+
+def _check(helm_name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    plain = helm(helm_name, "template", "ml", str(CHART), "-n", "ml", *args)
+    assert plain.returncode == 0, plain.stderr
+    stowage = Path(sys.executable).parent / "stowage"
+    return subprocess.run(
+        [str(stowage), "check", "--strict"], input=plain.stdout, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("helm_name", sorted(HELMS))
+def test_the_default_chart_passes_strict_with_the_rwo_checks_on(helm_name: str) -> None:
+    proc = _check(helm_name)
+    assert proc.returncode == 0, proc.stderr
+    assert _plan(template(helm_name)).cluster.singleNode is False
+
+
+def test_owl_option_1_hostpath_shared_by_all_nodes_is_trusted_by_sw201() -> None:
+    proc = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"))
+    assert "SW201" not in proc.stderr
+    # Ownership is still the user's to settle: the share keeps its owner (SW702).
+    assert {line.split()[1] for line in proc.stderr.splitlines() if line.startswith("error ")} == {
+        "SW702"
+    }
+    unshared = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"), "--set",
+                      "userStorage.sharedByAllNodes=false")  # fmt: skip
+    assert "error SW201" in unshared.stderr
 
 
 def test_per_user_nfs_renders_owl_style_volume_and_claim_per_user() -> None:

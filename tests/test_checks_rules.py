@@ -40,6 +40,18 @@ def test_sw201_host_path_data_in_multi_node_cluster_warns() -> None:
     assert not findings(context(host_workload("/srv/data"), config=DATA_HOST), "SW201")
 
 
+def test_sw201_trusts_a_host_path_every_node_shares() -> None:
+    shared = {"mountPath": "/data", "hostPath": "/srv/data", "sharedByAllNodes": True}
+    config = {"persistence": {"data": {"data": shared}}}
+    assert not findings(
+        context(host_workload("/srv/data"), config=config, targeted=("w",)), "SW201"
+    )
+    (finding,) = findings(
+        context(host_workload("/srv/data"), config=DATA_HOST, targeted=("w",)), "SW201"
+    )
+    assert "sharedByAllNodes: true" in finding.fix
+
+
 def test_sw201_covers_the_auto_mount_volume_by_its_configured_name() -> None:
     auto = {"autoMount": {"type": "hostPath", "params": "host_path=/srv/p,volume_name=scratch"}}
     scratch = host_workload("/srv/p", volume="scratch")

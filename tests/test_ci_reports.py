@@ -10,9 +10,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 import jsonschema
-import pytest
 
-from conftest import CHART, FIXTURES, TOOLS
+from conftest import FIXTURES
 from enginehelpers import deployment, dump_all
 from stowage.checks import rule_modules
 from stowage.checks.docs import explain
@@ -26,20 +25,6 @@ def stowage(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*STOWAGE, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
     )
-
-
-@pytest.fixture(scope="module")
-def default_chart(tmp_path_factory: pytest.TempPathFactory) -> str:
-    home = tmp_path_factory.mktemp("helm-home")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    return subprocess.run(
-        [str(TOOLS / "helm"), "template", "ml", str(CHART)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=300,
-    ).stdout
 
 
 def shared_claim(**annotations: str) -> str:
@@ -84,8 +69,10 @@ def test_the_sarif_schema_fixture_is_the_official_one() -> None:
     assert SARIF_SCHEMA["properties"]["version"]["enum"] == ["2.1.0"]
 
 
-def test_sarif_of_the_default_chart_is_valid_and_locates_the_template(default_chart: str) -> None:
-    code, log = sarif(stdin=default_chart)
+def test_sarif_of_a_chart_with_warnings_is_valid_and_locates_the_template(
+    unshared_hostpaths_chart: str,
+) -> None:
+    code, log = sarif(stdin=unshared_hostpaths_chart)
     assert code == 0
     assert_valid_sarif(log)
     assert log["version"] == "2.1.0"
@@ -103,8 +90,8 @@ def test_sarif_of_the_default_chart_is_valid_and_locates_the_template(default_ch
     assert related == ["stowage/templates/api.yaml", "stowage/templates/scheduler.yaml"]
 
 
-def test_sarif_rules_carry_the_help_stowage_explain_prints(default_chart: str) -> None:
-    _, log = sarif(stdin=default_chart)
+def test_sarif_rules_carry_the_help_stowage_explain_prints(unshared_hostpaths_chart: str) -> None:
+    _, log = sarif(stdin=unshared_hostpaths_chart)
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == RULES
     by_id = {r["id"]: r for r in rules}
@@ -237,11 +224,11 @@ def test_junit_marks_a_waived_finding_skipped_with_its_reason() -> None:
     assert (root.get("failures"), root.get("skipped")) == ("0", "1")
 
 
-def test_junit_warnings_pass_and_fail_under_strict(default_chart: str) -> None:
-    code, root = junit(stdin=default_chart)
+def test_junit_warnings_pass_and_fail_under_strict(unshared_hostpaths_chart: str) -> None:
+    code, root = junit(stdin=unshared_hostpaths_chart)
     assert (code, root.get("failures")) == (0, "0")
     assert_junit_shape(root)
-    code, root = junit("--strict", stdin=default_chart)
+    code, root = junit("--strict", stdin=unshared_hostpaths_chart)
     assert (code, root.get("failures")) == (1, "2")
 
 

@@ -64,8 +64,18 @@ def test_carried_template_is_diffed_as_the_lines_of_its_document() -> None:
     assert "+                  mountPath: /data/a" in changes
     assert all(line.startswith("+") for line in changes), changes  # only additions: no rewrite
     assert not any("image" in line or "notes.txt" in line for line in changes)
-    assert "tok-123" not in text  # the chart's own env values are redacted, even as context
     assert '+                  value: "{\\"a\\":\\"/data/a\\"}"' in changes  # stowage's show
+
+
+def test_plain_env_values_show_as_rendered_only_secrets_are_redacted() -> None:
+    deploy = deployment("w", ROLE)
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "LOGLEVEL", "value": "INFO"}]
+    text = report.diff_text(render(dump_all(deploy, _carrier()), simple_config()))
+    assert "<redacted>" not in text
+    lines = text.splitlines()
+    assert any(line.strip() == "value: INFO" for line in lines), text  # context, as rendered
+    assert any(line.strip() == "value: tok-123" for line in lines), text  # in the template
 
 
 def test_generated_claim_is_a_new_file_in_the_diff() -> None:

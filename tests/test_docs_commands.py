@@ -1,8 +1,10 @@
 """Every command in the docs runs, from the repository root, and says what the docs say.
 
-In a ```console block, a line starting with `$ ` is a command (run with bash and
-pipefail); the lines under it, up to the next command, must each appear in its
-output; a trailing `# exit N` is the exit code it must end with (default 0).
+In a ```console block of README.md or a docs/ page, a line starting with `$ ` is a
+command (run with bash and pipefail); the lines under it, up to the next command,
+are its output (stdout, then stderr), compared line by line, exactly: a line
+`...` stands for any number of lines. A command with no lines under it is only
+run. A trailing `# exit N` is the exit code it must end with (default 0).
 A page whose first line is `<!-- docs-test: helm=helm3 -->` runs with Helm 3.19
 as `helm`. The commands of one page share one throwaway Helm home.
 """
@@ -21,6 +23,7 @@ from conftest import ROOT, TOOLS
 
 DOCS = ROOT / "docs"
 EXIT = re.compile(r"\s+# exit (\d+)$")
+ANY = "..."
 
 
 @dataclass
@@ -46,12 +49,26 @@ def commands(page: Path) -> list[Command]:
             match = EXIT.search(text)
             exit_code = int(match.group(1)) if match else 0
             found.append(Command(number, EXIT.sub("", text), exit_code))
-        elif stripped and stripped != "..." and found:
-            found[-1].expected.append(stripped)
+        elif found:
+            found[-1].expected.append(raw.rstrip())
+    for command in found:
+        while command.expected and not command.expected[-1]:
+            command.expected.pop()
     return found
 
 
-PAGES = sorted(p for p in DOCS.glob("*.md") if commands(p))
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """``actual`` is ``expected`` line for line, each `...` standing for any lines."""
+    if not expected:
+        return not actual
+    head, rest = expected[0], expected[1:]
+    if head == ANY:
+        return any(matches(rest, actual[start:]) for start in range(len(actual) + 1))
+    return bool(actual) and actual[0] == head and matches(rest, actual[1:])
+
+
+PAGES = sorted(p for p in [ROOT / "README.md", *DOCS.glob("*.md")] if commands(p))
+ALL_PAGES = sorted([ROOT / "README.md", *DOCS.glob("*.md")])
 
 
 def environment(page: Path, home: Path) -> dict[str, str]:
@@ -84,11 +101,33 @@ def test_every_command_in_the_page_runs_as_documented(page: Path, tmp_path: Path
         output = proc.stdout + proc.stderr
         where = f"{page.name}:{command.line}: {command.text}"
         assert proc.returncode == command.exit_code, f"{where}\n{output[-3000:]}"
-        for expected in command.expected:
-            assert expected in output, f"{where}\nmissing {expected!r} in:\n{output[-3000:]}"
+        if command.expected:
+            shown = "\n".join(command.expected)
+            assert matches(command.expected, [line.rstrip() for line in output.splitlines()]), (
+                f"{where}\nthe page shows:\n{shown}\nthe command printed:\n{output[-3000:]}"
+            )
 
 
 def test_the_docs_have_commands_to_run() -> None:
     names = {p.name for p in PAGES}
-    assert {"quickstart-helm3.md", "quickstart-helm4.md", "recipes.md"} <= names
+    assert {"README.md", "quickstart-helm3.md", "quickstart-helm4.md", "recipes.md"} <= names
     assert all(commands(p) for p in PAGES)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=[p.name for p in ALL_PAGES])
+def test_a_console_block_starts_with_a_command(page: Path) -> None:
+    """Command lines without `$ ` would be shown and never run: a console block opens with one."""
+    lines = page.read_text().splitlines()
+    opening = [n for n, line in enumerate(lines) if line.strip() == "```console"]
+    for number in opening:
+        first = next(line.strip() for line in lines[number + 1 :] if line.strip())
+        assert first.startswith("$ "), f"{page.name}:{number + 2}: {first}"
+
+
+def test_shown_output_is_compared_exactly() -> None:
+    assert matches(["5"], ["5"])
+    assert not matches(["2"], ["error SW702 Deployment/x: ..."])  # no substring match
+    assert not matches(["2"], ["2", "3"])  # nothing left over
+    assert matches(["error SW702", "..."], ["error SW702", "  fix: x", "stowage: REJECTED"])
+    assert matches(["...", "last"], ["first", "last"])
+    assert not matches(["a", "b"], ["b", "a"])

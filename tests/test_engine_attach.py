@@ -474,3 +474,10 @@ def test_a_plan_volume_whose_name_the_pod_uses_for_another_source_is_a_conflict(
     env = pod_spec_of(load_all(output(outcome))[0])["containers"][0].get("env", [])
     paths = [e for e in env if e["name"] == "STOWAGE_DATA_PATHS"]
     assert paths == []  # the data-paths env does not point at the volume it did not mount
+
+
+def test_shared_by_all_nodes_is_only_for_a_host_path() -> None:
+    config = simple_config()
+    config["persistence"]["data"]["b"] = {**DATA_CLAIM, "sharedByAllNodes": True}
+    with pytest.raises(UsageError, match="sharedByAllNodes is only declared for a hostPath"):
+        render(dump_all(deployment("w", ROLE)), config)

@@ -6,9 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
-from conftest import CHART, TOOLS
 from stowage.findings import Finding, ResourceRef, Severity, group_by_cause
 from stowage.views.report import FIRST_LINE, split_headline
 
@@ -17,30 +14,16 @@ API = ResourceRef("Deployment", "", "api")
 JSON_FIELDS = {"rule", "severity", "promoted", "resource", "message", "fix", "related"}
 
 
-@pytest.fixture(scope="module")
-def default_chart(tmp_path_factory: pytest.TempPathFactory) -> str:
-    home = tmp_path_factory.mktemp("helm-home")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    return subprocess.run(
-        [str(TOOLS / "helm"), "template", "ml", str(CHART)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=300,
-    ).stdout
-
-
 def check(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*STOWAGE, "check", *args], input=stdin, capture_output=True, text=True, check=False
     )
 
 
-def test_the_default_chart_gives_one_finding_per_cause_naming_each_workload_once(
-    default_chart: str,
+def test_unshared_host_paths_give_one_finding_per_cause_naming_each_workload_once(
+    unshared_hostpaths_chart: str,
 ) -> None:
-    report = check(stdin=default_chart).stderr
+    report = check(stdin=unshared_hostpaths_chart).stderr
     firsts = [line for line in report.splitlines() if line.startswith("warning ")]
     assert [line.split()[1] for line in firsts] == ["SW201", "SW702"]
     assert all(len(line) <= FIRST_LINE for line in report.splitlines() if line[:1] != " ")
@@ -52,8 +35,10 @@ def test_the_default_chart_gives_one_finding_per_cause_naming_each_workload_once
     assert report.endswith("stowage: ok: 12 documents, 3 changed, 0 errors, 2 warnings\n")
 
 
-def test_json_keeps_its_fields_and_adds_the_parts_of_a_finding(default_chart: str) -> None:
-    data = json.loads(check("--report", "json", stdin=default_chart).stderr)
+def test_json_keeps_its_fields_and_adds_the_parts_of_a_finding(
+    unshared_hostpaths_chart: str,
+) -> None:
+    data = json.loads(check("--report", "json", stdin=unshared_hostpaths_chart).stderr)
     (sw201, _) = data["findings"]
     assert set(sw201) >= JSON_FIELDS
     assert sw201["subjects"] == [

@@ -601,12 +601,39 @@ def test_output_is_yamllint_clean_with_the_default_rules(
     assert proc.returncode == 0, proc.stdout
 
 
-def test_empty_input_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("system", ["polyaxon", "owl", "mlrun"])
+def test_empty_input_is_an_error_and_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], system: str
+) -> None:
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing here\n")
-    code, _, err = cli("polyaxon", str(empty), capsys=capsys)
-    assert code == 0
-    assert f"stowage: warning: {empty} is empty: there was nothing to import" in err
+    code, out, err = cli(system, str(empty), capsys=capsys)
+    assert (code, out) == (2, "")
+    assert f"stowage: error: {empty} is empty: there is nothing to import" in err
+
+
+def test_empty_stdin_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, out, err = cli("mlrun", "-", capsys=capsys)
+    assert (code, out) == (2, "")
+    assert "stowage: error: standard input is empty: there is nothing to import" in err
+
+
+def test_output_file_is_written_only_when_the_import_succeeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values, broken = tmp_path / "values.yaml", tmp_path / "broken.yaml"
+    broken.write_text("pipeline: [\n")
+    code, out, _ = cli("owl", str(broken), "-o", str(values), capsys=capsys)
+    assert (code, out) == (2, "")
+    assert not values.exists()
+    code, out, _ = cli(
+        "owl", str(DATA / "owl-hostpath.yaml"), "--output", str(values), capsys=capsys
+    )
+    assert (code, out) == (0, "")
+    assert "userStorage:" in values.read_text()
 
 
 @pytest.mark.parametrize(

@@ -205,6 +205,14 @@ def test_mlrun_auto_mount_stays_off_the_scheduler(helm: Helm, tmp_path: Path, na
     assert params["volume_mount_path"] not in mounts(rendered["scheduler"])
 
 
+def test_mlrun_import_mounts_nothing_into_the_api(helm: Helm, tmp_path: Path) -> None:
+    """MLRun never mounts storage into its API server: no claim, no /tmp/stowage host path."""
+    rendered = pods(render(helm, imported_file(tmp_path, "mlrun", "mlrun-config.yaml")).stdout)
+    api = rendered["api"]
+    own = (*OWL_OWN_MOUNTS, "/var/run/owl")  # Owl's config and the chart's state claim
+    assert [path for path in mounts(api) if path not in own] == []
+
+
 @pytest.mark.parametrize("name", ["mlrun-config.yaml", "mlrun.env"])
 def test_mlrun_auto_mount_lands_on_function_pods_only(
     helm: Helm, tmp_path: Path, name: str

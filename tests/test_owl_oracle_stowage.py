@@ -4,6 +4,7 @@ builds the pipeline Job and its pipeline the Dask pods, for a user."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,8 @@ def test_owls_own_code_builds_pods_with_the_storage_stowage_attached(
         assert mounts["training"] == "/data/training", where
         assert mounts["results"] == "/outputs", where
         assert mounts["user-storage"] == f"/storage/{user}", where
+        env = {e["name"]: e.get("value") for e in spec["containers"][0].get("env") or []}
+        assert json.loads(env["STOWAGE_DATA_PATHS"]) == {"training": "/data/training"}, where
 
 
 def test_without_the_preset_owls_pods_get_no_storage(tmp_path: Path) -> None:
@@ -59,3 +62,14 @@ def test_without_the_preset_owls_pods_get_no_storage(tmp_path: Path) -> None:
     specs = pod_specs(owl_pods(owl_yaml_of(rendered), "joe", tmp_path, manifest=rendered))
     for where, spec in specs.items():
         assert "training" not in {v["name"] for v in spec.get("volumes") or []}, where
+
+
+def test_pipeline_node_settings_the_fragment_cannot_carry_are_a_warning(tmp_path: Path) -> None:
+    config = {**OWL_CONFIG, "nodeSelector": {"pipeline": {"pool": "gpu"}}}
+    outcome = render(OWL_RENDER, config)
+    (finding,) = [f for f in outcome.findings if f.rule == "SW906"]
+    assert "nodeSelector" in finding.message
+    assert "stowage admission" in finding.fix
+    rendered = output(outcome)
+    specs = pod_specs(owl_pods(owl_yaml_of(rendered), "joe", tmp_path, manifest=rendered))
+    assert not specs["pipeline Job"].get("nodeSelector")  # the premise: Owl's Job builder

@@ -178,17 +178,24 @@ def test_other_keys_and_configmaps_stay_byte_identical() -> None:
     assert [d.ref.name for d in outcome.changed] == ["owl-owl-config"]
 
 
-def test_fragment_keeps_what_it_cannot_carry_out_and_says_so() -> None:
+def test_fragment_carries_the_env_and_warns_about_node_settings() -> None:
     cfg = dict(OWL_CONFIG, securityContext={"enabled": True}, nodeSelector={"pipeline": {"a": "b"}})
     outcome = render(configmap("owl-owl-config", {"owl.yaml": OWL_YAML}), cfg)
     pipeline = yaml.safe_load(data_of(outcome, "owl-owl-config")["owl.yaml"])["pipeline"]
     assert pipeline["securityContext"]["fsGroup"] == 1000
-    assert "nodeSelector" not in pipeline and pipeline["extraEnv"] is None
+    assert "nodeSelector" not in pipeline
+    # Owl 0.8.3 reads pipeline.extraEnv as name/value pairs: the data-paths env goes there
+    assert pipeline["extraEnv"] == [
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"training":"/data/training"}'}
+    ]
+    (finding,) = [f for f in outcome.findings if f.rule == "SW906"]
+    assert finding.severity.value == "warning"
+    assert "no place for nodeSelector" in finding.message
     placement = next(p for p in outcome.placements if p.workload.startswith("pipeline"))
-    assert any("not set there: nodeSelector" in n for n in placement.notes)
-    # the plan reports only what the fragment holds: no env, no node selector
-    assert (placement.env, placement.node_selector) == ([], {})
-    assert placement.volumes and all(v.env == [] for v in placement.volumes)
+    assert any("container securityContext" in n for n in placement.notes)
+    # the plan reports only what the fragment holds: the env, no node selector
+    assert placement.node_selector == {}
+    assert [e["name"] for e in placement.env] == ["STOWAGE_DATA_PATHS"]
 
 
 def test_owl_templates_count_as_many_pods_for_the_access_mode_checks() -> None:

@@ -10,27 +10,11 @@ from typing import Any
 
 import pytest
 
-from conftest import CHART, TOOLS, Helm
+from conftest import CHART, UNSHARED_HOSTPATHS, Helm
 from enginehelpers import deployment, dump_all
 
 STOWAGE = [sys.executable, "-m", "stowage"]
 SHARED = "every node mounts /tmp/stowage from one NFS share (Owl's option 1)"
-
-
-@pytest.fixture(scope="module")
-def default_chart(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The chart with its default values, as Helm renders it: two hostPath volumes, so
-    SW201 and SW702 warn."""
-    home = tmp_path_factory.mktemp("helm-home")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CACHE_HOME": str(home)}
-    return subprocess.run(
-        [str(TOOLS / "helm"), "template", "ml", str(CHART)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=300,
-    ).stdout
 
 
 def stowage(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -137,10 +121,10 @@ def test_a_waiver_must_cover_every_workload_a_finding_lists() -> None:
     assert proc.stderr.startswith("error SW101 PersistentVolumeClaim/scratch:")
 
 
-def test_config_waivers_let_the_default_chart_pass_strict(
-    tmp_path: Path, default_chart: str
+def test_config_waivers_let_unshared_host_paths_pass_strict(
+    tmp_path: Path, unshared_hostpaths_chart: str
 ) -> None:
-    text = default_chart
+    text = unshared_hostpaths_chart
     assert stowage("check", "--strict", stdin=text).returncode == 1
     waivers = config_file(
         tmp_path,
@@ -162,7 +146,7 @@ def test_config_waivers_let_the_default_chart_pass_strict(
 
 
 def test_a_config_waiver_whose_selector_misses_waives_nothing(
-    tmp_path: Path, default_chart: str
+    tmp_path: Path, unshared_hostpaths_chart: str
 ) -> None:
     waivers = config_file(
         tmp_path,
@@ -172,16 +156,16 @@ def test_a_config_waiver_whose_selector_misses_waives_nothing(
             {"rule": "SW201", "namespace": "prod", "reason": SHARED},
         ],
     )
-    proc = stowage("check", "--config", waivers, stdin=default_chart)
+    proc = stowage("check", "--config", waivers, stdin=unshared_hostpaths_chart)
     assert proc.returncode == 0
     assert "warning SW201" in proc.stderr
     assert "waived" not in proc.stderr
 
 
-def test_a_config_waiver_selects_by_labels(tmp_path: Path, default_chart: str) -> None:
+def test_a_config_waiver_selects_by_labels(tmp_path: Path, unshared_hostpaths_chart: str) -> None:
     labels = {"app.kubernetes.io/instance": "ml"}
     waivers = config_file(tmp_path, [{"rule": "SW201", "matchLabels": labels, "reason": SHARED}])
-    proc = stowage("check", "--strict", "--config", waivers, stdin=default_chart)
+    proc = stowage("check", "--strict", "--config", waivers, stdin=unshared_hostpaths_chart)
     assert "waived SW201" in proc.stderr
     assert f"  waived (a warning): {SHARED}" in proc.stderr
 
@@ -238,7 +222,9 @@ def test_the_charts_waivers_value_reaches_the_plan(helm4: Helm, tmp_path: Path) 
         f"  - {{rule: SW201, reason: {json.dumps(SHARED)}}}\n"
         "  - {rule: SW702, reason: owned by uid 1000, expires: 2999-12-31}\n"
     )
-    rendered = helm4.run("template", "ml", str(CHART), "-f", str(values)).stdout
+    rendered = helm4.run(
+        "template", "ml", str(CHART), "-f", str(UNSHARED_HOSTPATHS), "-f", str(values)
+    ).stdout
     proc = stowage("check", "--strict", stdin=rendered)
     assert proc.returncode == 0, proc.stderr
     assert "waived SW201" in proc.stderr

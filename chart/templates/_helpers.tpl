@@ -71,22 +71,28 @@ helm.sh/resource-policy: {{ . }}
 {{- toJson $out -}}
 {{- end -}}
 
-{{/* The data and outputs maps; with no persistence values at all, host paths (single-node only). */}}
+{{/* The data and outputs maps. With no persistence values at all: host paths on a single-node
+cluster; on any other cluster nothing, since a host directory differs from node to node. */}}
+{{- define "stowage.hostPathFallback" -}}
+{{- $p := .Values.persistence -}}
+{{- if and (not (or $p.data $p.outputs)) .Values.cluster.singleNode -}}true{{- end -}}
+{{- end -}}
+
 {{- define "stowage.dataVolumes" -}}
 {{- $p := .Values.persistence -}}
-{{- if or $p.data $p.outputs -}}
-{{- toJson ($p.data | default dict) -}}
-{{- else -}}
+{{- if include "stowage.hostPathFallback" . -}}
 {{- toJson (dict "data" (dict "mountPath" $p.defaults.dataMountPath "hostPath" $p.defaults.dataHostPath)) -}}
+{{- else -}}
+{{- toJson ($p.data | default dict) -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "stowage.outputsVolumes" -}}
 {{- $p := .Values.persistence -}}
-{{- if or $p.data $p.outputs -}}
-{{- toJson ($p.outputs | default dict) -}}
-{{- else -}}
+{{- if include "stowage.hostPathFallback" . -}}
 {{- toJson (dict "outputs" (dict "mountPath" $p.defaults.outputsMountPath "hostPath" $p.defaults.outputsHostPath)) -}}
+{{- else -}}
+{{- toJson ($p.outputs | default dict) -}}
 {{- end -}}
 {{- end -}}
 
@@ -94,7 +100,7 @@ helm.sh/resource-policy: {{ . }}
 {{- define "stowage.planVolume" -}}
 {{- $spec := .spec -}}
 {{- $out := dict -}}
-{{- range $key := list "mountPath" "readOnly" "subPath" "hostPath" "existingClaim" "accessModes" "store" "bucket" "secret" "secretKey" "secretExternal" -}}
+{{- range $key := list "mountPath" "readOnly" "subPath" "hostPath" "sharedByAllNodes" "existingClaim" "accessModes" "store" "bucket" "secret" "secretKey" "secretExternal" -}}
 {{- if hasKey $spec $key -}}{{- if not (kindIs "invalid" (index $spec $key)) -}}
 {{- $_ := set $out $key (index $spec $key) -}}
 {{- end -}}{{- end -}}
@@ -134,7 +140,7 @@ helm.sh/resource-policy: {{ . }}
 {{- define "stowage.userVolume" -}}
 {{- $us := .Values.userStorage -}}
 {{- if eq $us.type "hostPath" -}}
-{{- toJson (dict "mountPath" $us.mountPath "hostPath" $us.hostPath) -}}
+{{- toJson (dict "mountPath" $us.mountPath "hostPath" $us.hostPath "sharedByAllNodes" ($us.sharedByAllNodes | default false)) -}}
 {{- else if eq $us.type "nfs" -}}
 {{- toJson (dict "mountPath" $us.mountPath "existingClaim" "nfs-storage-${USER}" "accessModes" (list "ReadWriteMany")) -}}
 {{- else -}}

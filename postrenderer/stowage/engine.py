@@ -126,6 +126,7 @@ def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
     from stowage.checks import CheckContext, run_all
     from stowage.checks.common import PLAN_REF
     from stowage.findings import locate_config_findings
+    from stowage.plan.automount import nothing_mounted_note
 
     stream, workloads, config = done.stream, done.workloads, done.plan.config
     parse_referenced(stream, workloads, config, options.limits)
@@ -137,9 +138,22 @@ def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
     findings = run_all(ctx, strict=options.strict)
     outcome.findings = locate_config_findings(findings, PLAN_REF, done.layers)
     outcome.placements = done.attached.placements
+    outcome.notes.extend(_hooks_note(workloads))
+    outcome.notes.extend(filter(None, [nothing_mounted_note(config.autoMount)]))
     outcome.workloads = workloads
     outcome.config = config
     return outcome
+
+
+def _hooks_note(workloads: list[Any]) -> list[str]:
+    """Hooks pass through untouched (attach never selects them): say so."""
+    hooks = list(dict.fromkeys(w.label for w in workloads if w.is_helm_hook))
+    if not hooks:
+        return []
+    return [
+        f"left {len(hooks)} Helm hook(s) untouched ({', '.join(hooks)}): hooks are not platform "
+        "workloads, and Helm 3 never hands them to a post-renderer"
+    ]
 
 
 @dataclass

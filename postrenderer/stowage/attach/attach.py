@@ -9,6 +9,7 @@ the author's value stays. Running attach on its own output changes nothing.
 
 from __future__ import annotations
 
+import json
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -112,9 +113,9 @@ def select_target(workload: Workload, targets: Mapping[str, Target]) -> tuple[st
     """The first target (by role name) whose selectors all match the workload.
 
     A template site that names its `target` gets that role (SW901 warns when the
-    role is not in `targets`).
+    role is not in `targets`). Helm hooks are never selected: they pass through as rendered.
     """
-    if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true":
+    if workload.annotations.get(SKIP_ANNOTATION, "").lower() == "true" or workload.is_helm_hook:
         return None
     if workload.role is not None:
         target = targets.get(workload.role)
@@ -280,23 +281,74 @@ def _reason(workload: Workload, target: Target) -> str:
 
 
 def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placement) -> None:
-    """Say what a fragment cannot carry rather than drop it silently, and keep the
-    placement (what `stowage plan` reports) to what the fragment really holds."""
+    """Keep a fragment to what its launcher reads, and the placement (what `stowage plan`
+    reports) to what the fragment really holds. Owl's Job builder takes `volumes`,
+    `volumeMounts`, `extraEnv` (name and value only) and the pod securityContext; what
+    it cannot carry is SW906's to report."""
     if workload.site.view != "fragment":
         return
-    lost = [key for key in ("nodeSelector", "tolerations", "affinity") if pod.get(key)]
-    lost += sorted(
-        {key for c in containers(pod) for key in ("env", "securityContext") if c.get(key)}
-    )
-    if lost:
+    if any(c.get("securityContext") for c in containers(pod)):
         placement.notes.append(
-            "a fragment holds only volumes, volumeMounts and the pod securityContext: "
-            f"not set there: {', '.join(lost)}"
+            "the fragment has no place for the container securityContext (only the pod's)"
         )
-    placement.env, placement.node_selector = [], {}
+    kept: set[str] = set()
+    for container in containers(pod):
+        env = container.get("env")
+        if isinstance(env, list):
+            container["env"] = _fragment_env(env, placement)
+            kept.update(str(e.get("name")) for e in container["env"] if isinstance(e, dict))
+    placement.env = [e for e in placement.env if e["name"] in kept]
+    placement.node_selector = {}
     placement.tolerations, placement.affinity = [], {}
     for placed in placement.volumes:
-        placed.env = []
+        placed.env = [name for name in placed.env if name in kept]
+
+
+def _fragment_env(env: list[Any], placement: Placement) -> list[Any]:
+    """The env a fragment's launcher can take: name/value pairs (Owl reads `d["value"]`), and
+    no value it would fill in per run: Owl 0.8.3 copies `extraEnv` before it expands
+    ${USER} for the run, so such a value would name the previous run's user."""
+    added = {e["name"] for e in placement.env}
+    out: list[Any] = []
+    for entry in env:
+        if not isinstance(entry, dict) or entry.get("name") not in added:
+            out.append(entry)  # the chart's own: as it wrote it
+            continue
+        if "valueFrom" in entry:
+            placement.notes.append(
+                f"left out {entry.get('name')}: it is read from a Secret, and the fragment's "
+                "extraEnv takes only values"
+            )
+            continue
+        value = entry.get("value")
+        if isinstance(value, str) and "${" in value:
+            fixed, dropped = _without_run_time_paths(value)
+            if dropped:
+                placement.notes.append(
+                    f"left out of {entry.get('name')}: {', '.join(dropped)} (Owl reads "
+                    "extraEnv before it fills in the run's variables)"
+                )
+            if fixed is not None:
+                out.append({**entry, "value": fixed})
+            continue
+        out.append(entry)
+    return out
+
+
+def _without_run_time_paths(value: str) -> tuple[str | None, list[str]]:
+    """A data-paths JSON value without the entries that hold `${`; None when none is left
+    or the value is not such a JSON object."""
+    try:
+        paths = json.loads(value)
+    except ValueError:
+        return None, []
+    if not isinstance(paths, dict):
+        return None, []
+    kept = {k: v for k, v in paths.items() if "${" not in str(v)}
+    dropped = sorted(set(paths) - set(kept))
+    if not kept:
+        return None, dropped
+    return json.dumps(kept, separators=(",", ":")), dropped
 
 
 def _expanded(

@@ -31,6 +31,7 @@ RULES = (
     "sw903_unknown_node_pool",
     "sw904_waiver_expired",
     "sw905_pods_out_of_reach",
+    "sw906_fragment_cannot_carry",
 )
 
 MODULES: list[ModuleType] = [import_module(f"stowage.checks.{name}") for name in RULES]

@@ -244,6 +244,14 @@ def _import_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="FILE",
         help="polyaxon only: also take environment.data_refs from this polyaxonfile",
     )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the values to FILE, only when the import succeeds (a shell's `>` "
+        "creates the file even when it fails)",
+    )
 
 
 def _helm_check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -415,7 +423,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
         out = io.StringIO()
         code = run(args.system, args.file, args.polyaxonfile, out, sys.stderr)
-        _write_stdout(out.getvalue())
+        if code == EXIT_OK:
+            _deliver(out.getvalue(), args.output)
         return code
     if args.command == "schema":
         from stowage.plan.schema import config_schema_text

@@ -120,7 +120,12 @@ def run(system: str, path: Path, polyaxonfile: Path | None, stdout: TextIO, stde
         stderr.write(f"stowage: error: {where}: {err}" + (f"; {hint}" if hint else "") + "\n")
         return EXIT_USAGE
     if not data:
-        stderr.write(f"stowage: warning: {path} is empty: there was nothing to import\n")
+        source = "standard input" if str(path) == "-" else str(path)
+        stderr.write(
+            f"stowage: error: {source} is empty: there is nothing to import; give the "
+            f"{system} settings as FILE, or pipe them in with '-'\n"
+        )
+        return EXIT_USAGE
     hint = _other_system(system, data)
     if hint:
         stderr.write(f"stowage: warning: {path}: {hint}\n")

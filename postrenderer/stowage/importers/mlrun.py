@@ -62,6 +62,8 @@ class Settings:
 def import_mlrun(data: dict[str, Any]) -> Imported:
     draft = Draft("mlrun")
     without_default_storage(draft, "MLRun")
+    for key, value in (("dataRefs", []), ("outputs", False)):
+        draft.put(("api", key), value, note="MLRun mounts no shared storage into its API server")
     settings = _settings(draft, data)
     kind = settings.kind or Setting("auto", "")
     name = str(kind.value).strip()
@@ -265,11 +267,12 @@ def _auto_mount(
             f"needs ReadWriteMany. Check: kubectl get pvc {claim} -o "
             "jsonpath='{.spec.accessModes}'",
         )
-    draft.put(
-        ("scheduler", "autoMount"),
-        False,
-        note="MLRun auto-mounts into function pods only, never into its API server",
-    )
+    for component in ("scheduler", "api"):
+        draft.put(
+            (component, "autoMount"),
+            False,
+            note="MLRun auto-mounts into function pods only, never into its API server",
+        )
     try:
         resolve(
             AutoMount(type="auto", params=plain)

@@ -131,11 +131,48 @@ class AutoVolume:
     spec: VolumeSpec
 
 
+def pvc_mount(value: str) -> dict[str, str]:
+    """MLRUN_PVC_MOUNT's `<pvc-name>:<mount-path>` as params ({} when empty)."""
+    if not value:
+        return {}
+    parts = value.split(":")
+    if len(parts) != 2 or not all(parts):
+        raise AutoMountError(
+            f"autoMount.pvcMount {value!r} is not <pvc-name>:<mount-path> (as MLRUN_PVC_MOUNT; "
+            "MLRun refuses it too)"
+        )
+    return {"pvc_name": parts[0], "volume_mount_path": parts[1]}
+
+
+def with_pvc_mount(params: dict[str, str], value: str) -> dict[str, str]:
+    """As MLRun's mount_pvc: MLRUN_PVC_MOUNT names the claim and its path when the params
+    name no claim (then the params' volume_mount_path gives way to it)."""
+    from_env = pvc_mount(value)
+    if not from_env or "pvc_name" in params:
+        return params
+    return {**params, **from_env}
+
+
+def nothing_mounted_note(auto: AutoMount) -> str:
+    """Why an `auto` auto-mount mounts nothing ("" when it mounts something or is off)."""
+    if auto.type != "auto":
+        return ""
+    try:
+        if resolve(auto) is not None:
+            return ""
+    except AutoMountError:
+        return ""
+    return (
+        "autoMount type auto mounts nothing: no pvc_name or host_path in params and no "
+        "pvcMount (MLRun's MLRUN_PVC_MOUNT), so, as in MLRun outside Iguazio, no volume is added"
+    )
+
+
 def resolve(auto: AutoMount) -> AutoVolume | None:
     """The volume auto-mount adds, or None (type none, or auto with nothing to mount)."""
     if auto.type == "none":
         return None
-    params = parse_params(auto.params)
+    params = with_pvc_mount(parse_params(auto.params), auto.pvcMount)
     kind: str = auto.type
     if kind == "auto":
         kind = "pvc" if "pvc_name" in params else "hostPath" if "host_path" in params else "none"

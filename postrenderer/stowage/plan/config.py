@@ -103,7 +103,14 @@ class VolumeSpec(Strict):
     subPath: str | None = Field(None, description="Mount only this sub-directory of the volume.")
     hostPath: AbsolutePath | None = Field(
         None,
-        description="Source: a directory on the node. Single-node unless every node shares it.",
+        description="Source: a directory on the node. Single-node unless every node shares it "
+        "(`sharedByAllNodes`).",
+    )
+    sharedByAllNodes: bool = Field(
+        False,
+        description="With `hostPath`: every node mounts the same shared filesystem at that "
+        "path (an NFS share in each node's fstab), so pods on different nodes see the same "
+        "files and SW201 trusts it.",
     )
     existingClaim: ClaimName | None = Field(
         None, description="Source: a PersistentVolumeClaim that already exists."
@@ -189,6 +196,12 @@ class AutoMount(Strict):
         description="Declared access modes of the auto-mounted claim (`pvc`, or `auto` with "
         "`pvc_name`) when it is not in the rendered manifests, so stowage can check it; "
         "empty: not declared.",
+    )
+    pvcMount: str = Field(
+        "",
+        description="MLRun's `MLRUN_PVC_MOUNT` (`<pvc-name>:<mount-path>`), as its API "
+        "server has it: for `auto` and `pvc` without `pvc_name` in params, the claim and "
+        "its mount path, as MLRun reads it. Empty: not set.",
     )
 
 

@@ -61,6 +61,7 @@ class VolumeSpec:
     readOnly: bool = False
     subPath: str | None = None
     hostPath: str | None = None
+    sharedByAllNodes: bool = False
     existingClaim: str | None = None
     accessModes: list[str] | None = None
     nfs: NfsSource | None = None
@@ -100,6 +101,7 @@ class AutoMount:
     type: str = "none"
     params: dict[str, str] | str = field(default_factory=dict)
     accessModes: list[str] = field(default_factory=list)
+    pvcMount: str = ""
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,7 @@ def _volume(value: Any) -> VolumeSpec:
         readOnly=_bool(data.get("readOnly", False)),
         subPath=_optional_str(data.get("subPath")),
         hostPath=_optional(data.get("hostPath"), lambda v: absolute_path(_str(v))),
+        sharedByAllNodes=_bool(data.get("sharedByAllNodes", False)),
         existingClaim=_optional(data.get("existingClaim"), lambda v: claim_name(_str(v))),
         accessModes=_optional(data.get("accessModes"), _access_modes),
         nfs=_optional(data.get("nfs"), _nfs),
@@ -381,6 +384,7 @@ def _auto_mount(value: Any) -> AutoMount:
         _choice(data.get("type", "none"), AUTO_MOUNT_TYPES),
         params if type(params) is str else _str_map(params),
         _access_modes(data.get("accessModes", [])),
+        _str(data.get("pvcMount", "")),
     )
 
 

@@ -81,6 +81,8 @@ def one_source(spec: Any) -> None:
         raise ValueError(f"store {spec.store!r} needs a bucket")
     if spec.accessModes is not None and spec.existingClaim is None:
         raise ValueError("accessModes is only declared for an existingClaim")
+    if spec.sharedByAllNodes and spec.hostPath is None:
+        raise ValueError("sharedByAllNodes is only declared for a hostPath")
 
 
 def names_unique(data: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:

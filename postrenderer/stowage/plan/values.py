@@ -77,11 +77,15 @@ class SchedulerStorage(Strict):
 
 class StorageDefaults(Strict):
     dataHostPath: AbsolutePath = Field(
-        "/tmp/stowage/data", description="Host directory for data when `data` is empty."
+        "/tmp/stowage/data",
+        description="Host directory for data when `data` and `outputs` are empty and "
+        "`cluster.singleNode` is true.",
     )
     dataMountPath: AbsolutePath = Field("/data", description="Its mount path.")
     outputsHostPath: AbsolutePath = Field(
-        "/tmp/stowage/outputs", description="Host directory for outputs when `outputs` is empty."
+        "/tmp/stowage/outputs",
+        description="Host directory for outputs when `data` and `outputs` are empty and "
+        "`cluster.singleNode` is true.",
     )
     outputsMountPath: AbsolutePath = Field("/outputs", description="Its mount path.")
 
@@ -95,7 +99,9 @@ class ChartPersistence(Persistence):
     scheduler: SchedulerStorage = Field(default_factory=SchedulerStorage)
     defaults: StorageDefaults = Field(
         default_factory=StorageDefaults,
-        description="Host-path fallback when no data or outputs are given (single-node only).",
+        description="Host-path fallback when no data or outputs are given, on a single-node "
+        "cluster only (`cluster.singleNode: true`); elsewhere nothing is mounted until "
+        "`data` or `outputs` say where the storage lives.",
     )
 
 
@@ -119,7 +125,12 @@ class UserStorage(Strict):
         description="Mount path in pipeline and Dask pods; Owl fills ${USER} per run.",
     )
     hostPath: AbsolutePath = Field(
-        "/storage/${USER}", description="Host directory for type hostPath (every node shares it)."
+        "/storage/${USER}", description="Host directory for type hostPath."
+    )
+    sharedByAllNodes: bool = Field(
+        False,
+        description="Type hostPath: every node mounts the same share at that path (Owl's "
+        "option 1), so SW201 trusts it.",
     )
     nfs: UserNfs = Field(
         default_factory=UserNfs,

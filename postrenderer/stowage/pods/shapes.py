@@ -197,6 +197,7 @@ SPARK_POD = {
 FRAGMENT = {
     "volumes": POD_SPEC["volumes"],
     "volumeMounts": CONTAINER["volumeMounts"],
+    "extraEnv": [{"name": str, "value": SCALAR}],
     "securityContext": POD_SPEC["securityContext"],
 }
 VIEW_SHAPES: dict[str, dict[str, Any]] = {

@@ -37,6 +37,9 @@ from stowage.pods.templates import Source, keys_of, selects
 from stowage.pods.templates import sources as template_sources
 from stowage.read.manifests import Document, Object, Stream
 
+# Helm hooks (`helm test` pods, pre-install Jobs) are not platform workloads: stowage leaves
+# them as rendered, so Helm 4 (which post-renders hooks) and Helm 3 (which does not) agree.
+HOOK_ANNOTATION = "helm.sh/hook"
 # pod-spec key -> where it sits, relative to the site, for each non-PodSpec view;
 # "^" steps up one level (Argo's and Spark's volumes are the workflow's/application's).
 POD_SLOTS: dict[str, dict[str, Path]] = {
@@ -58,7 +61,8 @@ POD_SLOTS: dict[str, dict[str, Path]] = {
 }
 # container key -> where it sits, for views whose container is not a Container object
 CONTAINER_SLOTS: dict[str, dict[str, Path]] = {
-    "fragment": {"volumeMounts": ("volumeMounts",)},
+    # Owl 0.8.3 reads `pipeline.extraEnv` as name/value pairs (daemon/scheduler.py)
+    "fragment": {"volumeMounts": ("volumeMounts",), "env": ("extraEnv",)},
     "spark": {
         "volumeMounts": ("volumeMounts",),
         "env": ("env",),
@@ -192,6 +196,15 @@ class Workload:
     @cached_property
     def annotations(self) -> dict[str, str]:
         return self._merged("annotations")
+
+    @property
+    def is_helm_hook(self) -> bool:
+        """A Helm hook or `helm test` pod (annotation helm.sh/hook), on it or its carrier."""
+        body = self.doc.body
+        carrier = (body.get("metadata") or {}) if isinstance(body, dict) else {}
+        return HOOK_ANNOTATION in self.annotations or HOOK_ANNOTATION in (
+            carrier.get("annotations") or {}
+        )
 
     def _merged(self, field_name: str) -> dict[str, str]:
         merged: dict[str, str] = {}

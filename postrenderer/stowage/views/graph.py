@@ -35,7 +35,6 @@ from stowage.read.manifests import sniff_name
 from stowage.views.sources import source_of
 
 NOT_STORAGE = {"configMap", "secret", "projected", "downwardAPI", "emptyDir", "serviceAccountToken"}
-HOOK_ANNOTATION = "helm.sh/hook"
 COLORS = {
     "error": ("#fdd9d7", "#c62828"),
     "warning": ("#fff1d6", "#e08a00"),
@@ -143,12 +142,7 @@ def _add_edge(edges: list[Edge], edge: Edge, merge: bool) -> None:
 
 def is_hook(workload: Workload) -> bool:
     """A Helm hook or `helm test` pod (annotation helm.sh/hook), on the workload or its carrier."""
-    carrier = (
-        (workload.doc.body.get("metadata") or {}) if isinstance(workload.doc.body, dict) else {}
-    )
-    return HOOK_ANNOTATION in workload.annotations or HOOK_ANNOTATION in (
-        carrier.get("annotations") or {}
-    )
+    return workload.is_helm_hook
 
 
 def _config_volumes(config: Config) -> dict[str, tuple[str, VolumeSpec]]:

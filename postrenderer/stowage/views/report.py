@@ -176,7 +176,8 @@ def diff_text(outcome: Outcome) -> str:
 
     A pod template carried in a ConfigMap is diffed line by line as the YAML
     document it is (both sides written the same way), not as one changed string.
-    Secret values never appear.
+    Secret values (a Secret's data and stringData) never appear; anything else shows as
+    `helm template` shows it, plain env values included.
     """
     out: list[str] = []
     for doc in outcome.changed:
@@ -185,8 +186,6 @@ def diff_text(outcome: Outcome) -> str:
         if doc.kind == "Secret":
             before, after = _redacted(before), _redacted(after)
         before, after = _embedded_as_documents(before, after)
-        known = _env_values(before)
-        before, after = _hide_env(before, known), _hide_env(after, known)
         name = f"{doc.ref} (document {doc.number})"
         out.extend(
             difflib.unified_diff(
@@ -217,37 +216,6 @@ def _redacted(body: Any) -> Any:
     return {**body, **hidden}
 
 
-def _env_values(body: Any) -> set[tuple[str, str]]:
-    """(name, value) of every env var in a manifest: the chart's own, which may be secret."""
-    found: set[tuple[str, str]] = set()
-    if isinstance(body, dict):
-        for key, value in body.items():
-            if key == "env" and isinstance(value, list):
-                found.update(
-                    (str(e.get("name")), e["value"])
-                    for e in value
-                    if isinstance(e, dict) and isinstance(e.get("value"), str)
-                )
-            else:
-                found |= _env_values(value)
-    elif isinstance(body, list):
-        for item in body:
-            found |= _env_values(item)
-    return found
-
-
-def _hide_env(body: Any, known: set[tuple[str, str]]) -> Any:
-    """A copy with the values of the env vars in ``known`` redacted: a diff shows only the
-    values stowage added, never a token the chart put in a container's env."""
-    if isinstance(body, list):
-        return [_hide_env(item, known) for item in body]
-    if not isinstance(body, dict):
-        return body
-    if (str(body.get("name")), body.get("value")) in known:
-        return {**body, "value": REDACTED}
-    return {key: _hide_env(value, known) for key, value in body.items()}
-
-
 def _embedded_as_documents(before: Any, after: Any) -> tuple[Any, Any]:
     """Rewrite each changed `data` string that holds a YAML mapping in one canonical form."""
     old_data = before.get("data") if isinstance(before, dict) else None
@@ -260,9 +228,8 @@ def _embedded_as_documents(before: Any, after: Any) -> tuple[Any, Any]:
         if isinstance(value, str) and isinstance(old, str) and value != old:
             old_doc, new_doc = _mapping(old), _mapping(value)
             if old_doc is not None and new_doc is not None:
-                known = _env_values(old_doc)
-                old_data[key] = _dump(_hide_env(old_doc, known))
-                new_data[key] = _dump(_hide_env(new_doc, known))
+                old_data[key] = _dump(old_doc)
+                new_data[key] = _dump(new_doc)
     return {**before, "data": old_data}, {**after, "data": new_data}
 
 
