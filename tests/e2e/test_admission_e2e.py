@@ -486,3 +486,98 @@ def test_helm_uninstall_removes_the_policies(kube: Kube, tmp_path: Path) -> None
     } in selector
     helm("uninstall", "rel", "-n", "release", "--wait")
     assert ours() == []
+
+
+# ---------------------------------------------------------------------------- per-user, cost
+
+HOMES_CONFIG = """
+persistence:
+  data:
+    home: {mountPath: "/home/${USER}", hostPath: "/srv/home/${USER}"}
+targets:
+  notebooks: {matchLabels: {app: notebook}}
+"""
+
+
+def notebook(name: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "nb", "image": "jupyter"}]},
+    }
+
+
+def test_per_user_storage_comes_from_the_user_label(kube: Kube, tmp_path: Path) -> None:
+    """`${USER}` is the pod's stowage.io/user label; a pod without a safe one is refused
+    with SW401's rule ID rather than mounting /home/ (every user's data)."""
+    config = tmp_path / "homes.yaml"
+    config.write_text(HOMES_CONFIG)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("homes")
+    with Policies(kube, text):
+        ann = notebook("ann", {"app": "notebook", "stowage.io/user": "ann"})
+        admitted(kube, ann, "homes")
+        created = json.loads(
+            kube.run(
+                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([ann], "homes"))
+            ).stdout
+        )
+        view = storage_view(created["spec"])
+        assert view["volumes"]["home"]["hostPath"]["path"] == "/srv/home/ann"
+        assert view["containers"]["nb"]["mounts"] == [("home", "/home/ann", False, "")]
+        for name, labels in (("nobody", {"app": "notebook"}),
+                             ("bad", {"app": "notebook", "stowage.io/user": "a.b"})):  # fmt: skip
+            refused = kube.run(
+                "create", "-f", "-", stdin=dump(in_namespace([notebook(name, labels)], "homes")),
+                check=False,
+            )  # fmt: skip
+            assert refused.returncode != 0, name
+            assert "SW401 Pod/" in refused.stderr and "stowage.io/user" in refused.stderr
+
+
+def test_a_large_plan_stays_within_the_cel_cost_budget(kube: Kube, tmp_path: Path) -> None:
+    """40 data volumes, 20 targets, stores, pools and a securityContext: the API server
+    estimates each expression's worst-case cost at creation and refuses a policy over its
+    budget; these are accepted, and a pod with many containers is mutated in budget as
+    the post-renderer would."""
+    data = {
+        f"d{i:02}": {"mountPath": f"/data/d{i:02}", "existingClaim": f"claim-{i:02}",
+                     "accessModes": ["ReadWriteOnce"]}
+        for i in range(40)
+    }  # fmt: skip
+    data["bucket"] = {"store": "s3", "bucket": "s3://b", "secret": "s3", "secretKey": "creds"}
+    targets = {f"t{i:02}": {"matchLabels": {"team": f"t{i:02}"}, "pool": "experiments"}
+               for i in range(20)}  # fmt: skip
+    config = tmp_path / "large.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "persistence": {"data": data, "outputs": {"out": {"mountPath": "/out",
+                                                                  "claim": {"size": "1Gi"}}}},
+                "targets": targets,
+                "nodeSelector": {"experiments": {"node-pool": "experiments"}},
+                "tolerations": {"experiments": [{"key": "dedicated", "operator": "Exists"}]},
+                "securityContext": {"enabled": True},
+            }
+        )
+    )  # fmt: skip
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    created = kube.run("create", "--dry-run=server", "-f", "-", stdin=text, check=False)
+    assert created.returncode == 0, created.stderr
+    kube.namespace("large")
+    with Policies(kube, text):
+        pod = notebook("wide", {"team": "t19"})
+        pod["spec"]["containers"] = [{"name": f"c{i}", "image": "busybox"} for i in range(20)]
+        admitted(kube, pod, "large")
+        made = json.loads(
+            kube.run(
+                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([pod], "large"))
+            ).stdout
+        )
+        view = storage_view(made["spec"])
+        rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+        assert view == storage_view(load(rendered)[0]["spec"])
+        assert len(view["volumes"]) == 41  # 40 claims and outputs; the bucket is env only
+        env = view["containers"]["c7"]["env"]
+        assert env["STOWAGE_STORE_BUCKET"] == {"secretKeyRef": {"name": "s3", "key": "creds"}}

@@ -224,13 +224,17 @@ def _apply(config: Config, rp: RolePlan, name: str) -> str:
 
 
 def _patches(config: Config, rp: RolePlan) -> str:
-    """The JSONPatch operations for what server-side apply treats as atomic (nodeSelector,
-    tolerations, affinity's terms, capabilities.drop): added only where missing."""
-    parts = list(_scheduling(config, rp.pool))
+    """The JSONPatch operations for what server-side apply treats as atomic (env's
+    secretKeyRef, nodeSelector, tolerations, affinity's terms, capabilities.drop): added
+    only where missing."""
+    parts = list(_env_patches(config, rp, "containers"))
+    if rp.target.initContainers:
+        parts.extend(_env_patches(config, rp, "initContainers"))
+    parts.extend(_scheduling(config, rp.pool))
     if config.securityContext.enabled:
         parts.extend(_container_security("containers"))
         parts.extend(_container_security("initContainers"))
-    return " + ".join(parts) or "[]"
+    return " + ".join(f"({part})" for part in parts) or "[]"
 
 
 def _user_problem(role: str) -> str:
@@ -261,7 +265,6 @@ def _containers(config: Config, rp: RolePlan, field: str) -> str:
     entries = [
         "name: c.name",
         f"?volumeMounts: {_optional_list(_mounts(rp, field))}",
-        f"?env: {_optional_list(_env(config, rp, field))}",
     ]
     item = f"Object.spec.{field}"
     return f"object.spec.?{field}.orValue([]).map(c, {item}{{{', '.join(entries)}}})"
@@ -279,20 +282,41 @@ def _mounts(rp: RolePlan, field: str) -> str:
     )
 
 
-def _env(config: Config, rp: RolePlan, field: str) -> str:
+def _env_entries(config: Config, rp: RolePlan, field: str) -> list[tuple[str, str, str]]:
+    """(name, condition, typed literal) of each env var the target may add: a store's
+    credentials when its volume is attached, the data-paths JSON when data is chosen."""
     item = f"Object.spec.{field}.env"
-    parts = []
+    entries = []
     for planned in rp.volumes:
-        if planned.env:
-            literals = ", ".join(cel.literal(e, item) for e in planned.env)
-            parts.append(f"({cel.string(planned.name)} in variables.attached ? [{literals}] : [])")
+        for env in planned.env:
+            condition = f"{cel.string(planned.name)} in variables.attached"
+            entries.append((env["name"], condition, cel.literal(env, item)))
     if rp.data:
         value = '"{" + variables.dataPaths.join(",") + "}"'
-        paths = f"{item}{{name: {cel.string(config.dataPathsEnv)}, value: {value}}}"
-        parts.append(f"(variables.dataPaths.size() > 0 ? [{paths}] : [])")
-    if not parts:
-        return "[]"
-    return f"({' + '.join(parts)}).filter(e, !c.?env.orValue([]).exists(o, o.name == e.name))"
+        literal = f"{item}{{name: {cel.string(config.dataPathsEnv)}, value: {value}}}"
+        entries.append((config.dataPathsEnv, "variables.dataPaths.size() > 0", literal))
+    return entries
+
+
+def _env_patches(config: Config, rp: RolePlan, field: str) -> Iterator[str]:
+    """Env by JSONPatch (a secretKeyRef is atomic to server-side apply): the whole list
+    for a container without env, else each missing variable appended."""
+    entries = _env_entries(config, rp, field)
+    if not entries:
+        return
+    items = f"object.spec.?{field}.orValue([])"
+    at = f'"/spec/{field}/" + string({items}.map(x, x.name).indexOf(c.name))'
+    wanted = " + ".join(f"({condition} ? [{literal}] : [])" for _, condition, literal in entries)
+    yield (
+        f"({wanted}).size() == 0 ? [] : {items}.filter(c, !c.?env.hasValue())"
+        f'.map(c, JSONPatch{{op: "add", path: {at} + "/env", value: {wanted}}})'
+    )
+    for name, condition, literal in entries:
+        yield (
+            f"!({condition}) ? [] : {items}.filter(c, c.?env.hasValue() && "
+            f"!c.env.exists(o, o.name == {cel.string(name)}))"
+            f'.map(c, JSONPatch{{op: "add", path: {at} + "/env/-", value: {literal}}})'
+        )
 
 
 def _container_security(field: str) -> Iterator[str]:
