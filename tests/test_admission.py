@@ -112,9 +112,7 @@ def test_bindings_never_reach_the_control_plane_namespaces(config: Path, tmp_pat
         ((f"--config={config}", f"--config={scoped}"), ["ml", "team-a"]),
     ):
         for binding in [d for d in policies(*args) if d["kind"].endswith("Binding")]:
-            expressions = binding["spec"]["matchResources"]["namespaceSelector"][
-                "matchExpressions"
-            ]
+            expressions = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
             not_in = [e for e in expressions if e["operator"] == "NotIn"]
             assert set(not_in[0]["values"]) == SYSTEM
             within = [e["values"] for e in expressions if e["operator"] == "In"]
@@ -154,7 +152,9 @@ def test_sw101_knows_the_plan_s_read_write_once_claims_only(config: Path) -> Non
 def test_single_node_clusters_get_no_sw101(config: Path, tmp_path: Path) -> None:
     single = tmp_path / "single.yaml"
     single.write_text("cluster: {singleNode: true}\n")
-    (vap,) = by_kind(policies(f"--config={config}", f"--config={single}"), "ValidatingAdmissionPolicy")
+    (vap,) = by_kind(
+        policies(f"--config={config}", f"--config={single}"), "ValidatingAdmissionPolicy"
+    )
     assert not any("SW101" in v.get("messageExpression", "") for v in vap["spec"]["validations"])
 
 

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from stowage.plan.config import (
     AbsolutePath,
-    Admission,
     AccessMode,
+    Admission,
     Affinities,
     AutoMount,
     ClaimName,
