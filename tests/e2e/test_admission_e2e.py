@@ -581,3 +581,59 @@ def test_a_large_plan_stays_within_the_cel_cost_budget(kube: Kube, tmp_path: Pat
         assert len(view["volumes"]) == 41  # 40 claims and outputs; the bucket is env only
         env = view["containers"]["c7"]["env"]
         assert env["STOWAGE_STORE_BUCKET"] == {"secretKeyRef": {"name": "s3", "key": "creds"}}
+
+
+def _kind_variant(deployment: dict[str, Any], kind: str, **spec: Any) -> dict[str, Any]:
+    """The RWO case's pod template in another workload kind."""
+    template = deployment["spec"]["template"]
+    template = {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}
+    meta = {"name": f"{kind.lower()}-case", "namespace": "rwo"}
+    selector = deployment["spec"]["selector"]
+    if kind == "Job":
+        return {"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                "spec": {"template": template, **spec}}  # fmt: skip
+    if kind == "CronJob":
+        cron = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
+        return {"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                "spec": {**cron, **spec}}  # fmt: skip
+    template = deployment["spec"]["template"]
+    body: dict[str, Any] = {"selector": selector, "template": template, **spec}
+    if kind == "StatefulSet":
+        body["serviceName"] = "workers"
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": body}
+
+
+SW101_CASES = [
+    ("ReplicaSet", {"replicas": 2}, "2 replicas"),
+    ("StatefulSet", {"replicas": 2}, "2 replicas"),
+    ("DaemonSet", {}, "a DaemonSet: one pod per node"),
+    ("Job", {"parallelism": 3}, "Job parallelism 3"),
+    ("Job", {"parallelism": 3, "completions": 1}, None),
+    ("CronJob", {}, "a CronJob with concurrencyPolicy Allow: runs overlap"),
+    ("CronJob", {"concurrencyPolicy": "Forbid"}, None),
+]
+
+
+def test_sw101_counts_pods_at_once_as_render_time_does(kube: Kube, tmp_path: Path) -> None:
+    """Each kind's pods-at-once count, at admission and at render time alike."""
+    config, deployment = rwo_case(tmp_path)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                             stdin=dump([deployment]), check=False).returncode != 0,
+        )  # fmt: skip
+        for kind, spec, why in SW101_CASES:
+            workload = _kind_variant(deployment, kind, **dict(spec))
+            manifest = dump([workload])
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+            rendered = stowage("check", f"--config={config}", stdin=manifest, check=False)
+            label = f"{kind} {spec}"
+            if why is None:
+                assert proc.returncode == 0, (label, proc.stderr)
+                assert rendered.returncode == 0, (label, rendered.stderr)
+            else:
+                assert proc.returncode != 0 and f"({why})" in proc.stderr, (label, proc.stderr)
+                assert rendered.returncode == 1 and f"({why})" in rendered.stderr, label
