@@ -603,7 +603,7 @@ def _kind_variant(deployment: dict[str, Any], kind: str, **spec: Any) -> dict[st
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": body}
 
 
-SW101_CASES = [
+SW101_CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("ReplicaSet", {"replicas": 2}, "2 replicas"),
     ("StatefulSet", {"replicas": 2}, "2 replicas"),
     ("DaemonSet", {}, "a DaemonSet: one pod per node"),
@@ -626,7 +626,7 @@ def test_sw101_counts_pods_at_once_as_render_time_does(kube: Kube, tmp_path: Pat
                              stdin=dump([deployment]), check=False).returncode != 0,
         )  # fmt: skip
         for kind, spec, why in SW101_CASES:
-            workload = _kind_variant(deployment, kind, **dict(spec))
+            workload = _kind_variant(deployment, kind, **spec)
             manifest = dump([workload])
             proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
             rendered = stowage("check", f"--config={config}", stdin=manifest, check=False)
