@@ -637,3 +637,31 @@ def test_sw101_counts_pods_at_once_as_render_time_does(kube: Kube, tmp_path: Pat
             else:
                 assert proc.returncode != 0 and f"({why})" in proc.stderr, (label, proc.stderr)
                 assert rendered.returncode == 1 and f"({why})" in rendered.stderr, label
+
+
+def test_an_update_is_judged_only_when_it_changes_the_spec_or_waiver(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """A workload that was admitted before the policy (or under a waiver) keeps being
+    updated by its controllers; a change to its spec, or dropping the waiver, is judged."""
+    config, deployment = rwo_case(tmp_path)
+    deployment["metadata"]["name"] = "updated"
+    deployment["metadata"]["annotations"] = {"waive.stowage.io/SW101": "migration window"}
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: "SW101" in kube.run("apply", "--dry-run=server", "-f", "-",
+                                        stdin=dump([rwo_case(tmp_path)[1]]), check=False).stderr,
+        )  # fmt: skip
+        kube.apply([deployment])
+        target = ["deployment/updated", "-n", "rwo"]
+        kube.run("annotate", *target, "owner=data-team")  # metadata only: admitted
+        refused = kube.run("annotate", *target, "waive.stowage.io/SW101-", check=False)
+        assert refused.returncode != 0 and "SW101" in refused.stderr
+        scaled = kube.run(
+            "patch", *target, "--type=merge", "-p", '{"spec": {"replicas": 4}}', check=False
+        )
+        assert scaled.returncode == 0  # still waived
+        kube.run("delete", *target)

@@ -114,8 +114,8 @@ def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
 def _sw101(claims: list[KnownClaim]) -> dict[str, str]:
     return {
         "expression": (
-            "!variables.isWorkload || variables.waiver != '' || variables.pods <= 1 || "
-            "variables.pinned || variables.sharedRwo.size() == 0"
+            "!variables.isWorkload || !variables.judged || variables.waiver != '' || "
+            "variables.pods <= 1 || variables.pinned || variables.sharedRwo.size() == 0"
         ),
         "messageExpression": _message(claims),
         "reason": "Forbidden",
@@ -160,7 +160,18 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
             "' -n ' + object.metadata.namespace : '')"
         ),
     )
-    yield "waiver", (f"{cel.annotation('object.metadata', WAIVER_PREFIX + sw101.ID)}.trim()")
+    waiver = WAIVER_PREFIX + sw101.ID
+    yield "waiver", f"{cel.annotation('object.metadata', waiver)}.trim()"
+    # An UPDATE is judged when it changes the spec or the waiver: the controllers' own
+    # updates (annotations, finalizers) of a workload admitted before the policy existed
+    # are never refused.
+    yield (
+        "judged",
+        (
+            "request.operation != 'UPDATE' || object.spec != oldObject.spec || "
+            f"variables.waiver != {cel.annotation('oldObject.metadata', waiver)}.trim()"
+        ),
+    )
     yield from _pod_count()
     yield "pinned", _pinned()
     yield (
