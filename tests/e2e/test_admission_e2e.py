@@ -665,3 +665,32 @@ def test_an_update_is_judged_only_when_it_changes_the_spec_or_waiver(
         )
         assert scaled.returncode == 0  # still waived
         kube.run("delete", *target)
+
+
+def test_opt_out_and_data_refs_by_pod_annotation(kube: Kube, tmp_path: Path) -> None:
+    """`stowage.io/skip` leaves a pod alone; `stowage.io/data-refs` chooses its data, as
+    the same annotations do at render time."""
+    config = tmp_path / "storage.yaml"
+    config.write_text(RUNS_CONFIG)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("choices")
+    pods = {
+        "skipped": {"stowage.io/skip": "true"},
+        "chosen": {"stowage.io/data-refs": ""},
+    }
+    with Policies(kube, text):
+        admitted(kube, notebook("probe", {"team": "ml"}), "choices")
+        for name, annotations in pods.items():
+            pod = notebook(name, {"team": "ml"})
+            pod["metadata"]["annotations"] = annotations
+            made = json.loads(
+                kube.run("create", "-o", "json", "-f", "-",
+                         stdin=dump(in_namespace([pod], "choices"))).stdout
+            )  # fmt: skip
+            rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+            assert storage_view(made["spec"]) == storage_view(load(rendered)[0]["spec"]), name
+            if name == "skipped":
+                assert ADMITTED not in made["metadata"].get("annotations", {})
+                assert storage_view(made["spec"])["volumes"] == {}
+            else:  # no data chosen: outputs only, and no data-paths env
+                assert list(storage_view(made["spec"])["volumes"]) == ["out"]
