@@ -21,7 +21,7 @@ import yaml
 from kcluster_copy import Cluster
 from kube import Kube, binaries, dump, in_namespace, load, storage_view
 
-from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, _helm_env
+from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, Helm, _helm_env
 from owl_oracle import ORACLE_PYTHON, owl_pods, owl_yaml_of
 
 BIN = binaries()
@@ -455,36 +455,35 @@ POLICY_RESOURCES = (
 )
 
 
-def test_helm_uninstall_removes_the_policies(kube: Kube, tmp_path: Path) -> None:
-    env = _helm_env(tmp_path / "helm-home")
-    env["KUBECONFIG"] = str(kube.kubeconfig)
-
-    def helm(*args: str) -> None:
-        proc = subprocess.run([str(TOOLS / "helm3"), *args], env=env, check=False,
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert proc.returncode == 0, f"helm {args[0]}: {proc.stderr}"
+def test_helm_uninstall_removes_the_policies(kube: Kube, helm: Helm) -> None:
+    """Helm 3 (the executable) and Helm 4 (the plugin): the release carries the
+    policies, bound to its namespace, and uninstall removes them."""
+    helm.env["KUBECONFIG"] = str(kube.kubeconfig)
+    if helm.major == 4:
+        helm.run("plugin", "install", str(ROOT / "postrenderer"))
+    renderer = "stowage" if helm.major == 4 else str(STOWAGE)
+    release, namespace = f"rel{helm.major}", f"release{helm.major}"
 
     def ours() -> list[str]:
         names = []
         for kind in POLICY_RESOURCES:
             names += [i["metadata"]["name"] for i in kube.get(kind)["items"]]
-        return sorted(n for n in names if n.startswith("rel-stowage-"))
+        return sorted(n for n in names if n.startswith(f"{release}-stowage-"))
 
-    helm(
-        "install", "rel", str(CHART), "-n", "release", "--create-namespace",
+    helm.run(
+        "install", release, str(CHART), "-n", namespace, "--create-namespace",
         "--set", "admission.enabled=true", "--set", "tests.enabled=false",
-        "--post-renderer", str(STOWAGE),
+        "--post-renderer", renderer,
     )  # fmt: skip
     installed = ours()
-    assert "rel-stowage-checks" in installed and "rel-stowage-scheduler" in installed
-    binding = kube.get("validatingadmissionpolicybinding", "rel-stowage-checks")
+    assert f"{release}-stowage-checks" in installed
+    assert f"{release}-stowage-scheduler" in installed
+    binding = kube.get("validatingadmissionpolicybinding", f"{release}-stowage-checks")
     selector = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
-    assert {
-        "key": "kubernetes.io/metadata.name",
-        "operator": "In",
-        "values": ["release"],
-    } in selector
-    helm("uninstall", "rel", "-n", "release", "--wait")
+    assert {"key": "kubernetes.io/metadata.name", "operator": "In", "values": [namespace]} in (
+        selector
+    )
+    helm.run("uninstall", release, "-n", namespace, "--wait")
     assert ours() == []
 
 
