@@ -197,18 +197,24 @@ def assert_pods_match_templates(
     return compared
 
 
+PLATFORM_EXAMPLES = [p.name for p in accepted_examples() if "storage-only" not in p.name]
+
+
+@pytest.mark.parametrize("example", PLATFORM_EXAMPLES)
 def test_controllers_pods_get_what_the_post_renderer_writes_owl_chart(
-    kube: Kube, tmp_path: Path
+    kube: Kube, tmp_path: Path, example: str
 ) -> None:
-    """Deployment -> ReplicaSet -> Pod for the chart's scheduler and API (production
-    example: pools, per-target dataRefs, a non-root securityContext)."""
+    """Deployment -> ReplicaSet -> Pod for the chart's scheduler and API, for every
+    values example (pools, per-target dataRefs, per-user and cloud storage, auto-mount,
+    a non-root securityContext)."""
+    stem = Path(example).stem
     rendered = helm_template(
-        tmp_path, "owl", str(CHART), "-f", str(EXAMPLES / "production.yaml"),
+        tmp_path, "owl", str(CHART), "-n", stem, "-f", str(EXAMPLES / example),
         "--set", "tests.enabled=false",
-    )  # fmt: skip
+    )  # fmt: skip  (the namespace names the example's PersistentVolumes)
     raw, post, policies = render_both(rendered)
     with Policies(kube, policies):
-        compared = assert_pods_match_templates(kube, raw, post, ("owl-bare", "owl-rendered"))
+        compared = assert_pods_match_templates(kube, raw, post, (f"{stem}-bare", f"{stem}-post"))
     assert compared >= 4  # scheduler and API, each in both namespaces
 
 

@@ -200,10 +200,9 @@ def _same_source(rp: RolePlan) -> str:
 
 
 def _apply(config: Config, rp: RolePlan, name: str) -> str:
-    """The ApplyConfiguration: volumes, mounts and env merge by key (granular lists),
-    the pod securityContext by field; and the annotations that say what happened."""
-    spec = [f"?volumes: {_optional_list(_volumes(rp))}"]
-    spec.append(f"containers: {_containers(config, rp, 'containers')}")
+    """The ApplyConfiguration: mounts merge by mountPath, the pod securityContext by
+    field; and the annotations that say what happened."""
+    spec = [f"containers: {_containers(config, rp, 'containers')}"]
     if rp.target.initContainers:
         init = _containers(config, rp, "initContainers")
         spec.append(
@@ -224,10 +223,10 @@ def _apply(config: Config, rp: RolePlan, name: str) -> str:
 
 
 def _patches(config: Config, rp: RolePlan) -> str:
-    """The JSONPatch operations for what server-side apply treats as atomic (env's
-    secretKeyRef, nodeSelector, tolerations, affinity's terms, capabilities.drop): added
-    only where missing."""
-    parts = list(_env_patches(config, rp, "containers"))
+    """The JSONPatch operations for what server-side apply treats as atomic (volumes'
+    sources, env's secretKeyRef, nodeSelector, tolerations, affinity's terms,
+    capabilities.drop): added only where missing."""
+    parts = [*_volume_patches(rp), *_env_patches(config, rp, "containers")]
     if rp.target.initContainers:
         parts.extend(_env_patches(config, rp, "initContainers"))
     parts.extend(_scheduling(config, rp.pool))
@@ -251,14 +250,27 @@ def _optional_list(items: str) -> str:
     return f"{items}.size() > 0 ? optional.of({items}) : optional.none()"
 
 
-def _volumes(rp: RolePlan) -> str:
+def _volume_patches(rp: RolePlan) -> Iterator[str]:
+    """Volumes by JSONPatch (a Secret volume's items, a projected volume's sources are
+    atomic to server-side apply): the whole list for a pod without volumes, else each
+    missing volume appended."""
     literals = [
-        cel.literal(v.volume, "Object.spec.volumes") for v in rp.volumes if v.volume is not None
+        (v.name, cel.literal(v.volume, "Object.spec.volumes"))
+        for v in rp.volumes
+        if v.volume is not None
     ]
-    return (
-        f"[{', '.join(literals)}].filter(v, v.name in variables.attached && "
-        "!variables.podVolumes.exists(p, p.name == v.name))"
-    )
+    if not literals:
+        return
+    has = "object.spec.?volumes.hasValue()"
+    wanted = f"[{', '.join(literal for _, literal in literals)}]"
+    wanted += ".filter(v, v.name in variables.attached)"
+    yield f"{has} || {wanted}.size() == 0 ? [] : [{_add('/spec/volumes', wanted)}]"
+    for name, literal in literals:
+        missing = (
+            f"{cel.string(name)} in variables.attached && "
+            f"!variables.podVolumes.exists(p, p.name == {cel.string(name)})"
+        )
+        yield f"{has} && {missing} ? [{_add('/spec/volumes/-', literal)}] : []"
 
 
 def _containers(config: Config, rp: RolePlan, field: str) -> str:
