@@ -164,8 +164,9 @@ def test_per_user_storage_reads_the_user_label(config: Path) -> None:
     variables = {v["name"]: v["expression"] for v in notebooks["spec"]["variables"]}
     assert variables["user"].startswith('object.metadata.?labels[?"stowage.io/user"]')
     apply = notebooks["spec"]["mutations"][0]["applyConfiguration"]["expression"]
-    assert '"/srv/home/" + variables.user' in apply
-    assert '"/home/" + variables.user' in apply
+    patches = notebooks["spec"]["mutations"][1]["jsonPatch"]["expression"]
+    assert '"/srv/home/" + variables.user' in patches  # the volume
+    assert '"/home/" + variables.user' in apply  # its mount
 
 
 def test_output_is_deterministic(config: Path) -> None:

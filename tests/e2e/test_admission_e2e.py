@@ -209,8 +209,15 @@ def test_controllers_pods_get_what_the_post_renderer_writes_owl_chart(
     a non-root securityContext)."""
     stem = Path(example).stem
     rendered = helm_template(
-        tmp_path, "owl", str(CHART), "-n", stem, "-f", str(EXAMPLES / example),
-        "--set", "tests.enabled=false",
+        tmp_path,
+        "owl",
+        str(CHART),
+        "-n",
+        stem,
+        "-f",
+        str(EXAMPLES / example),
+        "--set",
+        "tests.enabled=false",
     )  # fmt: skip  (the namespace names the example's PersistentVolumes)
     raw, post, policies = render_both(rendered)
     with Policies(kube, policies):
