@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
-from kcluster_copy import Cluster
-from kube import Kube, binaries, dump, in_namespace, load, storage_view
 
 from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, Helm, _helm_env
+from e2e.admission_kube import Kube, binaries, dump, in_namespace, load, storage_view
+from e2e.kcluster_copy import Cluster
 from owl_oracle import ORACLE_PYTHON, owl_pods, owl_yaml_of
 
 BIN = binaries()

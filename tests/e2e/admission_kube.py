@@ -1,6 +1,6 @@
 """A running control plane for the admission tests, and what they read from it.
 
-The cluster is issue 23's harness (kcluster_copy.py, a copy of cluster/kcluster.py from
+The cluster is issue 23's harness (e2e/kcluster_copy.py, a copy of cluster/kcluster.py from
 the `cluster` branch until it is merged); the binaries are found under
 .tools/cluster/*/bin (built by `make cluster`) or in $STOWAGE_E2E_BIN.
 """
