@@ -43,6 +43,7 @@ PAIRS = [
     (config.KindPodSpec, configdata.KindPodSpec),
     (config.KindSpec, configdata.KindSpec),
     (config.Waiver, configdata.Waiver),
+    (config.Admission, configdata.Admission),
     (config.Config, configdata.Config),
 ]
 
@@ -289,3 +290,10 @@ def test_the_fast_path_never_accepts_what_pydantic_refuses_or_reads_it_different
     else:  # only coercions may miss the fast path; every pydantic result converts
         assert validate(data, "t") is not None
         assert _plain(configdata.from_validated(model.model_dump())) == _plain(model)
+
+
+def test_admission_choices_match_the_model() -> None:
+    assert frozenset(get_args(config.ValidationAction)) == configdata.ACTIONS
+    fields_ = config.Admission.model_fields
+    assert frozenset(get_args(fields_["apiVersion"].annotation)) == configdata.API_VERSIONS
+    assert frozenset(get_args(fields_["failurePolicy"].annotation)) == configdata.FAILURE_POLICIES

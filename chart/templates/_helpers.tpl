@@ -199,6 +199,9 @@ Per-user storage reaches only the pods that run for a user (pipeline, Dask). */}
 {{- with $v.waivers -}}
 {{- $_ := set $plan "waivers" . -}}
 {{- end -}}
+{{- if $v.admission.enabled -}}
+{{- $_ := set $plan "admission" (merge (dict "name" (include "stowage.fullname" .) "namespaces" (list .Release.Namespace)) $v.admission) -}}
+{{- end -}}
 {{- toJson $plan -}}
 {{- end -}}
 

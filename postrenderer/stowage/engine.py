@@ -136,6 +136,8 @@ def _check(done: _Attachment, options: Options, outcome: Outcome) -> Outcome:
     )
     ctx.template_matches = done.matches
     findings = run_all(ctx, strict=options.strict)
+    if config.admission.enabled:
+        outcome.notes.extend(add_admission_policies(stream, done.plan))
     outcome.findings = locate_config_findings(findings, PLAN_REF, done.layers)
     outcome.placements = done.attached.placements
     outcome.notes.extend(_hooks_note(workloads))
@@ -234,6 +236,18 @@ def _attach_all_but(stream: Stream, taken: set[int], the_plan: Any, limits: Limi
     each = attach.attach_each(workloads, the_plan, limits)
     halves.render_changed(mine.documents, stream.newline)
     return _Half(workloads, each, matches)
+
+
+def add_admission_policies(stream: Stream, the_plan: Any) -> list[str]:
+    """Append the plan's admission policies and bindings (the plan says admission.enabled),
+    so that Helm installs them with the release and removes them on uninstall."""
+    from stowage.admission import policies
+
+    built = policies.build(the_plan)
+    for body in built.objects:
+        doc = Document(len(stream.documents), 0, "---" + stream.newline, "", body, True, True)
+        stream.documents.append(doc)
+    return [f"admission: {note}" for note in built.notes]
 
 
 def parse_for_config(stream: Stream, config: Any, limits: Limits) -> None:

@@ -45,6 +45,10 @@ from stowage.findings import Finding, Severity
 ID = "SW101"
 NAME = "rwo-multi-node"
 SEVERITY = Severity.ERROR
+FIX = (
+    "use ReadWriteMany storage (e.g. nfs), give each pod its own claim (a StatefulSet's "
+    "volumeClaimTemplates), pin the pods to one node, or run a single pod"
+)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -64,7 +68,6 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             usage.ref,
             f"ReadWriteOnce claim {usage.name!r} ({usage.modes.origin}) is mounted by "
             f"{usage.count_text} pods that can run on different nodes: {usage.workloads_text}",
-            "use ReadWriteMany storage (e.g. nfs), give each pod its own claim (a StatefulSet's "
-            "volumeClaimTemplates), pin the pods to one node, or run a single pod",
+            FIX,
             usage.workload_refs,
         )

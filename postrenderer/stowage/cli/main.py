@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from stowage.engine import Options, Outcome
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-RENDER_COMMANDS = ("render", "check", "plan", "graph")
+RENDER_COMMANDS = ("render", "check", "plan", "graph", "admission")
 VIEWS = ("plan", "graph")
 COMMANDS = (
     *RENDER_COMMANDS,
@@ -53,6 +53,7 @@ VALUE_OPTIONS = frozenset(
         "--format",
         "--output",
         "--polyaxonfile",
+        "--api-version",
     }
 )
 REPORT_FILE_ENV = "STOWAGE_REPORT_FILE"
@@ -170,8 +171,21 @@ def _render_options(parser: argparse.ArgumentParser, command: str) -> None:
             action="store_true",
             help="also draw Helm hooks and test pods (left out by default)",
         )
+    if command == "admission":
+        parser.add_argument(
+            "--api-version",
+            choices=("v1", "v1beta1"),
+            help="admissionregistration.k8s.io version of the mutating policies: v1 "
+            "(Kubernetes >= 1.36) or v1beta1 (1.34, 1.35); default the plan's "
+            "admission.apiVersion (v1)",
+        )
     if command != "check":
-        what = {"render": "the manifests", "plan": "the plan", "graph": "the drawing"}[command]
+        what = {
+            "render": "the manifests",
+            "plan": "the plan",
+            "graph": "the drawing",
+            "admission": "the policies",
+        }[command]
         parser.add_argument(
             "--output",
             type=Path,
@@ -185,6 +199,8 @@ HELPS = {
     "check": "do the same work but write only the report",
     "plan": "print which volumes, mounts, env and node pool each workload gets, and why",
     "graph": "draw the storage map (Mermaid, SVG, PNG or DOT) with every finding on it",
+    "admission": "print the plan as MutatingAdmissionPolicies and a ValidatingAdmissionPolicy, "
+    "with their bindings, for pods created later through the API",
 }
 VIEW_NOTE = (
     " This is a view for people: a rejected stream's view is printed too, and the exit code is 1."
@@ -535,7 +551,7 @@ def _options(args: argparse.Namespace) -> Options:
 def _render(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
-        text = _read_stdin(options.limits.max_input_bytes)
+        text = "" if _config_only(args) else _read_stdin(options.limits.max_input_bytes)
         from stowage.engine import run
 
         # A run builds thousands of objects that live until exit and no reference
@@ -549,6 +565,12 @@ def _render(args: argparse.Namespace) -> int:
         _write_report_file(args, message)
         _to_terminal(message)
         return EXIT_USAGE
+
+
+def _config_only(args: argparse.Namespace) -> bool:
+    """`stowage admission --config FILE` at a terminal: the plan is the config alone."""
+    stream = sys.stdin
+    return args.command == "admission" and bool(args.config) and (stream is None or stream.isatty())
 
 
 def _read_stdin(max_bytes: int) -> str:
@@ -615,7 +637,24 @@ def _output_of(args: argparse.Namespace, outcome: Outcome) -> Output | None:
         from stowage.read.manifests import write_pieces
 
         return write_pieces(outcome.stream)
+    if args.command == "admission":
+        return _admission_text(args, outcome)
     return None
+
+
+def _admission_text(args: argparse.Namespace, outcome: Outcome) -> str:
+    from stowage.admission import policies
+    from stowage.plan.plan import build
+    from stowage.write.yamlwrite import dump
+
+    if outcome.config is None or not outcome.config.targets:
+        raise UsageError(
+            "no targets in the plan: pipe the chart's rendered output (its plan ConfigMap) "
+            "or pass --config FILE with `targets`"
+        )
+    built = policies.build(build(outcome.config), args.api_version)
+    outcome.notes.extend(f"admission: {note}" for note in built.notes)
+    return "".join(f"---\n{dump(body)}" for body in built.objects)
 
 
 def _color(stream: object) -> bool:

@@ -233,6 +233,47 @@ class Target(Strict):
     initContainers: bool = Field(False, description="Mount into init containers too.")
 
 
+ValidationAction = Literal["Deny", "Warn", "Audit"]
+
+
+class Admission(Strict):
+    """The plan enforced where pods are created: native admission policies (docs/admission.md)."""
+
+    enabled: bool = Field(
+        False,
+        description="Emit a MutatingAdmissionPolicy and a ValidatingAdmissionPolicy (with "
+        "bindings) for this plan into the release: pods created later through the API get "
+        "the same storage as rendered workloads. Cluster-scoped; needs Kubernetes >= 1.34.",
+    )
+    apiVersion: Literal["v1", "v1beta1"] = Field(
+        "v1",
+        description="admissionregistration.k8s.io version of the mutating policy: `v1` "
+        "(Kubernetes >= 1.36) or `v1beta1` (1.34 and 1.35, feature gate on).",
+    )
+    validationActions: list[ValidationAction] = Field(
+        default_factory=lambda: list[ValidationAction](["Deny"]),
+        min_length=1,
+        description="What a workload the checks reject gets: `Deny`, `Warn` and/or `Audit`.",
+    )
+    failurePolicy: Literal["Fail", "Ignore"] = Field(
+        "Fail",
+        description="When a policy cannot be evaluated: `Fail` refuses the pod (storage is "
+        "never silently dropped), `Ignore` admits it unchanged.",
+    )
+    name: str = Field(
+        "stowage",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        max_length=40,
+        description="Prefix of the policy and binding names (the chart uses the release's "
+        "full name, so two releases never share a policy).",
+    )
+    namespaces: list[str] = Field(
+        default_factory=list,
+        description="Namespaces the policies apply in; empty: every namespace except the "
+        "control plane's (kube-system, kube-public, kube-node-lease).",
+    )
+
+
 SiteShape = Literal["podSpec", "manifest", "fragment"]
 Preset = Literal["owl", "dask-kubernetes", "airflow", "manifests"]
 SitePath = Annotated[str, AfterValidator(site_path)]
@@ -416,6 +457,7 @@ class Config(Strict):
         default_factory=list, description="Custom resource kinds that carry pod specs."
     )
     waivers: Waivers = Field(default_factory=list)
+    admission: Admission = Field(default_factory=Admission)
 
     @field_validator("dataPathsEnv")
     @classmethod

@@ -21,6 +21,7 @@ from typing import Any
 from stowage.plan.validators import (
     ACCESS_MODES,
     AUTO_MOUNT_TYPES,
+    DNS1123_LABEL,
     FS_GROUP_CHANGE_POLICIES,
     PRESETS,
     SITE_SHAPES,
@@ -165,6 +166,16 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class Admission:
+    enabled: bool = False
+    apiVersion: str = "v1"
+    validationActions: list[str] = field(default_factory=lambda: ["Deny"])
+    failurePolicy: str = "Fail"
+    name: str = "stowage"
+    namespaces: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Config:
     cluster: Cluster = field(default_factory=Cluster)
     persistence: Persistence = field(default_factory=Persistence)
@@ -181,6 +192,7 @@ class Config:
     templates: list[TemplateSource] = field(default_factory=list)
     kinds: list[KindSpec] = field(default_factory=list)
     waivers: list[Waiver] = field(default_factory=list)
+    admission: Admission = field(default_factory=Admission)
 
     @property
     def is_empty(self) -> bool:
@@ -482,4 +494,26 @@ def _config(value: Any) -> Config:
         templates=_list_of(data.get("templates", []), _template_source),
         kinds=_list_of(data.get("kinds", []), _kind),
         waivers=_list_of(data.get("waivers", []), _waiver),
+        admission=_admission(data.get("admission", {})),
+    )
+
+
+ACTIONS = frozenset({"Deny", "Warn", "Audit"})
+API_VERSIONS = frozenset({"v1", "v1beta1"})
+FAILURE_POLICIES = frozenset({"Fail", "Ignore"})
+
+
+def _admission(value: Any) -> Admission:
+    data = _mapping(value, _fields(Admission))
+    actions = _strings(data.get("validationActions", ["Deny"]), lambda v: _choice(v, ACTIONS))
+    name = _str(data.get("name", "stowage"))
+    if not actions or len(name) > 40 or not DNS1123_LABEL.match(name):
+        raise NotPlainError
+    return Admission(
+        enabled=_bool(data.get("enabled", False)),
+        apiVersion=_choice(data.get("apiVersion", "v1"), API_VERSIONS),
+        validationActions=actions,
+        failurePolicy=_choice(data.get("failurePolicy", "Fail"), FAILURE_POLICIES),
+        name=name,
+        namespaces=_strings(data.get("namespaces", []), _str),
     )

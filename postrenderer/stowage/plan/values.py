@@ -15,6 +15,7 @@ from pydantic import Field
 from stowage.plan.config import (
     AbsolutePath,
     AccessMode,
+    Admission,
     Affinities,
     AutoMount,
     ClaimName,
@@ -29,6 +30,7 @@ from stowage.plan.config import (
     TemplateSource,
     Tolerations,
     UserName,
+    ValidationAction,
     Vars,
     Waivers,
 )
@@ -256,6 +258,20 @@ class Tests(Strict):
     enabled: bool = Field(True, description="Render the `helm test` hook pod.")
 
 
+def _admission_field(name: str) -> Any:
+    return Admission.model_fields[name]
+
+
+class ChartAdmission(Strict):
+    """The plan as native admission policies (docs/admission.md): the post-renderer adds
+    them to the release, named after it and bound to its namespace."""
+
+    enabled: bool = _admission_field("enabled")
+    apiVersion: Literal["v1", "v1beta1"] = _admission_field("apiVersion")
+    validationActions: list[ValidationAction] = _admission_field("validationActions")
+    failurePolicy: Literal["Fail", "Ignore"] = _admission_field("failurePolicy")
+
+
 class ChartValues(Strict):
     """Values of the stowage chart."""
 
@@ -314,3 +330,4 @@ class ChartValues(Strict):
     dask: DaskValues = Field(default_factory=DaskValues)
     tests: Tests = Field(default_factory=Tests)
     waivers: Waivers = Field(default_factory=list)
+    admission: ChartAdmission = Field(default_factory=ChartAdmission)

@@ -1,0 +1,708 @@
+"""The admission policies on a real kube-apiserver, controller-manager and scheduler (1.37).
+
+What is proved here and nowhere else: the API server accepts every policy stowage
+writes (it compiles the CEL and refuses a policy over the cost budget at creation);
+pods the real controllers create from manifests stowage never saw get what the
+post-renderer writes into templates; Owl's own pipeline Job and Dask pods get storage
+and node pools; the shared ReadWriteOnce case is refused with SW101's message; a waiver
+and `Warn` admit it; `helm uninstall` removes the policies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, Helm, _helm_env
+from e2e.admission_kube import Kube, binaries, dump, in_namespace, load, storage_view
+from e2e.kcluster_copy import Cluster
+from owl_oracle import ORACLE_PYTHON, owl_pods, owl_yaml_of
+
+BIN = binaries()
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        BIN is None,
+        reason="no control-plane binaries: `make cluster` builds them (issue 23), "
+        "or set STOWAGE_E2E_BIN",
+    ),
+]
+STOWAGE = ROOT / ".venv" / "bin" / "stowage"
+TOKEN = "e2e-token-0123456789abcdef"
+ADMITTED = "stowage.io/admitted-by"
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    assert BIN is not None
+    cluster = Cluster.start(tmp_path_factory.mktemp("cluster"), BIN)
+    try:
+        yield Kube(cluster.kubeconfig)
+    finally:
+        cluster.stop()
+
+
+def helm_template(tmp_path: Path, *args: str) -> str:
+    env = _helm_env(tmp_path / "helm-home")
+    proc = subprocess.run(
+        [str(TOOLS / "helm3"), "template", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return proc.stdout
+
+
+def stowage(*args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [str(STOWAGE), *args], input=stdin, capture_output=True, text=True, check=False
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"stowage {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+class Policies:
+    """Policies applied for one test, removed after it."""
+
+    def __init__(self, kube: Kube, text: str) -> None:
+        self.kube, self.docs = kube, load(text)
+
+    def __enter__(self) -> Policies:
+        self.kube.apply(self.docs)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.kube.run("delete", "-f", "-", "--wait=true", stdin=dump(self.docs))
+
+
+def admitted(kube: Kube, pod: dict[str, Any], namespace: str) -> None:
+    """Wait until the policies act on ``pod`` (the API server loads new policies
+    asynchronously): a server-side dry run of it comes back annotated."""
+
+    probe_pod = json.loads(json.dumps(pod))
+    for key in ("serviceAccountName", "serviceAccount"):  # it may not exist yet
+        probe_pod["spec"].pop(key, None)
+
+    def acts() -> bool:
+        probe = kube.run(
+            "create", "--dry-run=server", "-o", "json", "-f", "-",
+            stdin=dump(in_namespace([probe_pod], namespace)), check=False,
+        )  # fmt: skip
+        if probe.returncode != 0:
+            return False
+        return ADMITTED in (json.loads(probe.stdout)["metadata"].get("annotations") or {})
+
+    kube.wait_for(f"the policies to act on {pod['metadata'].get('name')}", acts)
+
+
+def pod_of(template_owner: dict[str, Any]) -> dict[str, Any]:
+    """A bare Pod with the template of a Deployment, Job or StatefulSet."""
+    template = template_owner["spec"]["template"]
+    metadata = dict(template.get("metadata") or {})
+    metadata["name"] = "probe-" + template_owner["metadata"]["name"]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
+
+
+def pods_owned(kube: Kube, namespace: str, workload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pods the controllers made for ``workload`` (its selector's labels)."""
+    labels = workload["spec"]["selector"]["matchLabels"] if workload["kind"] != "Job" else {}
+    if workload["kind"] == "Job":
+        labels = {"batch.kubernetes.io/job-name": workload["metadata"]["name"]}
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+    def found() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = kube.get("pods", "-n", namespace, "-l", selector)["items"]
+        return items
+
+    return list(kube.wait_for(f"pods of {workload['kind']}/{workload['metadata']['name']}", found))
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
+
+
+def workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in docs if d.get("kind") in WORKLOAD_KINDS]
+
+
+def without_hooks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        d
+        for d in docs
+        if "helm.sh/hook" not in ((d.get("metadata") or {}).get("annotations") or {})
+    ]
+
+
+# ---------------------------------------------------------------------------- acceptance
+
+
+def accepted_examples() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.startswith("rejected-"))
+
+
+def test_the_api_server_accepts_every_example_s_policies(kube: Kube, tmp_path: Path) -> None:
+    """Creating a policy compiles its CEL and checks its cost against the API server's
+    budget: any error there would refuse it. Server-side dry runs, so nothing stays."""
+    for example in accepted_examples():
+        rendered = helm_template(tmp_path, "ml", str(CHART), "-f", str(example))
+        text = stowage("admission", "--quiet", stdin=rendered).stdout
+        created = kube.run("create", "--dry-run=server", "-f", "-", stdin=text, check=False)
+        assert created.returncode == 0, f"{example.name}: {created.stderr}"
+        kinds = [d["kind"] for d in load(text)]
+        assert kinds.count("MutatingAdmissionPolicy") >= 1, example.name
+        assert kinds[-2:] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+
+
+# ---------------------------------------------------------------------------- the diff
+
+
+def render_both(rendered: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The stream as Helm renders it, as stowage post-renders it, and its policies."""
+    post = stowage("--quiet", stdin=rendered).stdout
+    policies = stowage("admission", "--quiet", stdin=rendered).stdout
+    return without_hooks(load(rendered)), without_hooks(load(post)), policies
+
+
+def assert_pods_match_templates(
+    kube: Kube, raw: list[dict[str, Any]], post: list[dict[str, Any]], names: tuple[str, str]
+) -> int:
+    """Apply the raw stream in one namespace and the post-rendered one in another; every
+    pod the controllers create from the raw workloads carries what the post-renderer
+    wrote into the same workload's template, and a pod made from the post-rendered
+    template is left as the template says (never doubled)."""
+    bare, rendered = names
+    for name in names:
+        kube.namespace(name)
+    first = next(w for w in workloads(raw))
+    admitted(kube, pod_of(first), bare)
+    kube.apply(raw, bare)
+    kube.apply(post, rendered)
+    compared = 0
+    for raw_workload, post_workload in zip(workloads(raw), workloads(post), strict=True):
+        template = storage_view(post_workload["spec"]["template"]["spec"])
+        for namespace, workload in ((bare, raw_workload), (rendered, post_workload)):
+            for pod in pods_owned(kube, namespace, workload):
+                label = f"{workload['kind']}/{workload['metadata']['name']} in {namespace}"
+                assert storage_view(pod["spec"]) == template, label
+                assert pod["metadata"]["annotations"][ADMITTED].startswith("stowage-"), label
+                compared += 1
+    return compared
+
+
+PLATFORM_EXAMPLES = [p.name for p in accepted_examples() if "storage-only" not in p.name]
+
+
+@pytest.mark.parametrize("example", PLATFORM_EXAMPLES)
+def test_controllers_pods_get_what_the_post_renderer_writes_owl_chart(
+    kube: Kube, tmp_path: Path, example: str
+) -> None:
+    """Deployment -> ReplicaSet -> Pod for the chart's scheduler and API, for every
+    values example (pools, per-target dataRefs, per-user and cloud storage, auto-mount,
+    a non-root securityContext)."""
+    stem = Path(example).stem
+    rendered = helm_template(
+        tmp_path,
+        "owl",
+        str(CHART),
+        "-n",
+        stem,
+        "-f",
+        str(EXAMPLES / example),
+        "--set",
+        "tests.enabled=false",
+    )  # fmt: skip  (the namespace names the example's PersistentVolumes)
+    raw, post, policies = render_both(rendered)
+    with Policies(kube, policies):
+        compared = assert_pods_match_templates(kube, raw, post, (f"{stem}-bare", f"{stem}-post"))
+    assert compared >= 4  # scheduler and API, each in both namespaces
+
+
+def test_controllers_pods_get_what_the_post_renderer_writes_dask_chart(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """A chart stowage does not own (dask/helm-chart) with the storage-only example."""
+    storage = helm_template(
+        tmp_path, "dask", str(CHART), "-f", str(EXAMPLES / "storage-only-dask.yaml")
+    )
+    rendered = storage + (THIRD_PARTY / "dask.rendered.yaml").read_text()
+    raw, post, policies = render_both(rendered)
+    with Policies(kube, policies):
+        compared = assert_pods_match_templates(kube, raw, post, ("dask-bare", "dask-rendered"))
+    assert compared >= 6  # scheduler, worker and Jupyter Deployments, in both namespaces
+
+
+RUNS_CONFIG = """
+persistence:
+  data:
+    ds: {mountPath: /data, hostPath: /srv/data, readOnly: true}
+  outputs:
+    out: {mountPath: /out, nfs: {server: 10.0.0.5, path: /x}}
+targets:
+  runs: {matchLabels: {team: ml}, pool: experiments}
+nodeSelector:
+  experiments: {node-pool: experiments}
+tolerations:
+  experiments:
+  - {key: dedicated, operator: Equal, value: experiments, effect: NoSchedule}
+affinity:
+  experiments:
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 10
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector: {matchLabels: {team: ml}}
+securityContext: {enabled: true, user: 1234, group: 1234}
+"""
+RUNS = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: train}
+spec:
+  template:
+    metadata: {labels: {team: ml}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox, env: [{name: A, value: "1"}]}]
+      initContainers: [{name: init, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: notebook, labels: {team: ml}}
+spec:
+  restartPolicy: Never
+  containers: [{name: main, image: busybox, env: [{name: A, value: "1"}]}]
+  initContainers: [{name: init, image: busybox}]
+"""
+
+
+def test_job_and_bare_pod_get_what_the_post_renderer_writes(kube: Kube, tmp_path: Path) -> None:
+    """Job -> Pod and a bare Pod, selected by a config's targets (pool, affinity, a
+    securityContext for init containers too)."""
+    config = tmp_path / "storage.yaml"
+    config.write_text(RUNS_CONFIG)
+    manifests = load(RUNS)
+    rendered = dump(manifests)
+    post = load(stowage("--quiet", f"--config={config}", stdin=rendered).stdout)
+    policies = stowage("admission", "--quiet", f"--config={config}", stdin=rendered).stdout
+    kube.namespace("runs")
+    with Policies(kube, policies):
+        admitted(kube, pod_of(manifests[0]), "runs")
+        kube.apply(manifests, "runs")
+        job_pod = pods_owned(kube, "runs", manifests[0])[0]
+        assert storage_view(job_pod["spec"]) == storage_view(post[0]["spec"]["template"]["spec"])
+        bare = kube.get("pod", "notebook", "-n", "runs")
+        assert storage_view(bare["spec"]) == storage_view(post[1]["spec"])
+        # The scheduler follows the pool the policy set: an experiments node.
+        placed = kube.wait_for(
+            "the bare pod to be scheduled",
+            lambda: kube.get("pod", "notebook", "-n", "runs")["spec"].get("nodeName"),
+        )
+        assert str(placed).startswith("experiments-")
+
+
+# ---------------------------------------------------------------------------- Owl's own pods
+
+
+OWL_EXAMPLES = ("production.yaml", "per-user-hostpath.yaml")
+
+
+@pytest.mark.skipif(not ORACLE_PYTHON.exists(), reason="the Owl oracle venv is absent")
+@pytest.mark.parametrize("example", OWL_EXAMPLES)
+def test_owl_pipeline_job_and_dask_pods_get_storage_and_pools(
+    kube: Kube, tmp_path: Path, example: str
+) -> None:
+    """Owl's Job builder and dask-kubernetes, run on an owl.yaml stowage never rewrote,
+    build pods without storage or pools; at admission they get both, the same as the
+    pods Owl builds from the post-rendered owl.yaml (where the fragment could carry no
+    pool), and per-user storage for the user Owl records (env USER, label `user`)."""
+    namespace = f"owl-{Path(example).stem}"
+    rendered = helm_template(
+        tmp_path, "owl", str(CHART), "-n", namespace, "-f", str(EXAMPLES / example),
+        "--set", "tests.enabled=false",
+    )  # fmt: skip
+    raw, post, policies = render_both(rendered)
+    env = ("--env", f"OWL_TOKEN={TOKEN}", "--namespace", namespace)
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "post").mkdir()
+    bare = owl_pods(owl_yaml_of(rendered), "joe", tmp_path / "raw", *env, manifest=rendered)
+    post_text = dump(post)
+    done = owl_pods(owl_yaml_of(post_text), "joe", tmp_path / "post", *env, manifest=post_text)
+    for pod in (bare["daskSchedulerPod"], *bare["daskWorkerPods"]):
+        pod.update({"apiVersion": "v1", "kind": "Pod"})  # the client's dict has neither
+    config = json.loads(next(d for d in raw if d["kind"] == "ConfigMap" and
+                             "plan.json" in d.get("data", {}))["data"]["plan.json"])  # fmt: skip
+    kube.namespace(namespace)
+    with Policies(kube, policies):
+        kube.apply([d for d in raw if d["kind"] in ("ServiceAccount", "ConfigMap")], namespace)
+        admitted(kube, bare["daskWorkerPods"][0], namespace)
+        job = bare["pipelineJob"]
+        kube.apply([job], namespace)
+        pod = pods_owned(kube, namespace, job)[0]["spec"]
+        view = storage_view(pod)
+        expected = storage_view(done["pipelineJob"]["spec"]["template"]["spec"])
+        assert view["volumes"] == expected["volumes"]
+        # What the post-renderer wrote into the fragment; Owl 0.8.3's Job builder drops
+        # its seccompProfile, admission gives it back.
+        fragment = yaml.safe_load(owl_yaml_of(post_text))["pipeline"]
+        assert view["securityContext"] == fragment["securityContext"]
+        mounts = view["containers"]["jobcontainer"]["mounts"]
+        assert mounts == expected["containers"]["jobcontainer"]["mounts"]
+        assert view["nodeSelector"] == config["nodeSelector"].get("pipeline", {})
+        wanted_tolerations = config["tolerations"].get("pipeline", [])
+        assert len(view["tolerations"]) == len(wanted_tolerations)
+        if "per-user" in example:
+            assert any("/storage/joe" in json.dumps(v) for v in view["volumes"].values())
+        for built, reference in zip(
+            [bare["daskSchedulerPod"], *bare["daskWorkerPods"]],
+            [done["daskSchedulerPod"], *done["daskWorkerPods"]],
+            strict=True,
+        ):
+            created = json.loads(
+                kube.run("create", "-o", "json", "-f", "-",
+                         stdin=dump(in_namespace([built], namespace))).stdout
+            )  # fmt: skip
+            got, want = storage_view(created["spec"]), storage_view(reference["spec"])
+            for key in ("volumes", "nodeSelector", "tolerations"):
+                assert got[key] == want[key], (created["metadata"]["name"], key)
+            # dask-kubernetes' 2021 client drops seccompProfile too; admission restores it
+            assert got["securityContext"] == fragment["securityContext"]
+
+
+# ---------------------------------------------------------------------------- SW101
+
+
+def rwo_case(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    config = tmp_path / "rwo.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "persistence": {"data": {"features": {"mountPath": "/features",
+                                                      "claim": {"size": "1Gi"}}}},
+                "targets": {"workers": {"matchLabels": {"app": "workers"}}},
+            }
+        )
+    )  # fmt: skip
+    labels = {"app": "workers"}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "workers", "namespace": "rwo"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "w", "image": "busybox"}]},
+            },
+        },
+    }
+    return config, deployment
+
+
+def test_a_shared_read_write_once_claim_is_refused_with_sw101(kube: Kube, tmp_path: Path) -> None:
+    config, deployment = rwo_case(tmp_path)
+    rendered = dump([deployment])
+    check = stowage("check", f"--config={config}", stdin=rendered, check=False)
+    assert check.returncode == 1 and "SW101" in check.stderr
+    policies = stowage("admission", f"--config={config}", stdin=rendered, check=False)
+    assert policies.returncode == 1 and policies.stdout == ""  # rejected: nothing printed
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+
+        def refused() -> str:
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=rendered, check=False)
+            return proc.stderr if proc.returncode != 0 else ""
+
+        message = kube.wait_for("the validating policy to refuse the Deployment", refused)
+        assert "SW101 Deployment/workers -n rwo: ReadWriteOnce claim 'stowage-features'" in message
+        assert "is mounted by 3 pods that can run on different nodes" in message
+        assert "fix: use ReadWriteMany storage" in message
+        # One replica, or pinned to one node, is fine; so is a waiver with its reason.
+        one = json.loads(json.dumps(deployment))
+        one["spec"]["replicas"] = 1
+        kube.run("apply", "--dry-run=server", "-f", "-", stdin=dump([one]))
+        pinned = json.loads(json.dumps(deployment))
+        pinned["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "core-1"}
+        kube.run("apply", "--dry-run=server", "-f", "-", stdin=dump([pinned]))
+        waived = json.loads(json.dumps(deployment))
+        waived["metadata"]["annotations"] = {"waive.stowage.io/SW101": "scratch data, one node"}
+        kube.run("apply", "--dry-run=server", "-f", "-", stdin=dump([waived]))
+        opted_out = json.loads(json.dumps(deployment))
+        opted_out["spec"]["template"]["metadata"]["annotations"] = {"stowage.io/skip": "true"}
+        kube.run("apply", "--dry-run=server", "-f", "-", stdin=dump([opted_out]))
+
+
+def test_warn_admits_a_shared_claim_with_sw101_as_a_warning(kube: Kube, tmp_path: Path) -> None:
+    config, deployment = rwo_case(tmp_path)
+    layered = tmp_path / "warn.yaml"
+    layered.write_text(json.dumps({"admission": {"validationActions": ["Warn"], "name": "warn"}}))
+    text = stowage("admission", f"--config={config}", f"--config={layered}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+
+        def warned() -> str:
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=dump([deployment]))
+            return proc.stderr if "SW101" in proc.stderr else ""
+
+        assert "Warning" in kube.wait_for("the SW101 warning", warned)
+
+
+# ---------------------------------------------------------------------------- the release
+
+
+POLICY_RESOURCES = (
+    "mutatingadmissionpolicies",
+    "mutatingadmissionpolicybindings",
+    "validatingadmissionpolicies",
+    "validatingadmissionpolicybindings",
+)
+
+
+def test_helm_uninstall_removes_the_policies(kube: Kube, helm: Helm) -> None:
+    """Helm 3 (the executable) and Helm 4 (the plugin): the release carries the
+    policies, bound to its namespace, and uninstall removes them."""
+    helm.env["KUBECONFIG"] = str(kube.kubeconfig)
+    if helm.major == 4:
+        helm.run("plugin", "install", str(ROOT / "postrenderer"))
+    renderer = "stowage" if helm.major == 4 else str(STOWAGE)
+    release, namespace = f"rel{helm.major}", f"release{helm.major}"
+
+    def ours() -> list[str]:
+        names = []
+        for kind in POLICY_RESOURCES:
+            names += [i["metadata"]["name"] for i in kube.get(kind)["items"]]
+        return sorted(n for n in names if n.startswith(f"{release}-stowage-"))
+
+    helm.run(
+        "install", release, str(CHART), "-n", namespace, "--create-namespace",
+        "--set", "admission.enabled=true", "--set", "tests.enabled=false",
+        "--post-renderer", renderer,
+    )  # fmt: skip
+    installed = ours()
+    assert f"{release}-stowage-checks" in installed
+    assert f"{release}-stowage-scheduler" in installed
+    binding = kube.get("validatingadmissionpolicybinding", f"{release}-stowage-checks")
+    selector = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
+    assert {"key": "kubernetes.io/metadata.name", "operator": "In", "values": [namespace]} in (
+        selector
+    )
+    helm.run("uninstall", release, "-n", namespace, "--wait")
+    assert ours() == []
+
+
+# ---------------------------------------------------------------------------- per-user, cost
+
+HOMES_CONFIG = """
+persistence:
+  data:
+    home: {mountPath: "/home/${USER}", hostPath: "/srv/home/${USER}"}
+targets:
+  notebooks: {matchLabels: {app: notebook}}
+"""
+
+
+def notebook(name: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "nb", "image": "jupyter"}]},
+    }
+
+
+def test_per_user_storage_comes_from_the_user_label(kube: Kube, tmp_path: Path) -> None:
+    """`${USER}` is the pod's stowage.io/user label; a pod without a safe one is refused
+    with SW401's rule ID rather than mounting /home/ (every user's data)."""
+    config = tmp_path / "homes.yaml"
+    config.write_text(HOMES_CONFIG)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("homes")
+    with Policies(kube, text):
+        ann = notebook("ann", {"app": "notebook", "stowage.io/user": "ann"})
+        admitted(kube, ann, "homes")
+        created = json.loads(
+            kube.run(
+                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([ann], "homes"))
+            ).stdout
+        )
+        view = storage_view(created["spec"])
+        assert view["volumes"]["home"]["hostPath"]["path"] == "/srv/home/ann"
+        assert view["containers"]["nb"]["mounts"] == [("home", "/home/ann", False, "")]
+        for name, labels in (("nobody", {"app": "notebook"}),
+                             ("bad", {"app": "notebook", "stowage.io/user": "a.b"})):  # fmt: skip
+            refused = kube.run(
+                "create", "-f", "-", stdin=dump(in_namespace([notebook(name, labels)], "homes")),
+                check=False,
+            )  # fmt: skip
+            assert refused.returncode != 0, name
+            assert "SW401 Pod/" in refused.stderr and "stowage.io/user" in refused.stderr
+
+
+def test_a_large_plan_stays_within_the_cel_cost_budget(kube: Kube, tmp_path: Path) -> None:
+    """40 data volumes, 20 targets, stores, pools and a securityContext: the API server
+    estimates each expression's worst-case cost at creation and refuses a policy over its
+    budget; these are accepted, and a pod with many containers is mutated in budget as
+    the post-renderer would."""
+    data = {
+        f"d{i:02}": {"mountPath": f"/data/d{i:02}", "existingClaim": f"claim-{i:02}",
+                     "accessModes": ["ReadWriteOnce"]}
+        for i in range(40)
+    }  # fmt: skip
+    data["bucket"] = {"store": "s3", "bucket": "s3://b", "secret": "s3", "secretKey": "creds"}
+    targets = {f"t{i:02}": {"matchLabels": {"team": f"t{i:02}"}, "pool": "experiments"}
+               for i in range(20)}  # fmt: skip
+    config = tmp_path / "large.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "persistence": {"data": data, "outputs": {"out": {"mountPath": "/out",
+                                                                  "claim": {"size": "1Gi"}}}},
+                "targets": targets,
+                "nodeSelector": {"experiments": {"node-pool": "experiments"}},
+                "tolerations": {"experiments": [{"key": "dedicated", "operator": "Exists"}]},
+                "securityContext": {"enabled": True},
+            }
+        )
+    )  # fmt: skip
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    created = kube.run("create", "--dry-run=server", "-f", "-", stdin=text, check=False)
+    assert created.returncode == 0, created.stderr
+    kube.namespace("large")
+    with Policies(kube, text):
+        pod = notebook("wide", {"team": "t19"})
+        pod["spec"]["containers"] = [{"name": f"c{i}", "image": "busybox"} for i in range(20)]
+        admitted(kube, pod, "large")
+        made = json.loads(
+            kube.run(
+                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([pod], "large"))
+            ).stdout
+        )
+        view = storage_view(made["spec"])
+        rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+        assert view == storage_view(load(rendered)[0]["spec"])
+        assert len(view["volumes"]) == 41  # 40 claims and outputs; the bucket is env only
+        env = view["containers"]["c7"]["env"]
+        assert env["STOWAGE_STORE_BUCKET"] == {"secretKeyRef": {"name": "s3", "key": "creds"}}
+
+
+def _kind_variant(deployment: dict[str, Any], kind: str, **spec: Any) -> dict[str, Any]:
+    """The RWO case's pod template in another workload kind."""
+    template = deployment["spec"]["template"]
+    template = {**template, "spec": {**template["spec"], "restartPolicy": "Never"}}
+    meta = {"name": f"{kind.lower()}-case", "namespace": "rwo"}
+    selector = deployment["spec"]["selector"]
+    if kind == "Job":
+        return {"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                "spec": {"template": template, **spec}}  # fmt: skip
+    if kind == "CronJob":
+        cron = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
+        return {"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
+                "spec": {**cron, **spec}}  # fmt: skip
+    template = deployment["spec"]["template"]
+    body: dict[str, Any] = {"selector": selector, "template": template, **spec}
+    if kind == "StatefulSet":
+        body["serviceName"] = "workers"
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": body}
+
+
+SW101_CASES: list[tuple[str, dict[str, Any], str | None]] = [
+    ("ReplicaSet", {"replicas": 2}, "2 replicas"),
+    ("StatefulSet", {"replicas": 2}, "2 replicas"),
+    ("DaemonSet", {}, "a DaemonSet: one pod per node"),
+    ("Job", {"parallelism": 3}, "Job parallelism 3"),
+    ("Job", {"parallelism": 3, "completions": 1}, None),
+    ("CronJob", {}, "a CronJob with concurrencyPolicy Allow: runs overlap"),
+    ("CronJob", {"concurrencyPolicy": "Forbid"}, None),
+]
+
+
+def test_sw101_counts_pods_at_once_as_render_time_does(kube: Kube, tmp_path: Path) -> None:
+    """Each kind's pods-at-once count, at admission and at render time alike."""
+    config, deployment = rwo_case(tmp_path)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                             stdin=dump([deployment]), check=False).returncode != 0,
+        )  # fmt: skip
+        for kind, spec, why in SW101_CASES:
+            workload = _kind_variant(deployment, kind, **spec)
+            manifest = dump([workload])
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+            rendered = stowage("check", f"--config={config}", stdin=manifest, check=False)
+            label = f"{kind} {spec}"
+            if why is None:
+                assert proc.returncode == 0, (label, proc.stderr)
+                assert rendered.returncode == 0, (label, rendered.stderr)
+            else:
+                assert proc.returncode != 0 and f"({why})" in proc.stderr, (label, proc.stderr)
+                assert rendered.returncode == 1 and f"({why})" in rendered.stderr, label
+
+
+def test_an_update_is_judged_only_when_it_changes_the_spec_or_waiver(
+    kube: Kube, tmp_path: Path
+) -> None:
+    """A workload that was admitted before the policy (or under a waiver) keeps being
+    updated by its controllers; a change to its spec, or dropping the waiver, is judged."""
+    config, deployment = rwo_case(tmp_path)
+    deployment["metadata"]["name"] = "updated"
+    deployment["metadata"]["annotations"] = {"waive.stowage.io/SW101": "migration window"}
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: "SW101" in kube.run("apply", "--dry-run=server", "-f", "-",
+                                        stdin=dump([rwo_case(tmp_path)[1]]), check=False).stderr,
+        )  # fmt: skip
+        kube.apply([deployment])
+        target = ["deployment/updated", "-n", "rwo"]
+        kube.run("annotate", *target, "owner=data-team")  # metadata only: admitted
+        refused = kube.run("annotate", *target, "waive.stowage.io/SW101-", check=False)
+        assert refused.returncode != 0 and "SW101" in refused.stderr
+        scaled = kube.run(
+            "patch", *target, "--type=merge", "-p", '{"spec": {"replicas": 4}}', check=False
+        )
+        assert scaled.returncode == 0  # still waived
+        kube.run("delete", *target)
+
+
+def test_opt_out_and_data_refs_by_pod_annotation(kube: Kube, tmp_path: Path) -> None:
+    """`stowage.io/skip` leaves a pod alone; `stowage.io/data-refs` chooses its data, as
+    the same annotations do at render time."""
+    config = tmp_path / "storage.yaml"
+    config.write_text(RUNS_CONFIG)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("choices")
+    pods = {
+        "skipped": {"stowage.io/skip": "true"},
+        "chosen": {"stowage.io/data-refs": ""},
+    }
+    with Policies(kube, text):
+        admitted(kube, notebook("probe", {"team": "ml"}), "choices")
+        for name, annotations in pods.items():
+            pod = notebook(name, {"team": "ml"})
+            pod["metadata"]["annotations"] = annotations
+            made = json.loads(
+                kube.run("create", "-o", "json", "-f", "-",
+                         stdin=dump(in_namespace([pod], "choices"))).stdout
+            )  # fmt: skip
+            rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+            assert storage_view(made["spec"]) == storage_view(load(rendered)[0]["spec"]), name
+            if name == "skipped":
+                assert ADMITTED not in made["metadata"].get("annotations", {})
+                assert storage_view(made["spec"])["volumes"] == {}
+            else:  # no data chosen: outputs only, and no data-paths env
+                assert list(storage_view(made["spec"])["volumes"]) == ["out"]
