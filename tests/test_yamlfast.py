@@ -124,18 +124,25 @@ def block_nesting(levels: int) -> str:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "too_deep"),
     [
-        block_nesting(120),
-        "- " * 120 + "x\n",  # compact sequences nest on one line
-        "a:\n" + "".join(f"{'  ' * i}- k{i}:\n" for i in range(60)) + "  " * 60 + "  v\n",
-        "a: " + "[" * 99 + "]" * 99 + "\n",
+        (block_nesting(120), True),
+        ("- " * 120 + "x\n", True),  # compact sequences nest on one line
+        ("a:\n" + "".join(f"{'  ' * i}- k{i}:\n" for i in range(60)) + "  " * 60 + "  v\n", True),
+        ("a: " + "[" * 99 + "]" * 99 + "\n", False),  # 100 levels: just within the limit
     ],
 )
-def test_documents_near_or_over_the_depth_limit_go_the_careful_way(text: str) -> None:
+def test_documents_near_or_over_the_depth_limit_go_the_careful_way(
+    text: str, too_deep: bool
+) -> None:
     limits = Limits(max_depth=100)
-    assert isinstance(careful(text, limits), YamlError) or True  # either way:
-    assert yamlfast.load(text, limits) is yamlfast.UNSURE
+    answer = careful(text, limits)
+    if too_deep:
+        assert isinstance(answer, YamlError)
+        assert "nests deeper than 100 levels" in answer.message
+    else:
+        assert not isinstance(answer, YamlError)
+    assert yamlfast.load(text, limits) is yamlfast.UNSURE  # the careful loader decides
 
 
 def test_a_document_with_more_nodes_than_the_limit_goes_the_careful_way() -> None:
