@@ -63,6 +63,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check postrenderer tests ci benchmarks
 	$(BIN)/ruff format --check postrenderer tests ci benchmarks
+	$(BIN)/lint-imports  # the stages' layers, pyproject.toml [tool.importlinter]
 
 typecheck: setup
 	$(BIN)/mypy postrenderer/stowage tests

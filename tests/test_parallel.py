@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from stowage import parallel
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 from stowage.read import manifests
-from stowage.read.manifests import write
+from stowage.write.stream import write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, THIRD_PARTY
+from stowage.pods.reading import read
 from stowage.read import yamlfast
-from stowage.read.manifests import FAST_LOAD_MIN_DOCUMENTS, parse, split
+from stowage.read.manifests import FAST_LOAD_MIN_DOCUMENTS, split
 from stowage.read.yamlload import Limits, YamlError, load_document
 from test_fuzz_properties import mutated
 
@@ -239,7 +240,7 @@ def test_without_rapidyaml_every_document_goes_the_careful_way(
     assert yamlfast.load(text, LIMITS) is yamlfast.UNSURE
     assert yamlfast.vouched(text, LIMITS) == (False, None)
     docs = "".join(f"---\nkind: Pod\nmetadata: {{name: p{i}}}\n" for i in range(100))
-    stream = parse(split(docs), LIMITS)
+    stream = read(docs, LIMITS)
     assert [d.body["metadata"]["name"] for d in stream.documents] == [f"p{i}" for i in range(100)]
 
 

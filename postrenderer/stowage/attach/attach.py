@@ -24,10 +24,10 @@ from stowage.pods.podspecs import (
     SKIP_ANNOTATION,
     containers,
 )
-from stowage.pods.workloads import Workload
+from stowage.pods.sources import source_of
+from stowage.pods.workloads import TemplateMatch, Workload
 from stowage.read.manifests import Document, Stream, copy_body
 from stowage.read.yamlload import Limits
-from stowage.views.sources import source_of
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -543,3 +543,13 @@ def _slot(parent: dict[str, Any], key: str, empty: Any) -> Any:
     if parent.get(key) is None:
         parent[key] = empty
     return parent[key]
+
+
+@dataclass
+class Attachment:
+    """What the attach stage leaves for the checks: every workload in stream order, what
+    attach did to them, and the template matches SW901 reports on."""
+
+    workloads: list[Workload]
+    result: AttachResult
+    matches: list[TemplateMatch]

@@ -320,22 +320,6 @@ def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
             yield claim["claimName"], bool(claim.get("readOnly"))
 
 
-def is_list_kind(kind: str) -> bool:
-    """`List` or a typed list (`DeploymentList`, `PersistentVolumeClaimList`, ...)."""
-    return kind == "List" or (kind.endswith("List") and kind[:1].isupper())
-
-
-def list_items(body: Any) -> list[Any] | None:
-    """The items of a `kind: List` or `*List` manifest (None for any other manifest)."""
-    kind = str(body.get("kind") or "") if isinstance(body, dict) else ""
-    if not is_list_kind(kind):
-        return None
-    items = body.get("items")
-    if isinstance(items, list):
-        return items
-    return [] if kind == "List" else None  # a CRD kind that merely ends in "List"
-
-
 def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:
     """Every pod spec in one object (the items of a List are objects of their own).
 
