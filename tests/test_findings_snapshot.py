@@ -80,6 +80,25 @@ def _annotated_refs() -> dict[str, Any]:
     return annotated
 
 
+def _labelled(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["metadata"]["labels"] = dict(LABELS)
+    doc["spec"]["template"]["metadata"]["labels"] = dict(LABELS)
+    return doc
+
+
+def _widget() -> dict[str, Any]:
+    """A kind in the core group that stowage does not know, with two pod specs."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Widget",
+        "metadata": {"name": "wd", "labels": dict(LABELS)},
+        "spec": {
+            "a": {"template": {"spec": operator_pod()}},
+            "b": {"template": {"spec": operator_pod()}},
+        },
+    }
+
+
 SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     "rwo claim shared": _in_context(
         pvc("db", "ReadWriteOnce"),
@@ -110,6 +129,34 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     ),
     "declared kind": _rendered(
         RWO_CLAIM, _train_job(False), config=dict(CONFIG, kinds=[TRAIN_KIND])
+    ),
+    "template sources that match no ConfigMap": _rendered(
+        _labelled(workload("w")),
+        config=dict(
+            CONFIG,
+            templates=[
+                {"preset": "owl", "configMap": {"name": "absent"}},
+                {"preset": "owl", "configMap": {"matchLabels": {"app": "owl"}}},
+                {"preset": "owl", "configMap": {"name": "gone", "matchLabels": {"app": "x"}}},
+            ],
+        ),
+    ),
+    "unknown core kind, two pod specs": _rendered(
+        _widget(),
+        config=dict(CONFIG, targets={"ml": {"matchLabels": LABELS}, "b": {"matchLabels": LABELS}}),
+    ),
+    "auto-mounted claim, host paths at the edges": _in_context(
+        mounting("auto", "pipeline-claim", replicas=2),
+        _host(""),
+        _host("/var/lib/kubelet/plugins/csi"),
+        config={
+            "autoMount": {
+                "type": "pvc",
+                "params": {"pvc_name": "pipeline-claim", "volume_mount_path": "/mnt"},
+                "accessModes": ["ReadWriteOnce"],
+            },
+            "hostPathAllow": ["/var/lib/kubelet/plugins/"],
+        },
     ),
 }
 
