@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz docs clean
+.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz mutate docs clean
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
@@ -67,6 +67,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check postrenderer tests ci benchmarks
 	$(BIN)/ruff format --check postrenderer tests ci benchmarks
+	$(BIN)/lint-imports  # the stages' layers, pyproject.toml [tool.importlinter]
 
 typecheck: setup
 	$(BIN)/mypy postrenderer/stowage tests
@@ -90,6 +91,20 @@ fuzz: setup
 	mkdir -p .fuzz-corpus
 	$(PY) tests/fuzz/fuzz_render.py -atheris_runs=$${FUZZ_RUNS:-50000} .fuzz-corpus \
 		tests/fuzz/corpus tests/fixtures/third-party
+
+# Mutation testing of the safety logic ([tool.mutmut] in pyproject.toml): slow, so not part
+# of `make test`. It runs in .mutate/, where src/ links to postrenderer/ and the rest to the
+# project. MUTATE_ARGS narrows it, e.g. MUTATE_ARGS='"stowage.checks.sw101*"'.
+MUTMUT_VERSION := 3.8.1
+MUTATE_LINKS   := tests chart values-examples docs pyproject.toml
+
+mutate: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check "mutmut==$(MUTMUT_VERSION)"
+	mkdir -p .mutate
+	ln -sfn ../postrenderer .mutate/src
+	for link in $(MUTATE_LINKS); do ln -sfn ../$$link .mutate/$$link; done
+	cd .mutate && $(CURDIR)/$(BIN)/mutmut run --max-children 2 $(MUTATE_ARGS); \
+	  $(CURDIR)/$(BIN)/mutmut results
 
 docs: setup  # regenerate the schema, chart README, config reference and checks reference
 	$(PY) -m stowage.plan.schema

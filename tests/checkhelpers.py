@@ -7,11 +7,10 @@ from typing import Any
 import yaml
 
 from stowage.checks import CheckContext, Conflict, run_all
-from stowage.engine import carried_loader
 from stowage.findings import Finding
 from stowage.plan.plan import validate
+from stowage.pods.reading import carried_loader, read
 from stowage.pods.workloads import collect
-from stowage.read.manifests import read
 from stowage.read.yamlload import Limits
 
 
@@ -26,11 +25,8 @@ def context(
     text = "".join("---\n" + yaml.safe_dump(d, sort_keys=False) for d in docs)
     limits = Limits()
     stream = read(text, limits)
-    for doc in stream.documents:  # parse deferred kinds too: rules see what the engine gives them
-        if not doc.parsed:
-            from stowage.read.manifests import parse_document
-
-            parse_document(doc, limits)
+    # parse deferred kinds too: rules see what the engine gives them
+    stream.read([doc for doc in stream.documents if not doc.parsed])
     workloads = list(collect(stream, carried_loader(limits)))
     roles = {i: "role" for i, w in enumerate(workloads) if w.ref.name in targeted}
     return CheckContext(

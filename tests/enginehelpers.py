@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from stowage.engine import Options, Outcome, run
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 
 # A read-only data claim and an NFS outputs store: the storage most engine tests attach.
 DATA = {
@@ -36,7 +36,7 @@ def render(text: str, config: dict[str, Any] | None = None, **variables: str) ->
 
 
 def output(outcome: Outcome) -> str:
-    from stowage.read.manifests import write
+    from stowage.write.stream import write
 
     return write(outcome.stream)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from enginehelpers import ROLE, deployment, dump_all, render, simple_config
 from stowage.attach.attach import Snapshot
 from stowage.engine import Options, run
-from stowage.plan.layers import Layer
-from stowage.read.manifests import write
+from stowage.layers import Layer
+from stowage.write.stream import write
 
 
 def test_a_change_anywhere_is_seen_and_equal_data_in_new_objects_is_not() -> None:

@@ -45,6 +45,16 @@ def test_read_only_many_passes_when_every_mount_is_read_only() -> None:
     assert sw101(rwo_rox, mounting("writers", "db", replicas=4))
 
 
+def test_one_writer_among_read_only_users_makes_a_read_only_many_claim_writable() -> None:
+    # Read-only only when *every* user mounts it read-only: one writer is enough to need RWO.
+    rwo_rox = pvc("db", "ReadWriteOnce", "ReadOnlyMany")
+    spec = pod([claim_volume("db", read_only=True)], [{"name": "data", "mountPath": "/d"}])
+    readers = workload("readers", replicas=2, spec=spec)
+    (message,) = sw101(rwo_rox, readers, mounting("writer", "db", replicas=2))
+    assert "Deployment/writer" in message
+    assert "Deployment/readers" in message
+
+
 def test_several_workloads_sharing_one_rwo_claim() -> None:
     assert sw101(RWO, mounting("a", "db"), mounting("b", "db"))
 

@@ -9,7 +9,8 @@ import yaml
 from checkhelpers import pvc
 from stowage.checks.claims import ClaimIndex, access_modes, claim_index, is_nfs_claim
 from stowage.plan.configdata import Config
-from stowage.read.manifests import Stream, parse_document, read
+from stowage.pods.reading import read
+from stowage.read.manifests import Stream
 from stowage.read.yamlload import Limits
 
 
@@ -28,9 +29,7 @@ def volume(name: str, labels: dict[str, str] | None = None, nfs: bool = False) -
 def stream_of(*docs: dict[str, Any]) -> Stream:
     limits = Limits()
     stream = read("".join("---\n" + yaml.safe_dump(d) for d in docs), limits)
-    for doc in stream.documents:
-        if not doc.parsed:
-            parse_document(doc, limits)
+    stream.read([doc for doc in stream.documents if not doc.parsed])
     return stream
 
 

@@ -76,3 +76,24 @@ def test_the_command_writes_the_whole_stream_and_report(tmp_path: Path) -> None:
     assert console.stdout == plain.stdout
     assert console.stdout.count("mountPath: /data") == 300
     assert json.loads(console.stderr) == json.loads(plain.stderr)
+
+
+def test_an_internal_error_exits_2_with_one_line_and_no_output(tmp_path: Path) -> None:
+    # A bug in stowage must stop Helm like a usage error does (exit 2), never look like a
+    # rejected stream (exit 1), and never print a traceback or a partial stream.
+    script = (
+        "import sys; from stowage import engine; from stowage.cli.main import main\n"
+        "def broken(*args, **kwargs): raise RuntimeError('a bug')\n"
+        "engine.run = broken\n"
+        "sys.exit(main())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "STOWAGE_DEBUG"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        input=dump_all(deployment("w", ROLE)), capture_output=True, text=True, check=False,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == cli.EXIT_USAGE == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("stowage: internal error: RuntimeError: a bug")
+    assert "Traceback" not in proc.stderr

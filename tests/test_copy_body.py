@@ -21,7 +21,8 @@ def test_an_unchanged_copy_compares_equal_even_holding_nan() -> None:
 
 
 def test_write_pieces_join_to_the_output_and_reuse_untouched_text() -> None:
-    from stowage.read.manifests import split, write, write_pieces
+    from stowage.read.manifests import split
+    from stowage.write.stream import write, write_pieces
 
     stream = split("a: 1\n---\nb: 2\n---\nc: 3\n")
     stream.documents[1].body, stream.documents[1].changed = {"b": 3}, True

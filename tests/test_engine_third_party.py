@@ -12,7 +12,8 @@ import yaml
 from enginehelpers import DATA, OUTPUTS, load_all, output, render
 from stowage.engine import Outcome
 from stowage.pods.podspecs import get_in
-from stowage.read.manifests import render_document, split
+from stowage.read.manifests import split
+from stowage.write.stream import render_document
 
 
 def _config(targets: dict[str, Any]) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def test_unsafe_values_are_refused_with_a_reason(value: str, reason: str) -> Non
         parse_vars([f"USER={value}"])
 
 
-@pytest.mark.parametrize("value", ["joe", "j-doe", "svc_ml", "a1"])
+@pytest.mark.parametrize("value", ["joe", "j-doe", "svc_ml", "a1", "x" * 63])
 def test_safe_values_pass(value: str) -> None:
     assert unsafe_reason(value) is None
     assert expand("/storage/${USER}", {"USER": value}).value == f"/storage/{value}"

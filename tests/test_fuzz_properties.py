@@ -26,10 +26,11 @@ from conftest import THIRD_PARTY
 from enginehelpers import simple_config
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 from stowage.read import manifests
-from stowage.read.manifests import split, write
+from stowage.read.manifests import split
 from stowage.read.yamlload import Limits
+from stowage.write.stream import write
 
 FIXTURES = sorted(p.read_text() for p in THIRD_PARTY.glob("*.yaml"))
 TARGETS = {"any": {"matchLabels": {"app": "dask"}}, "hub": {"matchLabels": {"component": "hub"}}}

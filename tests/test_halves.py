@@ -18,14 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enginehelpers import DATA, OUTPUTS, dump_all, plan_configmap
-from stowage import engine, parallel
+from stowage import parallel
 from stowage.attach import halves
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
+from stowage.pods import reading as pods_reading
 from stowage.read import manifests
-from stowage.read.manifests import split, write
+from stowage.read.manifests import split
 from stowage.views import report
+from stowage.write.stream import write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 
@@ -87,19 +89,19 @@ def both_ways(
 ) -> tuple[dict[str, Any], dict[str, Any], Runs]:
     """(one process, two processes, how many runs used two)."""
     runs = Runs()
-    tried = engine._run_in_halves
+    tried = halves.attach_in_halves
 
-    def counted(stream: Any, split: Any, opts: Options) -> Any:
-        outcome = tried(stream, split, opts)
-        runs.in_halves += outcome is not None
-        return outcome
+    def counted(stream: Any, plan: Any) -> Any:
+        attached = tried(stream, plan)
+        runs.in_halves += attached is not None
+        return attached
 
     with monkeypatch.context() as patched:
         patched.setattr(halves, "MIN_DOCUMENTS", 1 << 30)
         one = everything(text, options)
     with monkeypatch.context() as patched:
         patched.setattr(halves, "MIN_DOCUMENTS", 2)
-        patched.setattr(engine, "_run_in_halves", counted)
+        patched.setattr(halves, "attach_in_halves", counted)
         two = everything(text, options)
     return one, two, runs
 
@@ -339,12 +341,12 @@ def test_a_stream_with_nothing_to_attach_is_split_once(
     splits: list[int] = []
     real = manifests.split_input
 
-    def counted(text: str, limits: Any) -> Any:
+    def counted(text: str, limits: Any, reading: Any) -> Any:
         splits.append(1)
-        return real(text, limits)
+        return real(text, limits, reading)
 
     monkeypatch.setattr(halves, "MIN_DOCUMENTS", 2)
-    monkeypatch.setattr(engine, "split_input", counted)
+    monkeypatch.setattr(pods_reading, "split_input", counted)
     outcome = run("".join(big_stream()), options(config))
     assert not outcome.changed
     assert len(splits) == 1

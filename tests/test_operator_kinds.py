@@ -13,11 +13,10 @@ import yaml
 
 from enginehelpers import dump_all, load_all, output, render
 from stowage.checks.claims import placement_of
-from stowage.engine import carried_loader
 from stowage.pods.groups import MANY
 from stowage.pods.podspecs import get_in
+from stowage.pods.reading import carried_loader, read
 from stowage.pods.workloads import collect
-from stowage.read.manifests import read
 from stowage.read.yamlload import Limits
 
 LABELS = {"team": "ml"}

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -16,9 +18,9 @@ from hypothesis import strategies as st
 from stowage import parallel
 from stowage.engine import Options, run
 from stowage.errors import UsageError
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 from stowage.read import manifests
-from stowage.read.manifests import write
+from stowage.write.stream import write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 
@@ -36,6 +38,14 @@ def square(n: int) -> int:
 @given(st.lists(st.integers(), max_size=40))
 def test_the_result_is_the_sequential_map(items: list[int]) -> None:
     assert parallel.map_halves(square, items, minimum=1) == [n * n for n in items]
+
+
+def test_the_second_half_is_mapped_in_a_forked_child() -> None:
+    parent = os.getpid()
+    pids = parallel.map_halves(lambda _: os.getpid(), range(6), minimum=1)
+    assert pids[:3] == [parent] * 3
+    assert pids[3] != parent
+    assert pids[3:] == [pids[3]] * 3  # one child took the whole second half
 
 
 def test_a_child_that_fails_gives_its_half_back_and_the_error_surfaces_here() -> None:
@@ -108,12 +118,31 @@ def test_a_large_stream_renders_the_same_bytes_in_one_process_or_two() -> None:
             "targets": {"web": {"matchLabels": {"app": "web"}}},
         },
     )
-    outputs = []
+    outputs, children = [], []
     for minimum in (1, 1 << 30):
-        with patch.object(manifests, "PARALLEL_MIN_DOCUMENTS", minimum):
+        forked: list[object] = []
+        with (
+            patch.object(manifests, "PARALLEL_MIN_DOCUMENTS", minimum),
+            patch.object(parallel, "in_child", _counting(parallel.in_child, forked)),
+        ):
             outputs.append(write(run(text, Options(layers=[config])).stream))
+        children.append(len(forked))
+    assert children[0] > 0  # the first run did use a second process
+    assert children[1] == 0
     assert outputs[0] == outputs[1]
     assert outputs[0].count("mountPath: /d") == 300
+
+
+def _counting(in_child: Callable[..., Any], started: list[object]) -> Callable[..., Any]:
+    """``in_child`` that records each child it did start."""
+
+    def counted(work: Callable[[], Any]) -> Any:
+        child = in_child(work)
+        if child is not None:
+            started.append(child)
+        return child
+
+    return counted
 
 
 def test_a_bad_manifest_in_either_half_is_refused_as_it_would_be_in_one_process() -> None:

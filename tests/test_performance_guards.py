@@ -8,8 +8,8 @@ import gc
 
 from enginehelpers import ROLE, deployment, dump_all, simple_config
 from stowage.engine import Options, run
-from stowage.plan.layers import Layer
-from stowage.read.manifests import write
+from stowage.layers import Layer
+from stowage.write.stream import write
 
 
 def cyclic_garbage_of_a_run(workloads: int) -> int:

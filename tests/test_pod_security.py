@@ -19,9 +19,8 @@ import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, TOOLS
-from stowage.engine import carried_loader
+from stowage.pods.reading import carried_loader, read
 from stowage.pods.workloads import Workload, collect
-from stowage.read.manifests import read
 from stowage.read.yamlload import Limits
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"

@@ -11,7 +11,7 @@ import yaml
 from enginehelpers import ROLE, TARGET, deployment, dump_all, plan_configmap, render
 from stowage.engine import Options, run
 from stowage.findings import ResourceRef
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 from stowage.views import report
 
 

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, THIRD_PARTY
+from stowage.pods.reading import read
 from stowage.read import yamlfast
-from stowage.read.manifests import FAST_LOAD_MIN_DOCUMENTS, parse, split
+from stowage.read.manifests import FAST_LOAD_MIN_DOCUMENTS, split
 from stowage.read.yamlload import Limits, YamlError, load_document
 from test_fuzz_properties import mutated
 
@@ -124,18 +125,25 @@ def block_nesting(levels: int) -> str:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "too_deep"),
     [
-        block_nesting(120),
-        "- " * 120 + "x\n",  # compact sequences nest on one line
-        "a:\n" + "".join(f"{'  ' * i}- k{i}:\n" for i in range(60)) + "  " * 60 + "  v\n",
-        "a: " + "[" * 99 + "]" * 99 + "\n",
+        (block_nesting(120), True),
+        ("- " * 120 + "x\n", True),  # compact sequences nest on one line
+        ("a:\n" + "".join(f"{'  ' * i}- k{i}:\n" for i in range(60)) + "  " * 60 + "  v\n", True),
+        ("a: " + "[" * 99 + "]" * 99 + "\n", False),  # 100 levels: just within the limit
     ],
 )
-def test_documents_near_or_over_the_depth_limit_go_the_careful_way(text: str) -> None:
+def test_documents_near_or_over_the_depth_limit_go_the_careful_way(
+    text: str, too_deep: bool
+) -> None:
     limits = Limits(max_depth=100)
-    assert isinstance(careful(text, limits), YamlError) or True  # either way:
-    assert yamlfast.load(text, limits) is yamlfast.UNSURE
+    answer = careful(text, limits)
+    if too_deep:
+        assert isinstance(answer, YamlError)
+        assert "nests deeper than 100 levels" in answer.message
+    else:
+        assert not isinstance(answer, YamlError)
+    assert yamlfast.load(text, limits) is yamlfast.UNSURE  # the careful loader decides
 
 
 def test_a_document_with_more_nodes_than_the_limit_goes_the_careful_way() -> None:
@@ -232,7 +240,7 @@ def test_without_rapidyaml_every_document_goes_the_careful_way(
     assert yamlfast.load(text, LIMITS) is yamlfast.UNSURE
     assert yamlfast.vouched(text, LIMITS) == (False, None)
     docs = "".join(f"---\nkind: Pod\nmetadata: {{name: p{i}}}\n" for i in range(100))
-    stream = parse(split(docs), LIMITS)
+    stream = read(docs, LIMITS)
     assert [d.body["metadata"]["name"] for d in stream.documents] == [f"p{i}" for i in range(100)]
 
 

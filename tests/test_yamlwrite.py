@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,3 +82,17 @@ def test_kubernetes_shapes_look_like_kubectl() -> None:
         "    #!/bin/sh\n"
         "    echo hi\n"
     )
+
+
+# YAML 1.1 (PyYAML, and go-yaml v2 inside Helm and kubectl) reads these plain words as
+# booleans or null; y and n are booleans to go-yaml v2 even where PyYAML disagrees.
+YAML11_WORDS = ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
+
+
+@pytest.mark.parametrize(
+    "word", [w for word in YAML11_WORDS for w in (word, word.capitalize(), word.upper())]
+)
+def test_words_yaml_1_1_reads_as_booleans_or_null_are_quoted(word: str) -> None:
+    text = dump({word: word, "list": [word]})
+    assert text == f'"{word}": "{word}"\nlist:\n  - "{word}"\n'
+    assert yaml.safe_load(text) == {word: word, "list": [word]}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 
 CONFIG_KIND = "Config"  # a finding on the storage plan: `name` is the file or values it came from
 

@@ -17,10 +17,10 @@ import atheris
 with atheris.instrument_imports():
     from stowage.engine import Options, run
     from stowage.errors import UsageError
-    from stowage.plan.layers import Layer
+    from stowage.layers import Layer
     from stowage.read import manifests
-    from stowage.read.manifests import write
     from stowage.read.yamlload import Limits
+    from stowage.write.stream import write
 
 CONFIG = Layer(
     "fuzz",

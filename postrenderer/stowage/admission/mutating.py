@@ -19,11 +19,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stowage.admission import cel, select
-from stowage.attach.attach import SECCOMP
 from stowage.plan.configdata import Config, Target
 from stowage.plan.plan import Plan, PlannedVolume
 from stowage.plan.variables import RUNTIME_VARS, SAFE_VALUE, expand
-from stowage.pods.podspecs import AUTO_MOUNT_ANNOTATION, DATA_REFS_ANNOTATION, SKIP_ANNOTATION
+from stowage.pods.podspecs import (
+    AUTO_MOUNT_ANNOTATION,
+    DATA_REFS_ANNOTATION,
+    SECCOMP,
+    SKIP_ANNOTATION,
+)
 
 ADMITTED_ANNOTATION = "stowage.io/admitted-by"
 PROBLEM_ANNOTATION = "stowage.io/admission-problem"

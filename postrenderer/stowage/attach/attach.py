@@ -22,15 +22,14 @@ from stowage.plan.variables import RUNTIME_VARS, expand, workload_variables
 from stowage.pods.podspecs import (
     AUTO_MOUNT_ANNOTATION,
     DATA_REFS_ANNOTATION,
+    SECCOMP,
     SKIP_ANNOTATION,
     containers,
 )
-from stowage.pods.workloads import Workload
+from stowage.pods.sources import describe_source, source_of
+from stowage.pods.workloads import TemplateMatch, Workload
 from stowage.read.manifests import Document, Stream, copy_body
 from stowage.read.yamlload import Limits
-from stowage.views.sources import describe_source, source_of
-
-SECCOMP = {"type": "RuntimeDefault"}
 
 
 @dataclass
@@ -598,3 +597,13 @@ def _slot(parent: dict[str, Any], key: str, empty: Any) -> Any:
     if parent.get(key) is None:
         parent[key] = empty
     return parent[key]
+
+
+@dataclass
+class Attachment:
+    """What the attach stage leaves for the checks: every workload in stream order, what
+    attach did to them, and the template matches SW901 reports on."""
+
+    workloads: list[Workload]
+    result: AttachResult
+    matches: list[TemplateMatch]

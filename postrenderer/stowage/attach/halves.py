@@ -11,27 +11,31 @@ workload got and their output text (:func:`attach_part`). Meanwhile this
 process does the same for every other document; then it takes the child's
 documents in (:func:`take_in`) and the checks run over the whole stream.
 
-The engine decides when to try (:func:`worth_trying`) and starts the run again
-in one process whenever anything goes wrong: an error in either half (so that
-it is reported exactly as always), a child that fails, or a child's workloads
-that do not line up with the bodies it sent.
+The attach stage (stowage.attach.stage) tries it when :func:`worth_trying`
+says so (:func:`attach_in_halves`), and attaches again in one process
+whenever anything goes wrong: an error in either half (so that it is reported
+exactly as always), a child that fails, or a child's workloads that do not
+line up with the bodies it sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from stowage import parallel
+from stowage.errors import UsageError
 from stowage.pods.podspecs import Path
-from stowage.read.manifests import Document, Stream, adopt, parse_documents, render_document
+from stowage.pods.reading import carried_loader, read_everything, read_for_config
+from stowage.read.manifests import Document, Stream, adopt
+from stowage.write.stream import render_document
 
 if TYPE_CHECKING:
-    from stowage.attach.attach import Attached
+    from stowage.attach.attach import Attached, Attachment
     from stowage.plan.configdata import Config
     from stowage.plan.plan import Plan
-    from stowage.pods.workloads import Loader, Workload
-    from stowage.read.yamlload import Limits
+    from stowage.pods.workloads import Loader, TemplateMatch, Workload
 
 # Kinds whose pod specs sit at fixed places in the document itself: attaching to one
 # reads no other document, and collecting its attached body finds the same pod specs.
@@ -71,22 +75,72 @@ def second_half(stream: Stream, config: Config) -> list[Document]:
     return plain[len(plain) // 2 :] if len(plain) >= MIN_DOCUMENTS else []
 
 
-def attach_part(docs: list[Document], plan: Plan, limits: Limits, newline: str) -> Part:
+def attach_in_halves(stream: Stream, plan: Plan) -> Attachment | None:
+    """The stream attached with half of its plain workload documents read, attached and
+    rendered in a second process. None when that cannot be used, or on any error: the
+    caller then attaches in one process, where the error is reported as always."""
+    from stowage.attach.attach import Attachment, combine
+
+    theirs = second_half(stream, plan.config) if plan.config.targets else []
+    if not theirs:
+        return None
+    child = parallel.in_child(partial(attach_part, stream.part(theirs), plan))
+    if child is None:
+        return None
+    try:
+        with child:
+            mine = _attach_all_but(stream, {doc.index for doc in theirs}, plan)
+            part = child.result()
+        if part is None:
+            return None
+        their_workloads = take_in(theirs, part, plan.config, carried_loader(stream.limits))
+    except UsageError:
+        return None
+    if their_workloads is None:
+        return None
+    workloads, each = in_stream_order(mine.workloads, mine.each, their_workloads, part.each)
+    return Attachment(workloads, combine(each), mine.matches)
+
+
+@dataclass
+class _Half:
+    workloads: list[Workload]
+    each: list[Attached | None]  # per workload
+    matches: list[TemplateMatch]
+
+
+def _attach_all_but(stream: Stream, taken: set[int], plan: Plan) -> _Half:
+    """This process's half: every document the child did not take, rendered when changed."""
+    from stowage.attach.attach import attach_each
+    from stowage.pods.workloads import collect
+
+    mine = stream.part([doc for doc in stream.documents if doc.index not in taken])
+    read_everything(mine, spread=False)  # the child has the second CPU
+    read_for_config(stream, plan.config)
+    matches: list[TemplateMatch] = []
+    workloads = list(collect(mine, carried_loader(stream.limits), plan.config, matches))
+    each = attach_each(workloads, plan, stream.limits)
+    render_changed(mine.documents, stream.newline)
+    return _Half(workloads, each, matches)
+
+
+def attach_part(docs: Stream, plan: Plan) -> Part:
     """The child's work. It raises on anything the one-process run must report."""
     from stowage.attach.attach import attach_each
     from stowage.pods.workloads import collect
 
-    parse_documents(docs, limits)
-    if any(doc.kind != doc.sniffed_kind for doc in docs):  # e.g. a kind folded in two lines
+    docs.read(docs.documents)
+    if any(doc.kind != doc.sniffed_kind for doc in docs.documents):  # e.g. a kind in two lines
         raise ValueError("a document is not the kind its text first names")
-    workloads = list(collect(Stream(docs), _no_templates, plan.config))
+    workloads = list(collect(docs, _no_templates, plan.config))
     if any(w.site.view != "pod" or w.is_template for w in workloads):
         raise ValueError("a workload seen through a view: attach it in one process")
-    each = attach_each(workloads, plan, limits)
+    each = attach_each(workloads, plan, docs.limits)
+    newline = docs.newline
     return Part(
-        bodies=[doc.body for doc in docs],
-        changed=[doc.changed for doc in docs],
-        rendered=[render_document(doc, newline) if doc.changed else None for doc in docs],
+        bodies=[doc.body for doc in docs.documents],
+        changed=[doc.changed for doc in docs.documents],
+        rendered=[render_document(doc, newline) if doc.changed else None for doc in docs.documents],
         sites=_sites(workloads),
         each=each,
     )

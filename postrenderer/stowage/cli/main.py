@@ -634,7 +634,7 @@ def _output_of(args: argparse.Namespace, outcome: Outcome) -> Output | None:
     if args.command == "plan":
         return report.plan_text(outcome) if args.format == "text" else report.plan_json(outcome)
     if args.command == "render":
-        from stowage.read.manifests import write_pieces
+        from stowage.write.stream import write_pieces
 
         return write_pieces(outcome.stream)
     if args.command == "admission":

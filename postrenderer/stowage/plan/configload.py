@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from stowage.errors import UsageError
-from stowage.plan.layers import Layer
+from stowage.layers import Layer
 from stowage.plan.variables import VAR_NAME, unsafe_reason
 from stowage.read import yamlfast
 

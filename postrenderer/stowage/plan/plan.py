@@ -18,10 +18,10 @@ from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from stowage.errors import UsageError
+from stowage.layers import Layer
 from stowage.plan import configdata
 from stowage.plan.automount import AutoMountError, AutoVolume, resolve
 from stowage.plan.configdata import Config, VolumeSpec
-from stowage.plan.layers import Layer
 from stowage.plan.variables import mentions_variables
 
 if TYPE_CHECKING:

@@ -43,6 +43,8 @@ USER_LABEL = "stowage.io/user"
 PLAN_LABEL = "stowage.io/plan"
 DATA_REFS_ANNOTATION = "stowage.io/data-refs"
 AUTO_MOUNT_ANNOTATION = "stowage.io/auto-mount"
+# The seccomp profile stowage gives a pod that sets none, at render and at admission time.
+SECCOMP = {"type": "RuntimeDefault"}
 SKIP_ANNOTATION = "stowage.io/skip"
 
 
@@ -457,22 +459,6 @@ def claim_names(pod: dict[str, Any]) -> Iterator[tuple[str, bool]]:
         claim = volume.get("persistentVolumeClaim") if isinstance(volume, dict) else None
         if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
             yield claim["claimName"], bool(claim.get("readOnly"))
-
-
-def is_list_kind(kind: str) -> bool:
-    """`List` or a typed list (`DeploymentList`, `PersistentVolumeClaimList`, ...)."""
-    return kind == "List" or (kind.endswith("List") and kind[:1].isupper())
-
-
-def list_items(body: Any) -> list[Any] | None:
-    """The items of a `kind: List` or `*List` manifest (None for any other manifest)."""
-    kind = str(body.get("kind") or "") if isinstance(body, dict) else ""
-    if not is_list_kind(kind):
-        return None
-    items = body.get("items")
-    if isinstance(items, list):
-        return items
-    return [] if kind == "List" else None  # a CRD kind that merely ends in "List"
 
 
 def sites(body: Any, declared: tuple[KindRule, ...] = ()) -> Iterator[PodSite]:

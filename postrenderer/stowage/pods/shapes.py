@@ -27,8 +27,8 @@ from stowage.pods.podspecs import (
     Path,
     api_group,
     kind_rule,
-    list_items,
 )
+from stowage.read.manifests import list_items
 
 
 @dataclass(frozen=True)

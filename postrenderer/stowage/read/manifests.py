@@ -1,17 +1,23 @@
-"""The manifest stream: split into documents, parse what needs reading, write back.
+"""The manifest stream: split into documents, parsed only when something needs them.
 
-A document stowage does not change is written back byte for byte, comments
-and all. Splitting happens on the text: a line that starts with ``---`` at
-column 0 always starts a new YAML document (a block scalar's content is
-indented, so ``---`` inside it is not at column 0). Only documents whose kind
-stowage reads are parsed; the others are never touched.
+Splitting happens on the text: a line that starts with ``---`` at column 0
+always starts a new YAML document (a block scalar's content is indented, so
+``---`` inside it is not at column 0). Each document's kind is read from its
+header line without parsing, and the stream indexes its documents by that
+kind. A document is parsed when a later stage asks the stream for it
+(:meth:`Stream.read_all`, :meth:`Stream.read_mentioning`, ...); the others are
+never touched, and stowage.write writes them back byte for byte.
+
+What to read up front and which manifests the API server would refuse are
+not this module's to know: the stream is given a :class:`Reading` by the
+stage that knows the kinds (stowage.pods.reading).
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -19,11 +25,8 @@ from typing import Any
 from stowage import parallel
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
-from stowage.pods.podspecs import OPERATOR_KIND_NAMES, is_list_kind, list_items
-from stowage.pods.shapes import manifest_problem
 from stowage.read import yamlfast
 from stowage.read.yamlload import Limits, YamlError, load_document
-from stowage.write import yamlwrite
 
 BOM = "\ufeff"
 # A `---` or `...` marker line at column 0, with its line ending.
@@ -32,19 +35,6 @@ _KIND_LINE = re.compile(
     r"^kind:[ \t]*[\"']?([A-Za-z0-9.]+)[\"']?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE
 )
 
-# Kinds whose content stowage reads. Everything else passes through unparsed.
-READ_KINDS = frozenset(
-    {
-        "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-        "DaskCluster", "DaskWorkerGroup", "DaskJob", "PersistentVolumeClaim",
-        "PersistentVolume", "HorizontalPodAutoscaler", "Secret", "List", "ConfigMap",
-        *OPERATOR_KIND_NAMES,
-    }
-)  # fmt: skip
-STOWAGE_MARK = "stowage.io/"
-# Read only when a workload or the plan names them (see engine.parse_referenced):
-# a chart with thousands of per-user claims pays nothing for the ones no pod mounts.
-DEFERRED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Secret"})
 _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _TOKEN = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 _FLOW_METADATA_NAME = re.compile(
@@ -175,6 +165,30 @@ class Object:
         return ref_of(self.body, f"document-{self.doc.index}-item-{self.item}")
 
 
+def _reads_nothing(doc: Document) -> bool:
+    return False
+
+
+def _no_problem(body: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a stream parses up front, and what makes a parsed manifest unusable.
+
+    Given by the stage that knows the kinds (stowage.pods.reading.READING): this
+    module splits and parses YAML and knows no kind. The default reads nothing up
+    front and refuses only what is not a mapping.
+    """
+
+    wanted: Callable[[Document], bool] = _reads_nothing  # parsed by Stream.read_all
+    problem: Callable[[Any], str | None] = _no_problem  # why the API server would refuse it
+
+
+NO_READING = Reading()
+
+
 @dataclass
 class Stream:
     documents: list[Document]
@@ -182,6 +196,13 @@ class Stream:
     trailer: str = ""  # text after the last document (only a final `...` line)
     newline: str = "\n"
     notes: list[str] = field(default_factory=list)
+    reading: Reading = field(default=NO_READING, repr=False, compare=False)
+    limits: Limits = field(default_factory=Limits, repr=False, compare=False)
+    # Documents by the kind their header names, built on first use (Stream.of_kind).
+    _index: dict[str | None, list[Document]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 
     def parsed(self) -> Iterator[Document]:
         return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
@@ -199,6 +220,80 @@ class Stream:
             for index, item in enumerate(items):
                 if isinstance(item, dict) and (kinds is None or _of_kinds(item, kinds)):
                     yield Object(doc, item, index)
+
+    def part(self, docs: list[Document]) -> Stream:
+        """A stream of some of these documents, read the same way."""
+        return Stream(docs, newline=self.newline, reading=self.reading, limits=self.limits)
+
+    def of_kind(self, kinds: Iterable[str | None]) -> list[Document]:
+        """The documents whose header names one of ``kinds`` (None: no readable
+        `kind:` line), in stream order, from the index of kinds (no parsing)."""
+        index = self._by_kind()
+        found = [doc for kind in kinds for doc in index.get(kind, ())]
+        return sorted(found, key=_position) if len(found) > 1 else found
+
+    def _by_kind(self) -> dict[str | None, list[Document]]:
+        if self._index_size != len(self.documents):  # stowage appended documents
+            self._index = {}
+            for doc in self.documents:
+                self._index.setdefault(doc.sniffed_kind, []).append(doc)
+            self._index_size = len(self.documents)
+        return self._index
+
+    def read_all(self, spread: bool = True) -> None:
+        """Parse every document the reading wants up front that is not parsed yet; the
+        first unusable one is refused (exit 2). ``spread``: a long list loads in two
+        processes."""
+        wanted = self.reading.wanted
+        docs = [doc for doc in self.documents if not doc.parsed and wanted(doc)]
+        self.read(docs, spread)
+
+    def read(self, docs: list[Document], spread: bool = False) -> None:
+        """Parse ``docs`` in order; the first unusable one is refused (exit 2)."""
+        parse_documents(docs, self.limits, spread, self.reading.problem)
+
+    def read_mentioning(self, kinds: frozenset[str], names: set[str]) -> None:
+        """Parse the unread documents of ``kinds`` whose text mentions any of ``names``."""
+        if not names:
+            return
+        unread = [d for d in self.of_kind(kinds) if not d.parsed]
+        self.read([d for d in unread if _mentions(d.text, names)], spread=True)
+
+    def read_unchecked(self, doc: Document) -> None:
+        """Parse a document of a kind stowage does not validate; unparsable ones stay
+        unread (not ours to judge: they pass through as they came)."""
+        try:
+            body = load_document(doc.separator + doc.text, self.limits)
+        except YamlError:
+            return
+        if isinstance(body, dict):
+            doc.body, doc.parsed = body, True
+
+    def forget(self) -> None:
+        """Back to the state :func:`split` left: nothing parsed, nothing changed (a run
+        that gave up on an attempt starts again from the documents' own text)."""
+        for doc in self.documents:
+            doc.body, doc.parsed, doc.changed, doc.rendered = None, False, False, None
+
+
+def _position(doc: Document) -> int:
+    return doc.index
+
+
+def is_list_kind(kind: str) -> bool:
+    """`List` or a typed list (`DeploymentList`, `PersistentVolumeClaimList`, ...)."""
+    return kind == "List" or (kind.endswith("List") and kind[:1].isupper())
+
+
+def list_items(body: Any) -> list[Any] | None:
+    """The items of a `kind: List` or `*List` manifest (None for any other manifest)."""
+    kind = str(body.get("kind") or "") if isinstance(body, dict) else ""
+    if not is_list_kind(kind):
+        return None
+    items = body.get("items")
+    if isinstance(items, list):
+        return items
+    return [] if kind == "List" else None  # a CRD kind that merely ends in "List"
 
 
 def _of_kinds(body: dict[str, Any], kinds: Container[str]) -> bool:
@@ -275,27 +370,8 @@ def sniff_kind(doc: Document) -> str | None:
     return doc.sniffed_kind
 
 
-def needs_reading(doc: Document) -> bool:
-    kind = sniff_kind(doc)
-    if kind is None:
-        return bool(doc.text.strip(" \t\r\n")) and not _only_comments(doc.text)
-    if is_list_kind(kind) and kind != "List":
-        kind = kind[: -len("List")]  # DeploymentList holds Deployments: read them all
-        if kind in DEFERRED_KINDS:
-            return True
-    if kind == "ConfigMap":
-        return STOWAGE_MARK in doc.text
-    return kind in READ_KINDS and kind not in DEFERRED_KINDS
-
-
-def _only_comments(text: str) -> bool:
+def only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines())
-
-
-def parse(stream: Stream, limits: Limits) -> Stream:
-    """Parse every document stowage reads; refuse unusable ones with exit 2."""
-    parse_documents([doc for doc in stream.documents if needs_reading(doc)], limits, spread=True)
-    return stream
 
 
 # Below this many documents, importing rapidyaml (stowage.read.yamlfast) costs more than it saves.
@@ -304,32 +380,28 @@ FAST_LOAD_MIN_DOCUMENTS = 64
 PARALLEL_MIN_DOCUMENTS = 800
 
 
-def parse_documents(docs: list[Document], limits: Limits, spread: bool = False) -> None:
+def parse_documents(
+    docs: list[Document],
+    limits: Limits,
+    spread: bool = False,
+    problem: Callable[[Any], str | None] = _no_problem,
+) -> None:
     """Parse ``docs`` in order; the first unusable one is refused (exit 2). ``spread``:
-    a long list is loaded in two processes (stowage.parallel)."""
+    a long list is loaded in two processes (stowage.parallel). ``problem`` says why
+    the API server would refuse a body (None: it would not)."""
     if len(docs) < FAST_LOAD_MIN_DOCUMENTS or not yamlfast.available():
         for doc in docs:
-            parse_document(doc, limits)
+            parse_document(doc, limits, problem)
         return
-    load = partial(_vouched, limits=limits)
+    load = partial(_vouched, limits=limits, problem=problem)
     minimum = PARALLEL_MIN_DOCUMENTS if spread else len(docs) + 1
     with yamlfast.silenced_stderr():
         loads = parallel.map_halves(load, docs, minimum)
-    for doc, (vouched, body, problem) in zip(docs, loads, strict=True):
+    for doc, (vouched, body, found) in zip(docs, loads, strict=True):
         if vouched:
-            _accept(doc, body, problem)
+            _accept(doc, body, found)
         else:
-            parse_document(doc, limits)  # the careful way: its errors name the document
-
-
-def parse_mentioning(
-    stream: Stream, kinds: frozenset[str], names: set[str], limits: Limits
-) -> None:
-    """Parse the not-yet-parsed documents of ``kinds`` whose text mentions any of ``names``."""
-    if not names:
-        return
-    unread = [d for d in stream.documents if not d.parsed and sniff_kind(d) in kinds]
-    parse_documents([d for d in unread if _mentions(d.text, names)], limits, spread=True)
+            parse_document(doc, limits, problem)  # the careful way: its errors name the document
 
 
 def _mentions(text: str, names: set[str]) -> bool:
@@ -347,14 +419,18 @@ def parse_count() -> int:
     return _parse_count
 
 
-def _vouched(doc: Document, limits: Limits) -> tuple[bool, Any, str | None]:
+def _vouched(
+    doc: Document, limits: Limits, problem: Callable[[Any], str | None]
+) -> tuple[bool, Any, str | None]:
     """yamlfast's answer for the document and, when it vouched, the body's shape
     problem: both pure, so they run in whichever process loads the document."""
     vouched, body = yamlfast.vouched(doc.separator + doc.text, limits)
-    return vouched, body, (manifest_problem(body) or "") if vouched else None
+    return vouched, body, (problem(body) or "") if vouched else None
 
 
-def parse_document(doc: Document, limits: Limits) -> None:
+def parse_document(
+    doc: Document, limits: Limits, problem: Callable[[Any], str | None] = _no_problem
+) -> None:
     try:
         body = load_document(doc.separator + doc.text, limits)
     except YamlError as err:
@@ -362,7 +438,7 @@ def parse_document(doc: Document, limits: Limits) -> None:
         raise UsageError(
             err.message, where=f"document {doc.number}{doc.sniffed_label()} at line {max(line, 1)}"
         ) from None
-    _accept(doc, body)
+    _accept(doc, body, problem(body) if isinstance(body, dict) else "")
 
 
 def adopt(doc: Document, body: Any) -> None:
@@ -370,69 +446,29 @@ def adopt(doc: Document, body: Any) -> None:
     _accept(doc, body, "")
 
 
-def _accept(doc: Document, body: Any, problem: str | None = None) -> None:
+def _accept(doc: Document, body: Any, problem: str | None) -> None:
     """Keep a loaded body; refuse it when the API server would (exit 2). ``problem``
-    is manifest_problem(body) ("" for none) when the caller has it already."""
-    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (analysis/claims.py)
+    is why (None or "" for no reason)."""
+    global _parse_count  # noqa: PLW0603 - a cheap staleness stamp for indexes (checks/claims.py)
     _parse_count += 1
     if body is not None and not isinstance(body, dict):
         raise UsageError("a manifest must be a mapping", where=doc.where())
     doc.body, doc.parsed = body, True
-    if problem is None:
-        problem = manifest_problem(body)
     if problem:
         raise UsageError(f"{problem} (the API server would refuse it too)", where=doc.where())
 
 
-def read(text: str, limits: Limits) -> Stream:
-    return parse(split_input(text, limits), limits)
-
-
-def split_input(text: str, limits: Limits) -> Stream:
-    """:func:`split`, after refusing an input over the size limit."""
+def split_input(text: str, limits: Limits, reading: Reading = NO_READING) -> Stream:
+    """:func:`split`, after refusing an input over the size limit; the stream reads
+    with ``reading`` and ``limits``."""
     if len(text.encode("utf-8", "surrogatepass")) > limits.max_input_bytes:
         raise UsageError(
             f"input is larger than {limits.max_input_bytes} bytes; raise --max-input-bytes "
             "if it is genuine"
         )
-    return split(text)
-
-
-def dump_body(body: Any) -> str:
-    """Deterministic block YAML for a changed document (keys in their original order)."""
-    return yamlwrite.dump(body)
-
-
-def render_document(doc: Document, newline: str) -> str:
-    if not doc.changed:
-        return doc.separator + doc.text
-    if doc.rendered is not None:
-        return doc.rendered
-    separator = doc.separator if doc.separator.strip() == "---" else "---" + newline
-    text = doc.leading_comments() + dump_body(doc.body)
-    if newline != "\n":
-        text = text.replace("\r\n", "\n").replace("\n", newline)
-    return separator + text
-
-
-def write(stream: Stream) -> str:
-    return "".join(write_pieces(stream))
-
-
-def write_pieces(stream: Stream) -> list[str]:
-    """The output in pieces whose concatenation is :func:`write`'s text: untouched
-    documents are their original strings, not copies, so a large stream is held once."""
-    changed = [doc for doc in stream.documents if doc.changed and doc.rendered is None]
-    render = partial(render_document, newline=stream.newline)
-    rendered = iter(parallel.map_halves(render, changed, PARALLEL_MIN_DOCUMENTS))
-    out = [BOM] if stream.bom else []
-    for doc in stream.documents:
-        if doc.changed:
-            out.append(doc.rendered if doc.rendered is not None else next(rendered))
-        else:
-            out += (doc.separator, doc.text)
-    out.append(stream.trailer)
-    return out
+    stream = split(text)
+    stream.reading, stream.limits = reading, limits
+    return stream
 
 
 def copy_body(body: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from stowage.read.yamlload import SHARED, SHARED_MAX_ENTRIES, Limits, YamlError
+from stowage.read.yamlbase import SHARED, SHARED_MAX_ENTRIES, Limits, YamlError
 
 try:  # the C parser is ~5x faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _Loader

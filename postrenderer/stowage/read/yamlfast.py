@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from stowage.read.yamlload import SHARED, SHARED_MAX_ENTRIES, Limits, flow_brackets
+from stowage.read.yamlbase import SHARED, SHARED_MAX_ENTRIES, Limits, flow_brackets
 
 UNSURE: Any = object()  # the answer when only the careful loader can tell
 

@@ -9,33 +9,12 @@ declines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from stowage.read.yamlbase import Limits, YamlError, flow_brackets
 
-@dataclass(frozen=True)
-class Limits:
-    """Caps on what one run accepts; documented in docs/reliability.md."""
+__all__ = ["PRESCAN_DEPTH", "Limits", "YamlError", "flow_brackets", "load_document"]
 
-    max_input_bytes: int = 64 * 1024 * 1024
-    max_nodes: int = 2_000_000  # per document, counting alias expansion
-    max_depth: int = 100
-
-
-class YamlError(Exception):
-    """A document that cannot be loaded; ``line`` is 1-based within the document text."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-# Keys and most values (labels, images, ports' names) repeat across documents: both
-# loaders keep one shared copy of each, so a stream of 100,000 documents stays in
-# bounds. Cleared when full: names unique to each document would otherwise pile up.
-SHARED: dict[str, str] = {}
-SHARED_MAX_ENTRIES = 1 << 18
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 # PyYAML's C composer recurses per nesting level and crashes the process somewhere
@@ -53,11 +32,6 @@ def load_document(text: str, limits: Limits) -> Any:
     from stowage.read import yamlcareful  # PyYAML: imported on first use
 
     return yamlcareful.load(text, limits)
-
-
-def flow_brackets(text: str) -> int:
-    """Opening flow brackets in ``text``: a bound on its flow nesting, counted in C."""
-    return text.count("[") + text.count("{")
 
 
 def _refuse_flow_nesting(text: str, limit: int, stated: int) -> None:

@@ -26,11 +26,10 @@ from typing import Any
 
 import yaml
 
-from stowage.engine import carried_loader
+from stowage.pods.reading import carried_loader, read
+from stowage.pods.sources import describe_mount, describe_source
 from stowage.pods.workloads import collect
-from stowage.read.manifests import read
 from stowage.read.yamlload import Limits
-from stowage.views.sources import describe_mount, describe_source
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_USER = "joe"

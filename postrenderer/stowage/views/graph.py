@@ -30,9 +30,9 @@ from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.plan.plan import store_env_name
 from stowage.pods.podspecs import containers
+from stowage.pods.sources import source_of
 from stowage.pods.workloads import Workload
 from stowage.read.manifests import sniff_name
-from stowage.views.sources import source_of
 
 NOT_STORAGE = {"configMap", "secret", "projected", "downwardAPI", "emptyDir", "serviceAccountToken"}
 COLORS = {

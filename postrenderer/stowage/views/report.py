@@ -343,7 +343,7 @@ def _placement_lines(placement: dict[str, Any]) -> list[str]:
 
 
 def _volume_line(volume: dict[str, Any]) -> str:
-    from stowage.views.sources import describe_mount
+    from stowage.pods.sources import describe_mount
 
     tag = f"[{volume['purpose']} {volume['volume']}]"
     if volume["source"]["kind"] == "store":

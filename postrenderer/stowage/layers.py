@@ -1,6 +1,7 @@
 """A configuration layer: one source of settings and where it came from.
 
-Kept apart from plan.py so that reading manifests never imports the planning modules.
+Loose at the top: findings name the layer a setting came from, and the plan merges
+layers, so it sits below both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Where a pod volume comes from, in words: shared by `make demo`, `stowage plan` and the graph.
+"""Where a pod volume comes from, in words: attach records it in each placement, and
+`make demo`, `stowage plan` and the graph print it.
 
 Pure functions over one pod-spec volume (a dict as in the manifest).
 """

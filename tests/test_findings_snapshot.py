@@ -1,0 +1,190 @@
+"""Every word a user reads in a finding, pinned: rule, severity, resource, message, fix
+and related resources, for scenarios that trigger the rules. A changed message shows as
+a diff of tests/golden/findings.txt; review it, then regenerate with UPDATE_GOLDEN=1."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkhelpers import claim_volume, context, mounting, pod, pvc, workload
+from enginehelpers import dump_all, render
+from stowage.checks import run_all
+from stowage.findings import Finding
+from test_operator_kinds import CONFIG, LABELS, RWO_CLAIM, SHARED
+from test_operator_kinds import pod as operator_pod
+
+GOLDEN = Path(__file__).parent / "golden" / "findings.txt"
+HOST_DATA = {"persistence": {"data": {"data": {"mountPath": "/data", "hostPath": "/srv/data"}}}}
+
+
+def _host(path: str) -> dict[str, Any]:
+    spec = pod(
+        [{"name": "data", "hostPath": {"path": path}}], [{"name": "data", "mountPath": "/d"}]
+    )
+    return workload("w", spec=spec)
+
+
+def _train_job(labels_on_template: bool) -> dict[str, Any]:
+    template: dict[str, Any] = {"spec": operator_pod(volumes=SHARED)}
+    meta: dict[str, Any] = {"name": "t", "labels": dict(LABELS)}
+    if labels_on_template:
+        template["metadata"], meta = {"labels": dict(LABELS)}, {"name": "t"}
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "TrainJob",
+        "metadata": meta,
+        "spec": {"workers": [{"replicas": 3, "template": template}]},
+    }
+
+
+TRAIN_KIND = {
+    "group": "example.com",
+    "kind": "TrainJob",
+    "podSpecs": [
+        {
+            "component": "worker",
+            "path": "spec.workers[*].template.spec",
+            "replicas": "spec.workers[*].replicas",
+        }
+    ],
+}
+
+
+def _in_context(*docs: dict[str, Any], **kwargs: Any) -> Callable[[], list[Finding]]:
+    return lambda: run_all(context(*docs, **kwargs))
+
+
+def _rendered(*docs: dict[str, Any], config: dict[str, Any]) -> Callable[[], list[Finding]]:
+    return lambda: render(dump_all(*docs), copy.deepcopy(config)).findings
+
+
+def _persistent_volume(path: str) -> dict[str, Any]:
+    spec = {"hostPath": {"path": path}, "capacity": {"storage": "1Gi"}, "accessModes": ["RWO"]}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv"},
+        "spec": spec,
+    }
+
+
+def _annotated_refs() -> dict[str, Any]:
+    annotated = workload("w")
+    annotated["metadata"]["annotations"] = {"stowage.io/data-refs": "data, ghost"}
+    return annotated
+
+
+def _labelled(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["metadata"]["labels"] = dict(LABELS)
+    doc["spec"]["template"]["metadata"]["labels"] = dict(LABELS)
+    return doc
+
+
+def _widget() -> dict[str, Any]:
+    """A kind in the core group that stowage does not know, with two pod specs."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Widget",
+        "metadata": {"name": "wd", "labels": dict(LABELS)},
+        "spec": {
+            "a": {"template": {"spec": operator_pod()}},
+            "b": {"template": {"spec": operator_pod()}},
+        },
+    }
+
+
+SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
+    "rwo claim shared": _in_context(
+        pvc("db", "ReadWriteOnce"),
+        mounting("workers", "db", replicas=3),
+        mounting("one", "db", replicas=1),
+    ),
+    "rwo claim, rolling update": _in_context(
+        pvc("db", "ReadWriteOnce"), mounting("web", "db", replicas=1, strategy="RollingUpdate")
+    ),
+    "rwop shared, claim of unknown modes": _in_context(
+        pvc("solo", "ReadWriteOncePod"),
+        workload("a", spec=pod([claim_volume("solo")], [{"name": "data", "mountPath": "/s"}])),
+        workload("b", spec=pod([claim_volume("solo")], [{"name": "data", "mountPath": "/s"}])),
+        mounting("c", "unknown", replicas=2),
+    ),
+    "sensitive host paths": _in_context(_host("/etc"), _persistent_volume("/proc")),
+    "host path data, multi-node": _in_context(
+        _host("/srv/data"), config=HOST_DATA, targeted=("w",)
+    ),
+    "data refs": _in_context(
+        _annotated_refs(),
+        config={**HOST_DATA, "targets": {"t": {"matchLabels": {"a": "b"}, "dataRefs": ["nope"]}}},
+        targeted=("w",),
+    ),
+    "unknown kind, labels on the object": _rendered(RWO_CLAIM, _train_job(False), config=CONFIG),
+    "unknown kind, labels on its pod template": _rendered(
+        RWO_CLAIM, _train_job(True), config=CONFIG
+    ),
+    "declared kind": _rendered(
+        RWO_CLAIM, _train_job(False), config=dict(CONFIG, kinds=[TRAIN_KIND])
+    ),
+    "template sources that match no ConfigMap": _rendered(
+        _labelled(workload("w")),
+        config=dict(
+            CONFIG,
+            templates=[
+                {"preset": "owl", "configMap": {"name": "absent"}},
+                {"preset": "owl", "configMap": {"matchLabels": {"app": "owl"}}},
+                {"preset": "owl", "configMap": {"name": "gone", "matchLabels": {"app": "x"}}},
+            ],
+        ),
+    ),
+    "unknown core kind, two pod specs": _rendered(
+        _widget(),
+        config=dict(CONFIG, targets={"ml": {"matchLabels": LABELS}, "b": {"matchLabels": LABELS}}),
+    ),
+    "auto-mounted claim, host paths at the edges": _in_context(
+        mounting("auto", "pipeline-claim", replicas=2),
+        _host(""),
+        _host("/var/lib/kubelet/plugins/csi"),
+        config={
+            "autoMount": {
+                "type": "pvc",
+                "params": {"pvc_name": "pipeline-claim", "volume_mount_path": "/mnt"},
+                "accessModes": ["ReadWriteOnce"],
+            },
+            "hostPathAllow": ["/var/lib/kubelet/plugins/"],
+        },
+    ),
+}
+
+
+def _text(finding: Finding) -> str:
+    lines = [f"{finding.severity} {finding.rule} {finding.resource}: {finding.message}"]
+    if finding.fix:
+        lines.append(f"  fix: {finding.fix}")
+    lines += [f"  related: {ref}" for ref in finding.related]
+    return "\n".join(lines)
+
+
+def _snapshot() -> str:
+    blocks = []
+    for name, scenario in SCENARIOS.items():
+        found = "\n".join(_text(f) for f in scenario()) or "(no findings)"
+        blocks.append(f"## {name}\n{found}\n")
+    return "\n".join(blocks)
+
+
+def test_findings_read_as_pinned() -> None:
+    text = _snapshot()
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert GOLDEN.exists(), f"no {GOLDEN}: run with UPDATE_GOLDEN=1"
+    assert text == GOLDEN.read_text(), f"{GOLDEN} differs: review, then UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_each_scenario_finds_something(name: str) -> None:
+    assert SCENARIOS[name]()
