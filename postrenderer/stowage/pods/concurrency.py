@@ -30,8 +30,10 @@ from stowage.pods.podspecs import (
     SpecRule,
     api_group,
     bind,
+    dict_at,
     get_in,
     kind_rule,
+    list_at,
     sites,
 )
 
@@ -104,9 +106,9 @@ def _builtin_count(
             return hpa, f"HPA maxReplicas {hpa}"
         return replicas, plural(replicas, "replica")
     if kind == "Job":
-        return job_pods(get_in(body, ("spec",)) or {})
+        return job_pods(dict_at(body, ("spec",)))
     if kind == "CronJob":
-        pods, why = job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
+        pods, why = job_pods(dict_at(body, ("spec", "jobTemplate", "spec")))
         if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
             return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
         return pods, why
@@ -206,7 +208,7 @@ def _replicated_jobs(
     dag = Dag()
     for index, name in names.items():
         dag.add(name)
-        for need in get_in(jobs[index], ("dependsOn",)) or []:
+        for need in list_at(jobs[index], ("dependsOn",)):
             if isinstance(need, dict) and need.get("name") in names.values():
                 dag.need(name, str(need["name"]), serialises=need.get("status") != "Ready")
     members, tasks = [], []
@@ -222,7 +224,7 @@ def _replicated_jobs(
 
 def _jobset_pods(job: Any) -> tuple[int, str]:
     replicas = as_int(get_in(job, ("replicas",)), 1)
-    pods, why = job_pods(get_in(job, ("template", "spec")) or {})
+    pods, why = job_pods(dict_at(job, ("template", "spec")))
     if replicas == 1:
         return pods, why
     return replicas * pods, f"{replicas} Jobs x {why}"
@@ -356,7 +358,7 @@ def flow_order(bodies: Iterable[dict[str, Any]]) -> set[frozenset[ObjectKey]]:
     for flow in flows:
         namespace = str(get_in(flow, ("metadata", "namespace")) or "")
         dag = Dag()
-        for step in get_in(flow, ("spec", "flows")) or []:
+        for step in list_at(flow, ("spec", "flows")):
             if not isinstance(step, dict) or not isinstance(step.get("name"), str):
                 continue
             dag.add(step["name"])
@@ -364,7 +366,7 @@ def flow_order(bodies: Iterable[dict[str, Any]]) -> set[frozenset[ObjectKey]]:
             needs = needs if isinstance(needs, dict) else {}
             # A probe (a task running) or strategy `any` starts it before all complete.
             serial = needs.get("probe") is None and needs.get("strategy") in (None, "all")
-            for target in needs.get("targets") or []:
+            for target in list_at(needs, ("targets",)):
                 dag.need(step["name"], str(target), serialises=serial)
         for name in dag.needs:
             key = ("JobTemplate", namespace, name)

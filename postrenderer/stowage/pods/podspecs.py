@@ -444,6 +444,19 @@ def get_in(body: Any, path: Path) -> Any:
     return node
 
 
+def list_at(body: Any, path: Path) -> list[Any]:
+    """The list at ``path``, or [] when it is missing or of another type (a user's manifest
+    may hold anything: a wrong type is the API server's to refuse, never a crash here)."""
+    value = get_in(body, path)
+    return value if isinstance(value, list) else []
+
+
+def dict_at(body: Any, path: Path) -> dict[str, Any]:
+    """The mapping at ``path``, or {} when it is missing or of another type."""
+    value = get_in(body, path)
+    return value if isinstance(value, dict) else {}
+
+
 def containers(pod: dict[str, Any], include_init: bool = True) -> Iterator[dict[str, Any]]:
     """The containers of a pod spec, then (by default) its init containers."""
     keys = ("containers", "initContainers") if include_init else ("containers",)
