@@ -420,11 +420,16 @@ def test_the_default_chart_passes_strict_with_the_rwo_checks_on(helm_name: str) 
 
 def test_owl_option_1_hostpath_shared_by_all_nodes_is_trusted_by_sw201() -> None:
     proc = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"))
+    assert proc.returncode == 0, proc.stderr  # --strict, with the access-mode checks on
     assert "SW201" not in proc.stderr
-    # Ownership is still the user's to settle: the share keeps its owner (SW702).
-    assert {line.split()[1] for line in proc.stderr.splitlines() if line.startswith("error ")} == {
+    # Ownership is the user's to settle (the share keeps its owner): the example records
+    # that it is settled as a waiver, so SW702 is reported as waived, never dropped.
+    assert {line.split()[1] for line in proc.stderr.splitlines() if line.startswith("waived ")} == {
         "SW702"
     }
+    unwaived = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"), "--set",
+                      "waivers=null")  # fmt: skip
+    assert "error SW702" in unwaived.stderr
     unshared = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"), "--set",
                       "userStorage.sharedByAllNodes=false")  # fmt: skip
     assert "error SW201" in unshared.stderr
