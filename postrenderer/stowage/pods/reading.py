@@ -73,6 +73,20 @@ def read(text: str, limits: Limits) -> Stream:
     return stream
 
 
+# The chart renders one document of this kind, which no cluster serves, so that Helm refuses
+# a release rendered without stowage (chart/templates/post-renderer-required.yaml).
+GUARD_API_VERSION, GUARD_KIND = "stowage.io/v1", "PostRendererRequired"
+
+
+def drop_fail_closed_guard(stream: Stream) -> None:
+    """Leave the chart's fail-closed guard out of the output: stowage ran."""
+    guards = stream.of_kind((GUARD_KIND,))
+    stream.read(guards)
+    for doc in guards:
+        if isinstance(doc.body, dict) and doc.body.get("apiVersion") == GUARD_API_VERSION:
+            doc.dropped = True
+
+
 def may_hold_plan(doc: Document) -> bool:
     """A ConfigMap stowage reads, or a document whose header does not show its kind."""
     return doc.sniffed_kind in (None, "ConfigMap") and needs_reading(doc)
