@@ -1,0 +1,1 @@
+"""The e2e tier: stowage against a real Kubernetes control plane (cluster/kcluster.py)."""
