@@ -69,17 +69,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "airflow-kubernetes-executor.rendered.yaml": {"securityContext": {"enabled": False}},
 }
 FIXTURE_FILES = sorted(p.name for p in THIRD_PARTY.glob("*.yaml"))
-ARGO_BUG = (
-    "stowage bug found by this test: with securityContext on, it writes an Argo template's "
-    "securityContext through workloads._set_in, which replaces the `templates` list with a "
-    "mapping {0: {securityContext: ...}}: every template's container is lost and the API "
-    "server refuses the result (expected list, got map)"
-)
-KNOWN_BUGS = {
-    name: pytest.mark.xfail(strict=True, reason=ARGO_BUG)
-    for name in FIXTURE_FILES
-    if name.startswith("argo-")
-}
 
 
 def _crd_rows() -> dict[str, str]:
@@ -193,8 +182,7 @@ def create_strictly(kube: Kube, text: str, namespace: str) -> list[str]:
     return refusals
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_BUGS[n]) if n in KNOWN_BUGS else n
-                                  for n in FIXTURE_FILES])  # fmt: skip
+@pytest.mark.parametrize("name", FIXTURE_FILES)
 def test_every_third_party_fixture_post_rendered_is_created_under_strict_validation(
     kube: Kube, crds: set[str], namespace: str, name: str, tmp_path: Path
 ) -> None:
@@ -219,11 +207,11 @@ def test_strict_validation_refuses_what_stowage_must_never_write(
     assert kube.get("pytorchjob", job["metadata"]["name"], "-n", ns) is None
 
 
-@pytest.mark.xfail(strict=True, reason=ARGO_BUG)
 def test_argo_templates_keep_their_containers_when_stowage_sets_security_context(
     tmp_path: Path,
 ) -> None:
-    """The same bug without a cluster: what stowage writes must still hold the template."""
+    """Found by this tier: stowage once wrote an Argo template's securityContext through a
+    path that turned the `templates` list into a mapping. What it writes holds the list."""
     (workflow,) = docs(_post_render("argo-cron-workflow.yaml", tmp_path))
     templates = workflow["spec"]["workflowSpec"]["templates"]
     assert isinstance(templates, list)

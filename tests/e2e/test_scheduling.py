@@ -32,7 +32,8 @@ PIPELINE_POOL = (
     "found by this tier: Owl 0.8.3 builds the pipeline Job from owl.yaml's `pipeline` fragment, "
     "which holds only volumes, volumeMounts and the pod securityContext; the pipeline pool's "
     "nodeSelector and tolerations never reach the Job, so its pod lands on any untainted node "
-    "(`stowage plan` notes it, no check warns)"
+    "(SW906 warns at render time; admission policies give the Job's pods the pool, "
+    "docs/admission.md)"
 )
 
 
