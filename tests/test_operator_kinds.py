@@ -597,3 +597,18 @@ def test_a_model_on_a_rwo_claim_counts_every_inference_pod() -> None:
     (finding,) = render(dump_all(RWO_CLAIM, llm)).findings
     assert finding.rule == "SW101" and "mounted by 3 pods" in finding.message
     assert "1 decode pod + 2 prefill pods" in finding.message
+
+
+def test_sw902_sees_an_unknown_kind_whose_only_pod_spec_has_init_containers_only() -> None:
+    """The stream parses an unknown kind only when its text hints at pod specs: a pod
+    spec with `initContainers` alone (no `containers:` anywhere) must count as a hint."""
+    warmup = {
+        "apiVersion": "example.com/v1",
+        "kind": "Warmup",
+        "metadata": {"name": "w", "labels": LABELS},
+        "spec": {"template": {"spec": {"initContainers": [{"name": "w", "image": "x"}]}}},
+    }
+    text = dump_all(warmup)
+    assert "containers:" not in text  # only `initContainers:`: the case the hint missed
+    (finding,) = [f for f in render(text, CONFIG).findings if f.rule == "SW902"]
+    assert "{path: spec.template.spec}" in finding.fix
