@@ -111,7 +111,9 @@ def read_for_config(stream: Stream, config: Config) -> None:
         if doc.parsed or doc.sniffed_kind is None:
             continue
         unknown = doc.sniffed_kind not in READ_KINDS  # known kinds are parsed and checked
-        if doc.sniffed_kind in declared or (config.targets and unknown and may_carry_pods(doc.text)):
+        if doc.sniffed_kind in declared or (
+            config.targets and unknown and may_carry_pods(doc.text)
+        ):
             stream.read_unchecked(doc)
 
 
