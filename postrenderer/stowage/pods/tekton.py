@@ -4,9 +4,10 @@ Follows the Tekton Pipelines documentation (tektoncd/pipeline docs/pipelines.md,
 pipelineruns.md, workspaces.md, affinityassistants.md):
 
 - a TaskRun runs one pod;
-- a Pipeline's tasks run as a DAG: a task waits for the tasks its `runAfter` names
-  and for those whose results it uses (`$(tasks.X.results.Y)`); "tasks with no
-  ordering between them run at once";
+- a Pipeline's tasks run as a DAG: a task waits for the tasks its `runAfter` names,
+  those whose results it uses (`$(tasks.X.results.Y)`) and, in v1beta1, those its
+  resources come `from`; tasks with no ordering between them run at once;
+- a task with a `matrix` runs one TaskRun per combination, in parallel (matrix.md);
 - `finally` tasks run after all the other tasks, in parallel with one another;
 - the affinity assistant (the `coschedule` feature flag, `workspaces` by default)
   schedules "all TaskRun pods within the PipelineRun that share the Workspace" to
@@ -60,12 +61,32 @@ def pipeline_groups(body: dict[str, Any], path: Path) -> tuple[tuple[Group, ...]
     for task in final:
         for other in tasks:
             dag.need(str(task["name"]), str(other["name"]))
-    members = [Member(path, 1, "1 pod", f"task '{name}'") for name in names]
+    members = [Member(path, *_fan_out(task), f"task '{task['name']}'") for task in (*tasks, *final)]
     return _groups(members, names, dag), ""
+
+
+def _fan_out(task: dict[str, Any]) -> tuple[int, str]:
+    """A task's pods at once: a `matrix` runs one TaskRun per combination, in parallel
+    ("the `Task` will be executed in parallel `TaskRuns`"): the product of its params'
+    lengths, or its `include` entries alone; an array param's length is known at run time."""
+    matrix = task.get("matrix")
+    if not isinstance(matrix, dict):
+        return 1, "1 pod"
+    params = [p for p in matrix.get("params") or [] if isinstance(p, dict)]
+    include = [i for i in matrix.get("include") or [] if isinstance(i, dict)]
+    if any(not isinstance(p.get("value"), list) for p in params):
+        return MANY, f"task '{task['name']}' matrix fans out over an array param"
+    count = 1
+    for param in params:
+        count *= len(param["value"])
+    count = count if params else len(include)
+    return count, f"task '{task['name']}' matrix fans out {count} TaskRuns"
 
 
 def _needs(task: dict[str, Any], names: list[str]) -> list[str]:
     after = [str(n) for n in task.get("runAfter") or [] if str(n) in names]
+    for source in get_in(task, ("resources", "inputs")) or []:  # v1alpha1/v1beta1 `from`
+        after += [str(n) for n in get_in(source, ("from",)) or [] if str(n) in names]
     text = json.dumps({k: v for k, v in task.items() if k in ("params", "when", "matrix")})
     used = [n for n in _RESULT_REF.findall(text) if n in names]
     return list(dict.fromkeys([*after, *used]))
