@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stowage.pods import argo
+from stowage.pods import argo, tekton
 from stowage.pods.groups import MANY, Dag, Group, Member, TooManyError, cliques, count_text, plural
 from stowage.pods.podspecs import (
     CORE_GROUPS,
@@ -327,6 +327,17 @@ def _kserve(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
     return _together("InferenceService", members)
 
 
+def _pipeline_run(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+    """PipelineRun: its tasks' pods by the Pipeline's DAG (stowage.pods.tekton)."""
+    if not found:
+        return Concurrency("PipelineRun")
+    groups, note = tekton.pipeline_groups(body, found[0].path)
+    notes = [note] if note else []
+    if next(tekton.workspace_claims(body), None):
+        notes.append(tekton.COSCHEDULED)
+    return Concurrency("PipelineRun", groups, tuple(notes))
+
+
 Special = Callable[[dict[str, Any], list[PodSite]], Concurrency]
 _SPECIAL: dict[tuple[str, str], Special] = {
     ("kubeflow.org", "PyTorchJob"): _pytorch,
@@ -337,6 +348,7 @@ _SPECIAL: dict[tuple[str, str], Special] = {
     ("batch.volcano.sh", "CronJob"): _scheduled("Volcano CronJob"),
     ("flink.apache.org", "FlinkDeployment"): _flink,
     ("serving.kserve.io", "InferenceService"): _kserve,
+    ("tekton.dev", "PipelineRun"): _pipeline_run,
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),
