@@ -16,23 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kcluster  # cluster/, put on sys.path by tests/e2e/conftest.py
 import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, Helm, _helm_env
-from e2e.admission_kube import Kube, binaries, dump, in_namespace, load, storage_view
-from e2e.kcluster_copy import Cluster
+from e2e.admission_kube import Kube, dump, in_namespace, load, storage_view
 from owl_oracle import ORACLE_PYTHON, owl_pods, owl_yaml_of
 
-BIN = binaries()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        BIN is None,
-        reason="no control-plane binaries: `make cluster` builds them (issue 23), "
-        "or set STOWAGE_E2E_BIN",
-    ),
-]
+pytestmark = pytest.mark.slow
 STOWAGE = ROOT / ".venv" / "bin" / "stowage"
 TOKEN = "e2e-token-0123456789abcdef"
 ADMITTED = "stowage.io/admitted-by"
@@ -40,8 +32,9 @@ ADMITTED = "stowage.io/admitted-by"
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
-    assert BIN is not None
-    cluster = Cluster.start(tmp_path_factory.mktemp("cluster"), BIN)
+    # A cluster of its own: the policies here are cluster-scoped, and other modules' pods
+    # must not meet them.
+    cluster = kcluster.Cluster.start(tmp_path_factory.mktemp("cluster"), kcluster.build())
     try:
         yield Kube(cluster.kubeconfig)
     finally:
