@@ -11,6 +11,7 @@ and `Warn` admit it; `helm uninstall` removes the policies.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,7 +52,15 @@ def helm_template(tmp_path: Path, *args: str) -> str:
         check=True,
         timeout=120,
     )
-    return proc.stdout
+    return without_fail_closed_guard(proc.stdout)
+
+
+def without_fail_closed_guard(text: str) -> str:
+    """The chart's render as the pods' creators see it here: these tests stand in for a
+    release whose post-renderer was forgotten, which the guard (a kind no cluster serves)
+    exists to stop at `helm install`; kubectl would refuse the whole apply on it."""
+    docs = re.split(r"(?m)^(?=---\s*$)", text)
+    return "".join(d for d in docs if "\nkind: PostRendererRequired\n" not in d)
 
 
 def stowage(*args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
