@@ -706,3 +706,48 @@ def test_opt_out_and_data_refs_by_pod_annotation(kube: Kube, tmp_path: Path) -> 
                 assert storage_view(made["spec"])["volumes"] == {}
             else:  # no data chosen: outputs only, and no data-paths env
                 assert list(storage_view(made["spec"])["volumes"]) == ["out"]
+
+
+# ---------------------------------------------------------------------------- config waivers
+
+
+WAIVERS = [
+    {"rule": "SW101", "kind": "Deployment", "name": "train-*", "reason": "scratch data"},
+    {"rule": "SW101", "namespace": "rw?", "matchLabels": {"tier": "batch"},
+     "reason": "batch tier, one node"},
+    {"rule": "SW101", "name": "old-*", "reason": "lapsed", "expires": "2020-01-01"},
+]  # fmt: skip
+WAIVER_CASES: list[tuple[str, str, dict[str, str], bool]] = [
+    ("Deployment", "train-a", {}, True),  # waivers[0]
+    ("StatefulSet", "train-b", {}, False),  # waivers[0] is for Deployments only
+    ("Deployment", "serve", {}, False),
+    ("StatefulSet", "serve", {"tier": "batch"}, True),  # waivers[1], by labels
+    ("Deployment", "old-x", {}, False),  # waivers[2] has expired
+]
+
+
+def test_config_waivers_admit_what_render_time_waives(kube: Kube, tmp_path: Path) -> None:
+    """The config's `waivers:` list gives the same verdict at admission as `stowage check`."""
+    config, deployment = rwo_case(tmp_path)
+    layered = tmp_path / "waivers.yaml"
+    layered.write_text(json.dumps({"waivers": WAIVERS, "admission": {"name": "waivers"}}))
+    configs = (f"--config={config}", f"--config={layered}")
+    text = stowage("admission", *configs, stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                             stdin=dump([deployment]), check=False).returncode != 0,
+        )  # fmt: skip
+        for kind, name, labels, waived in WAIVER_CASES:
+            workload = _kind_variant(deployment, kind, replicas=3)
+            workload["metadata"].update(name=name, labels=labels)
+            manifest = dump([workload])
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+            rendered = stowage("check", *configs, stdin=manifest, check=False)
+            label = f"{kind}/{name} {labels}"
+            assert (rendered.returncode == 0) is waived, (label, rendered.stderr)
+            assert (proc.returncode == 0) is waived, (label, proc.stderr)
+            if not waived:
+                assert f"SW101 {kind}/{name} -n rwo" in proc.stderr, label

@@ -18,6 +18,8 @@ from typing import Any
 from stowage.admission import cel, select
 from stowage.admission.mutating import PROBLEM_ANNOTATION, role_plan
 from stowage.checks import sw101_rwo_multi_node as sw101
+from stowage.checks import waivers
+from stowage.plan import configdata
 from stowage.plan.plan import Plan
 from stowage.pods.podspecs import AUTO_MOUNT_ANNOTATION, DATA_REFS_ANNOTATION, SKIP_ANNOTATION
 
@@ -161,7 +163,13 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         ),
     )
     waiver = WAIVER_PREFIX + sw101.ID
-    yield "waiver", f"{cel.annotation('object.metadata', waiver)}.trim()"
+    yield "annotatedWaiver", f"{cel.annotation('object.metadata', waiver)}.trim()"
+    yield "configWaiver", config_waiver(plan.config.waivers, waivers.today())
+    # Render time's order: the annotation's reason, else the first config waiver's.
+    yield (
+        "waiver",
+        "variables.annotatedWaiver != '' ? variables.annotatedWaiver : variables.configWaiver",
+    )
     # An UPDATE is judged when it changes the spec or the waiver: the controllers' own
     # updates (annotations, finalizers) of a workload admitted before the policy existed
     # are never refused.
@@ -169,7 +177,7 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         "judged",
         (
             "request.operation != 'UPDATE' || object.spec != oldObject.spec || "
-            f"variables.waiver != {cel.annotation('oldObject.metadata', waiver)}.trim()"
+            f"variables.annotatedWaiver != {cel.annotation('oldObject.metadata', waiver)}.trim()"
         ),
     )
     yield from _pod_count()
@@ -293,3 +301,67 @@ def _added_claims(plan: Plan) -> str:
 def _claim(volume: dict[str, Any] | None) -> str:
     claim = ((volume or {}).get("persistentVolumeClaim") or {}).get("claimName")
     return claim if isinstance(claim, str) and "${" not in claim else ""
+
+
+def config_waiver(entries: list[configdata.Waiver], today: str) -> str:
+    """The reason of the first config waiver of SW101 that selects the workload, or "".
+
+    Selection is render time's (`checks/waivers.selects`): kind, name and namespace as
+    globs, matchLabels on the workload's labels. Expiry is judged here, when the
+    policies are generated: admission CEL has no clock, so an expired waiver is left
+    out of the policy and one that expires later stays in it until the policies are
+    generated again (a `helm upgrade` of a release with `admission.enabled`).
+    """
+    result = '""'
+    live = [w for w in entries if w.rule == sw101.ID and not waivers.expired(w, today)]
+    for waiver in reversed(live):
+        reason = cel.string(f"{waiver.reason} (waivers[{entries.index(waiver)}])")
+        result = f"({_selects(waiver)}) ? {reason} : {result}"
+    return result
+
+
+def _selects(waiver: configdata.Waiver) -> str:
+    meta = "object.metadata"
+    fields = (
+        (waiver.kind, "object.kind"),
+        (waiver.name, f"{meta}.?name.orValue('')"),
+        (waiver.namespace, f"{meta}.?namespace.orValue('')"),
+    )
+    checks = [f"{value}.matches({cel.string(glob_regex(glob))})" for glob, value in fields if glob]
+    if waiver.matchLabels:
+        checks.append(cel.labels_match(meta, waiver.matchLabels))
+    return " && ".join(checks) or "true"
+
+
+def glob_regex(glob: str) -> str:
+    """An RE2 pattern that matches what `fnmatch.fnmatchcase(value, glob)` matches."""
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        char, i = glob[i], i + 1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[" and (end := _set_end(glob, i)) > 0:
+            body, i = glob[i:end], end + 1
+            negate = body.startswith("!")
+            members = "".join(_escape(c) if c != "-" else c for c in body[negate:])
+            out.append("[" + ("^" if negate else "") + members + "]")
+        else:
+            out.append(_escape(char))
+    return "^(?s:" + "".join(out) + ")$"
+
+
+def _set_end(glob: str, start: int) -> int:
+    """Where the set opened just before ``start`` closes (fnmatch's rules), or -1."""
+    i = start + (glob[start : start + 1] == "!")
+    i += glob[i : i + 1] == "]"
+    return glob.find("]", i)
+
+
+def _escape(char: str) -> str:
+    return "\\" + char if char in RE2_SPECIAL else char
+
+
+RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
