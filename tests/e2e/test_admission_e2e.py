@@ -751,3 +751,55 @@ def test_config_waivers_admit_what_render_time_waives(kube: Kube, tmp_path: Path
             assert (proc.returncode == 0) is waived, (label, proc.stderr)
             if not waived:
                 assert f"SW101 {kind}/{name} -n rwo" in proc.stderr, label
+
+
+# ---------------------------------------------------------------------------- v1beta1
+
+BETA_API = "--runtime-config=admissionregistration.k8s.io/v1beta1=true"
+
+
+class BetaCluster(Cluster):
+    """The same control plane, with admissionregistration.k8s.io/v1beta1 served (off by
+    default, as on 1.34 and 1.35 clusters that enable MutatingAdmissionPolicy)."""
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        super()._spawn(name, [*args, BETA_API] if name == "kube-apiserver" else args)
+
+
+def mutated(kube: Kube, version: str, config: Path, pod: dict[str, Any]) -> dict[str, Any]:
+    """The spec ``pod`` gets from the API server under the ``version`` policies."""
+    assert f"admissionregistration.k8s.io/{version}" in kube.run("api-versions").stdout.split()
+    text = stowage("admission", f"--config={config}", "--api-version", version).stdout
+    assert {d["apiVersion"] for d in load(text) if "Mutating" in d["kind"]} == {
+        f"admissionregistration.k8s.io/{version}"
+    }
+    kube.namespace("beta")
+    with Policies(kube, text):
+        admitted(kube, pod, "beta")
+        out = kube.run(
+            "create", "--dry-run=server", "-o", "json", "-f", "-",
+            stdin=dump(in_namespace([pod], "beta")),
+        ).stdout  # fmt: skip
+    spec: dict[str, Any] = json.loads(out)["spec"]
+    return spec
+
+
+def test_v1beta1_policies_mutate_a_pod_as_v1_does(
+    kube: Kube, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`--api-version v1beta1` (Kubernetes 1.34, 1.35): the API server accepts the
+    policies and a pod comes out exactly as under the v1 policies."""
+    assert BIN is not None
+    config = tmp_path / "storage.yaml"
+    config.write_text(RUNS_CONFIG)
+    pod = notebook("beta", {"team": "ml"})
+    v1 = mutated(kube, "v1", config, pod)
+    beta_cluster = BetaCluster.start(tmp_path_factory.mktemp("beta-cluster"), BIN)
+    try:
+        beta = mutated(Kube(beta_cluster.kubeconfig), "v1beta1", config, pod)
+    finally:
+        beta_cluster.stop()
+    assert storage_view(beta) == storage_view(v1)
+    assert beta["nodeSelector"] == v1["nodeSelector"] == {"node-pool": "experiments"}
+    rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+    assert storage_view(beta) == storage_view(load(rendered)[0]["spec"])
