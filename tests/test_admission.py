@@ -147,7 +147,7 @@ def test_sw101_knows_the_plan_s_read_write_once_claims_only(config: Path) -> Non
     # `features` is a new ReadWriteOnce claim; `team-share` is ReadWriteMany; `home` a hostPath
     assert variables["sharedRwo"].startswith('["stowage-features"].filter(')
     sw101 = vap["spec"]["validations"][0]
-    assert sw101["messageExpression"].startswith('"SW101 " + variables.ref')
+    assert '"SW101 " + variables.ref' in sw101["messageExpression"]
     assert "fix: use ReadWriteMany storage" in sw101["messageExpression"]
     assert 'annotations[?"waive.stowage.io/SW101"]' in variables["annotatedWaiver"]
 
@@ -320,3 +320,22 @@ def test_config_waivers_reach_the_policy_and_its_audit_annotation(
 )  # fmt: skip
 def test_waiver_globs_match_in_re2_as_in_fnmatch(glob: str, value: str) -> None:
     assert bool(re.fullmatch(glob_regex(glob), value)) is fnmatchcase(value, glob)
+
+
+def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
+    """PyTorchJobs, RayClusters, JobSets and LeaderWorkerSets are judged at CREATE and
+    UPDATE; Argo Workflows are not matched at all (no false refusal)."""
+    (vap,) = by_kind(policies(f"--config={config}"), "ValidatingAdmissionPolicy")
+    rules = vap["spec"]["matchConstraints"]["resourceRules"]
+    operator_rules = {(r["apiGroups"][0], r["resources"][0]): r for r in rules}
+    for key in (
+        ("kubeflow.org", "pytorchjobs"),
+        ("ray.io", "rayclusters"),
+        ("jobset.x-k8s.io", "jobsets"),
+        ("leaderworkerset.x-k8s.io", "leaderworkersets"),
+    ):
+        assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
+    assert not any(r["apiGroups"] == ["argoproj.io"] for r in rules)
+    variables = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
+    assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
+    assert "elasticPolicy" in variables["op0"] and "dependsOn" in variables["op0"]

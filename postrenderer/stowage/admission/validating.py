@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.admission import cel, select
+from stowage.admission import cel, operators, select
 from stowage.admission.mutating import PROBLEM_ANNOTATION, role_plan
 from stowage.checks import sw101_rwo_multi_node as sw101
 from stowage.checks import waivers
@@ -96,6 +96,15 @@ def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
                         }
                         for group, resource in WORKLOADS
                     ),
+                    *(
+                        {
+                            "apiGroups": [group],
+                            "apiVersions": ["*"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": [resource],
+                        }
+                        for group, resource in operators.RESOURCES
+                    ),
                 ]
             },
             "variables": [{"name": n, "expression": e} for n, e in _variables(plan, claims)],
@@ -117,9 +126,12 @@ def _sw101(claims: list[KnownClaim]) -> dict[str, str]:
     return {
         "expression": (
             "!variables.isWorkload || !variables.judged || variables.waiver != '' || "
-            "variables.pods <= 1 || variables.pinned || variables.sharedRwo.size() == 0"
+            "(variables.isOperator ? variables.opOver.size() == 0 : "
+            "variables.pods <= 1 || variables.pinned || variables.sharedRwo.size() == 0)"
         ),
-        "messageExpression": _message(claims),
+        "messageExpression": (
+            f"variables.isOperator ? {operators.message(_pairs(claims))} : {_message(claims)}"
+        ),
         "reason": "Forbidden",
     }
 
@@ -147,6 +159,7 @@ def _message(claims: list[KnownClaim]) -> str:
 
 def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]]:
     yield "isWorkload", "object.kind != 'Pod'"
+    yield "isOperator", operators.IS_OPERATOR
     yield (
         "tpl",
         (
@@ -196,6 +209,7 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         "sharedRwo",
         (f"{known}.filter(n, n in variables.ownClaims || n in variables.addedClaims)"),
     )
+    yield from operators.variables(_pairs(claims), lambda meta: _added_claims(plan, meta), _pinned)
 
 
 def _pod_count() -> Iterator[tuple[str, str]]:
@@ -237,10 +251,9 @@ def _pod_count() -> Iterator[tuple[str, str]]:
     )
 
 
-def _pinned() -> str:
+def _pinned(spec: str = f"{TPL}.spec") -> str:
     """Pods held on one node: nodeName, a hostname nodeSelector, or required node affinity
     whose every term names the same single host (render time's pinned_hostname)."""
-    spec = f"{TPL}.spec"
     required = "requiredDuringSchedulingIgnoredDuringExecution"
     terms = f"{spec}.?affinity.nodeAffinity.{required}.nodeSelectorTerms.orValue([])"
     host_term = (
@@ -257,10 +270,9 @@ def _pinned() -> str:
     )
 
 
-def _added_claims(plan: Plan) -> str:
+def _added_claims(plan: Plan, meta: str = f"{TPL}.metadata") -> str:
     """The claims the mutation will attach to the workload's pods, by the target that
     selects its pod template (matchLabels and kinds, as at render time)."""
-    meta = f"{TPL}.metadata"
     config = plan.config
     has_refs = f"{meta}.?annotations[?{cel.string(DATA_REFS_ANNOTATION)}].hasValue()"
     refs = (
@@ -365,3 +377,7 @@ def _escape(char: str) -> str:
 
 
 RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
+
+
+def _pairs(claims: list[KnownClaim]) -> list[tuple[str, str]]:
+    return [(c.name, c.origin) for c in claims]
