@@ -338,4 +338,5 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     assert not any(r["apiGroups"] == ["argoproj.io"] for r in rules)
     variables = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
     assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
-    assert "elasticPolicy" in variables["op0"] and "dependsOn" in variables["op0"]
+    assert "elasticPolicy" in variables["opTemplates"] and "dependsOn" in variables["opSerialised"]
+    assert "opParts" in variables["op0"] and len(variables["op0"]) < 400  # once per claim

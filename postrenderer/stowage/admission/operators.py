@@ -47,10 +47,15 @@ Pinned = Callable[[str], str]  # a pod spec -> whether it is held on one node
 
 
 def variables(claims: list[Claim], added: Added, pinned: Pinned) -> Iterator[tuple[str, str]]:
-    """`op<N>`: pods at once on the Nth claim (0 when unjudged); `opOver`: the claims
-    over one pod; `opWhy`: how the operator's pods were counted."""
+    """`opParts`: one list of strings per pod template, `#<pods>` first, then the claims
+    it mounts or gets, then `!` when it is pinned to one node (CEL has no tuples, and
+    this keeps the per-template expressions out of the per-claim ones); `op<N>`: pods at
+    once on the Nth claim (0 when unjudged); `opOver`: the claims over one pod."""
+    yield "opTemplates", _templates()
+    yield "opParts", f"variables.opTemplates.map(x, {_entry('x.t', 'x.pods', added, pinned)})"
+    yield "opSerialised", f"object.kind == 'JobSet' && {SERIALISED}"
     for index, (name, _) in enumerate(claims):
-        yield f"op{index}", _count(cel.string(name), added, pinned)
+        yield f"op{index}", _count(cel.string(name))
     over = " + ".join(
         f"(variables.op{i} > 1 ? {cel.strings([name])} : [])" for i, (name, _) in enumerate(claims)
     )
@@ -71,61 +76,62 @@ def message(claims: list[Claim]) -> str:
     )
 
 
-def _mounts(template: str, claim: str, added: Added) -> str:
+def _count(claim: str) -> str:
+    """CEL: the pods at once of the templates that mount ``claim``; 0 when one of them
+    is pinned to one node (left to render time)."""
+    mounting = f"variables.opParts.filter(part, {claim} in part)"
+    each = f"{mounting}.map(part, int(part[0].substring(1)))"
+    total = f"({mounting}.size() == 0 ? 0 : variables.opSerialised ? {each}.max() : {each}.sum())"
+    return f"{mounting}.exists(part, '!' in part) ? 0 : {total}"
+
+
+def _entry(template: str, pods: str, added: Added, pinned: Pinned) -> str:
+    """CEL: one template's list: `#<pods>`, its claims, `!` when pinned."""
     own = (
-        f"{template}.spec.?volumes.orValue([]).exists(vol, "
-        f"vol.?persistentVolumeClaim.claimName.orValue('') == {claim})"
+        f"{template}.spec.?volumes.orValue([])"
+        ".filter(vol, vol.?persistentVolumeClaim.claimName.hasValue())"
+        ".map(vol, vol.persistentVolumeClaim.claimName)"
     )
-    return f"({own} || {claim} in ({added(f'{template}.metadata')}))"
+    return (
+        f"['#' + string({pods})] + {own} + ({added(f'{template}.metadata')}) + "
+        f"({pinned(f'{template}.spec')} ? ['!'] : [])"
+    )
 
 
 def _positive(value: str) -> str:
     return f"({value} > 0 ? {value} : 1)"
 
 
-def _count(claim: str, added: Added, pinned: Pinned) -> str:
-    """CEL: the pods at once that mount ``claim``, by kind; 0 when a template mounting
-    it is pinned to one node (left to render time)."""
+def _pair(template: str, pods: str) -> str:
+    """CEL: a pod template with its pods at once (dyn: CEL literals are homogeneous)."""
+    return f'{{"pods": dyn({pods}), "t": dyn({template})}}'
+
+
+def _templates() -> str:
+    """CEL: the operator's pod templates, each with its pods at once."""
     branches = {
-        "PyTorchJob": _pytorch(claim, added, pinned),
-        "RayCluster": _ray(claim, added, pinned),
-        "JobSet": _jobset(claim, added, pinned),
-        "LeaderWorkerSet": _lws(claim, added, pinned),
+        "PyTorchJob": _pytorch(),
+        "RayCluster": _ray(),
+        "JobSet": _jobset(),
+        "LeaderWorkerSet": _lws(),
     }
-    result = "0"
+    result = "[]"
     for kind, expression in reversed(branches.items()):
         result = f"object.kind == {cel.string(kind)} ? ({expression}) : {result}"
     return result
 
 
-def _summed(
-    items: str, var: str, template: str, pods: str, *, claim: str, added: Added, pinned: Pinned
-) -> tuple[str, str]:
-    """(the pods of ``items`` whose template mounts the claim, any of them pinned)."""
-    mounting = f"{items}.filter({var}, {_mounts(template, claim, added)})"
-    return (
-        f"{mounting}.map({var}, {pods}).sum()",
-        f"{mounting}.exists({var}, {pinned(f'{template}.spec')})",
-    )
-
-
-def _guarded(total: str, pinned_any: str) -> str:
-    return f"({pinned_any}) ? 0 : {total}"
-
-
-def _pytorch(claim: str, added: Added, pinned: Pinned) -> str:
+def _pytorch() -> str:
     specs = "object.spec.?pytorchReplicaSpecs.orValue({})"
     replicas = _positive(f"{specs}[rs].?replicas.orValue(0)")
     most = "object.spec.?elasticPolicy.?maxReplicas.orValue(0)"
     pods = f"(rs.lowerAscii() == 'worker' && {most} > {replicas} ? {most} : {replicas})"
-    total, pinned_any = _summed(
-        specs, "rs", f"{specs}[rs].template", pods, claim=claim, added=added, pinned=pinned
-    )
-    return _guarded(total, pinned_any)
+    return f"{specs}.map(rs, {_pair(f'{specs}[rs].template', pods)})"
 
 
-def _ray(claim: str, added: Added, pinned: Pinned) -> str:
+def _ray() -> str:
     head = "object.spec.headGroupSpec.template"
+    has_head = "object.spec.?headGroupSpec.?template.hasValue()"
     groups = "object.spec.?workerGroupSpecs.orValue([])"
     replicas = "wg.?replicas.orValue(0)"
     # KubeRay's CRD defaults maxReplicas to the largest int32: that default is no
@@ -133,13 +139,8 @@ def _ray(claim: str, added: Added, pinned: Pinned) -> str:
     most = f"(wg.?maxReplicas.orValue(0) == {RAY_DEFAULT_MAX} ? 0 : wg.?maxReplicas.orValue(0))"
     larger = f"({most} > {replicas} ? {most} : {replicas})"
     pods = f"{_positive(larger)} * {_positive('wg.?numOfHosts.orValue(0)')}"
-    workers, pinned_any = _summed(
-        groups, "wg", "wg.template", pods, claim=claim, added=added, pinned=pinned
-    )
-    has_head = "object.spec.?headGroupSpec.?template.hasValue()"
-    head_mounts = f"({has_head} ? {_mounts(head, claim, added)} : false)"
-    total = f"({head_mounts} ? 1 : 0) + {workers}"
-    return _guarded(total, f"({head_mounts} ? {pinned(f'{head}.spec')} : false) || {pinned_any}")
+    workers = f"{groups}.map(wg, {_pair('wg.template', pods)})"
+    return f"({has_head} ? [{_pair(head, '1')}] : []) + {workers}"
 
 
 def _job_pods(spec: str) -> str:
@@ -155,32 +156,20 @@ SERIALISED = (
 )
 
 
-def _jobset(claim: str, added: Added, pinned: Pinned) -> str:
-    jobs = "object.spec.?replicatedJobs.orValue([])"
+def _jobset() -> str:
     pods = f"rj.?replicas.orValue(1) * {_job_pods('rj.template.spec')}"
-    template = "rj.template.spec.template"
-    mounting = f"{jobs}.filter(rj, {_mounts(template, claim, added)})"
-    each = f"{mounting}.map(rj, {pods})"
-    total = f"{mounting}.size() == 0 ? 0 : ({SERIALISED} ? {each}.max() : {each}.sum())"
-    pinned_any = f"{mounting}.exists(rj, {pinned(f'{template}.spec')})"
-    return _guarded(total, pinned_any)
+    entry = _pair("rj.template.spec.template", pods)
+    return f"object.spec.?replicatedJobs.orValue([]).map(rj, {entry})"
 
 
-def _lws(claim: str, added: Added, pinned: Pinned) -> str:
+def _lws() -> str:
     lws = "object.spec.leaderWorkerTemplate"
     replicas = _positive("object.spec.?replicas.orValue(0)")
     size = _positive("object.spec.?leaderWorkerTemplate.?size.orValue(0)")
-    leader = f"{lws}.leaderTemplate"
-    worker = f"{lws}.workerTemplate"
     has_leader = "object.spec.?leaderWorkerTemplate.?leaderTemplate.hasValue()"
-    leader_mounts = f"({has_leader} ? {_mounts(leader, claim, added)} : false)"
-    worker_mounts = _mounts(worker, claim, added)
-    total = f"({leader_mounts} ? {replicas} : 0) + ({worker_mounts} ? {replicas} * {size} : 0)"
-    pinned_any = (
-        f"({leader_mounts} ? {pinned(f'{leader}.spec')} : false) || "
-        f"({worker_mounts} && {pinned(f'{worker}.spec')})"
-    )
-    return _guarded(total, pinned_any)
+    leader = _pair(f"{lws}.leaderTemplate", replicas)
+    worker = _pair(f"{lws}.workerTemplate", f"{replicas} * {size}")
+    return f"({has_leader} ? [{leader}] : []) + [{worker}]"
 
 
 def _why() -> str:
