@@ -339,4 +339,4 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     variables = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
     assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
     assert "elasticPolicy" in variables["opTemplates"] and "dependsOn" in variables["opSerialised"]
-    assert "opParts" in variables["op0"] and len(variables["op0"]) < 400  # once per claim
+    assert "opParts" in variables["op0"] and len(variables["op0"]) < 600  # small: per claim
