@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz mutate docs clean
+.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz mutate \
+	docs clean cluster-bin cluster cluster-down e2e
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
@@ -65,22 +66,38 @@ demo: setup
 	$(PY) -m stowage.views.demo $(DEMO_ARGS)
 
 lint: setup
-	$(BIN)/ruff check postrenderer tests ci benchmarks
-	$(BIN)/ruff format --check postrenderer tests ci benchmarks
+	$(BIN)/ruff check postrenderer tests ci benchmarks cluster
+	$(BIN)/ruff format --check postrenderer tests ci benchmarks cluster
 	$(BIN)/lint-imports  # the stages' layers, pyproject.toml [tool.importlinter]
 
 typecheck: setup
-	$(BIN)/mypy postrenderer/stowage tests
-	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py
+	MYPYPATH=cluster $(BIN)/mypy postrenderer/stowage tests
+	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py cluster/kcluster.py
 
 chart-check: setup
 	$(TOOLS)/helm lint --strict chart
 	$(TOOLS)/helm3 lint --strict chart
 
 pytest: setup checkov owl-oracle
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --ignore=tests/e2e
 
-test: lint typecheck chart-check pytest
+# A real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+# v1.37.2) on loopback, built from the pinned Go modules in cluster/ on first use (about
+# 11 minutes of CPU on 2 cores; cached under .tools/cluster). See docs/e2e.md.
+cluster-bin: $(VENV)/.installed
+	$(PY) cluster/kcluster.py build
+
+cluster: cluster-bin
+	$(PY) cluster/kcluster.py up
+
+cluster-down:
+	$(PYTHON) cluster/kcluster.py down
+
+# The e2e tier starts its own cluster (one per session, on free ports) and stops it.
+e2e: setup owl-oracle cluster-bin
+	$(BIN)/pytest -q tests/e2e
+
+test: lint typecheck chart-check pytest e2e
 
 bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"

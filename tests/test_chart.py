@@ -72,7 +72,11 @@ def template(helm_name: str, *values: str, release: str = "ml") -> list[dict[str
     files = [arg for v in values for arg in ("-f", str(EXAMPLES / v))]
     proc = helm(helm_name, "template", release, str(CHART), "-n", "ml", *files)
     assert proc.returncode == 0, proc.stderr
-    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
+    objects = [d for d in docs if d.get("kind") != "PostRendererRequired"]
+    # The fail-closed guard: a kind no cluster serves, which stowage removes (docs/e2e.md).
+    assert len(docs) - len(objects) == 1, "the chart renders one fail-closed guard"
+    return objects
 
 
 @pytest.mark.parametrize("helm_name", sorted(HELMS))
@@ -420,11 +424,16 @@ def test_the_default_chart_passes_strict_with_the_rwo_checks_on(helm_name: str) 
 
 def test_owl_option_1_hostpath_shared_by_all_nodes_is_trusted_by_sw201() -> None:
     proc = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"))
+    assert proc.returncode == 0, proc.stderr  # --strict, with the access-mode checks on
     assert "SW201" not in proc.stderr
-    # Ownership is still the user's to settle: the share keeps its owner (SW702).
-    assert {line.split()[1] for line in proc.stderr.splitlines() if line.startswith("error ")} == {
+    # Ownership is the user's to settle (the share keeps its owner): the example records
+    # that it is settled as a waiver, so SW702 is reported as waived, never dropped.
+    assert {line.split()[1] for line in proc.stderr.splitlines() if line.startswith("waived ")} == {
         "SW702"
     }
+    unwaived = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"), "--set",
+                      "waivers=null")  # fmt: skip
+    assert "error SW702" in unwaived.stderr
     unshared = _check("helm4", "-f", str(EXAMPLES / "per-user-hostpath.yaml"), "--set",
                       "userStorage.sharedByAllNodes=false")  # fmt: skip
     assert "error SW201" in unshared.stderr

@@ -174,3 +174,54 @@ def test_fields_of_the_wrong_type_render_or_are_refused_cleanly(
         out = render_or_refuse(text, options)
         if out is not None:
             assert write(run(out, options).stream) == out  # idempotent on its own output
+
+
+WRONG_TYPES_IN_THE_CONCURRENCY_MODEL = {
+    "argo mutexes": """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w}
+spec:
+  entrypoint: a
+  templates:
+  - name: a
+    container: {image: x}
+    synchronization: {mutexes: true}
+""",
+    "argo templates": """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w}
+spec: {entrypoint: a, templates: {a: {container: {image: x}}}}
+""",
+    "jobset dependsOn": """apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: j}
+spec:
+  replicatedJobs:
+  - name: a
+    dependsOn: Complete
+    template: {spec: [1, 2]}
+""",
+    "volcano flows": """apiVersion: flow.volcano.sh/v1alpha1
+kind: JobFlow
+metadata: {name: f}
+spec: {flows: [{name: a, dependsOn: {targets: 5}}]}
+""",
+    "job spec": """apiVersion: batch/v1
+kind: CronJob
+metadata: {name: c}
+spec: {jobTemplate: {spec: not-a-mapping}}
+""",
+}
+
+
+@pytest.mark.parametrize("with_config", [False, True], ids=["bare", "config"])
+@pytest.mark.parametrize(
+    "text",
+    WRONG_TYPES_IN_THE_CONCURRENCY_MODEL.values(),
+    ids=WRONG_TYPES_IN_THE_CONCURRENCY_MODEL.keys(),
+)
+def test_wrong_types_where_the_concurrency_model_reads_never_crash(
+    text: str, with_config: bool
+) -> None:
+    """Found by the property above: `synchronization.mutexes: true` crashed the Argo model."""
+    render_or_refuse(text, fuzz_options(with_config))

@@ -597,3 +597,104 @@ def test_a_model_on_a_rwo_claim_counts_every_inference_pod() -> None:
     (finding,) = render(dump_all(RWO_CLAIM, llm)).findings
     assert finding.rule == "SW101" and "mounted by 3 pods" in finding.message
     assert "1 decode pod + 2 prefill pods" in finding.message
+
+
+def test_sw902_sees_an_unknown_kind_whose_only_pod_spec_has_init_containers_only() -> None:
+    """The stream parses an unknown kind only when its text hints at pod specs: a pod
+    spec with `initContainers` alone (no `containers:` anywhere) must count as a hint."""
+    warmup = {
+        "apiVersion": "example.com/v1",
+        "kind": "Warmup",
+        "metadata": {"name": "w", "labels": LABELS},
+        "spec": {"template": {"spec": {"initContainers": [{"name": "w", "image": "x"}]}}},
+    }
+    text = dump_all(warmup)
+    assert "containers:" not in text  # only `initContainers:`: the case the hint missed
+    (finding,) = [f for f in render(text, CONFIG).findings if f.rule == "SW902"]
+    assert "{path: spec.template.spec}" in finding.fix
+
+
+@pytest.mark.parametrize(
+    ("version", "where"),
+    [
+        ("tekton.dev/v1", ("spec", "taskRunTemplate", "podTemplate")),
+        ("tekton.dev/v1beta1", ("spec", "podTemplate")),
+    ],
+)
+def test_a_tekton_run_pod_template_gets_the_plan_but_the_fix_says_mount_by_workspace(
+    version: str, where: tuple[str, ...]
+) -> None:
+    config = dict(CONFIG, securityContext={"enabled": True}, nodeSelector={"ml": {"pool": "gpu"}})
+    run = {
+        "apiVersion": version,
+        "kind": "PipelineRun",
+        "metadata": {"name": "train", "labels": LABELS},
+        "spec": {"pipelineRef": {"name": "train"}},
+    }
+    task_run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "TaskRun",
+        "metadata": {"name": "once", "labels": LABELS},
+        "spec": {"taskRef": {"name": "train"}},
+    }
+    outcome = render(dump_all(run, task_run), config)
+    pipeline_run, single = load_all(output(outcome))
+    for body, path in ((pipeline_run, where), (single, ("spec", "podTemplate"))):
+        template = get_in(body, path)
+        assert [v["name"] for v in template["volumes"]] == ["a", "out"]
+        assert template["nodeSelector"] == {"pool": "gpu"}
+        assert template["securityContext"]["runAsNonRoot"] is True
+        assert "containers" not in template
+    found = [f for f in outcome.findings if f.rule == "SW905"]
+    assert [f.resource.name for f in found] == ["train", "once"]
+    assert all("has no containers" in f.message for f in found)
+    assert all(f.fix.startswith("mount through a workspace") for f in found)
+
+
+def test_a_kserve_predictor_given_only_model_gets_mounts_and_env_on_the_model() -> None:
+    isvc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "sk", "labels": LABELS},
+        "spec": {
+            "predictor": {
+                "maxReplicas": 2,
+                "model": {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://m/x"},
+            }
+        },
+    }
+    outcome = render(dump_all(isvc), CONFIG)
+    predictor = load_all(output(outcome))[0]["spec"]["predictor"]
+    assert [m["mountPath"] for m in predictor["model"]["volumeMounts"]] == ["/data/a", "/outputs"]
+    assert predictor["model"]["env"][0]["name"] == "STOWAGE_DATA_PATHS"
+    assert [v["name"] for v in predictor["volumes"]] == ["a", "out"]
+    assert "containers" not in predictor
+    assert [placement_of(w, {}).pods for w in outcome.workloads] == [2]
+
+
+FLINK_SESSION_JOB = {
+    "apiVersion": "flink.apache.org/v1beta1",
+    "kind": "FlinkSessionJob",
+    "metadata": {"name": "wordcount", "labels": LABELS},
+    "spec": {"deploymentName": "session", "job": {"jarURI": "https://x/job.jar"}},
+}
+
+
+def test_a_flink_session_job_without_its_session_cluster_is_out_of_reach() -> None:
+    (finding,) = [
+        f for f in render(dump_all(FLINK_SESSION_JOB), CONFIG).findings if f.rule == "SW905"
+    ]
+    assert "runs its job in FlinkDeployment 'session'" in finding.message
+    assert "render the FlinkDeployment in the same stream" in finding.fix
+
+
+def test_a_flink_session_job_with_its_session_cluster_gets_storage_there() -> None:
+    session = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": {"name": "session", "labels": LABELS},
+        "spec": {"podTemplate": {"spec": pod()}},
+    }
+    outcome = render(dump_all(session, FLINK_SESSION_JOB), CONFIG)
+    assert not [f for f in outcome.findings if f.rule == "SW905"]
+    assert [p.workload for p in outcome.placements] == ["FlinkDeployment/session"]

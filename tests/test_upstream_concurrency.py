@@ -11,6 +11,7 @@ import yaml
 
 from conftest import THIRD_PARTY
 from enginehelpers import dump_all, render
+from stowage.pods import tekton
 from stowage.pods.concurrency import flow_order, model
 
 RWO = {
@@ -160,3 +161,35 @@ def test_volcano_cronjob_with_forbid_runs_one_job_at_a_time() -> None:
     cron["spec"]["concurrencyPolicy"] = "Allow"
     (group,) = model(cron).groups
     assert group.pods() == 2 and "concurrencyPolicy Allow: runs overlap" in group.why()
+
+
+def test_tekton_workspace_claim_of_one_run_is_shared_on_one_node_by_the_affinity_assistant() -> (
+    None
+):
+    """tektoncd/pipeline workspaces.yaml binds a ReadWriteOnce claim to a PipelineRun's
+    workspace: the affinity assistant (coschedule: workspaces, the default) keeps the
+    run's pods on one node. Two runs binding the same claim are placed apart."""
+    docs = _docs("tekton-workspaces.yaml")
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    assert tekton.COSCHEDULED in model(run).notes
+    assert not render(dump_all(*docs)).findings
+    second = dict(run, metadata={"generateName": "recipe-again-"})
+    (finding,) = [f for f in render(dump_all(*docs, second)).findings if f.rule == "SW101"]
+    assert "'shared-task-storage'" in finding.message and "recipe-again-" in finding.message
+
+
+def test_tekton_parallel_tasks_example_runs_upper_and_lower_together() -> None:
+    """pipelinerun-with-parallel-tasks-using-pvc.yaml, its Pipeline inlined into the run:
+    upper and lower both run after starter; reporter uses upper's result."""
+    docs = _docs("tekton-parallel-tasks-using-pvc.yaml")
+    pipeline = next(d for d in docs if d["kind"] == "Pipeline")
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    run["spec"].pop("pipelineRef")
+    run["spec"]["pipelineSpec"] = pipeline["spec"]
+    groups = [[m.label for m in g.members] for g in model(run).groups]
+    assert groups == [
+        ["task 'starter'"],
+        ["task 'upper'", "task 'lower'"],
+        ["task 'lower'", "task 'reporter'"],
+        ["task 'validator'"],
+    ]

@@ -17,7 +17,12 @@ from stowage.errors import UsageError
 from stowage.findings import Finding
 from stowage.layers import Layer
 from stowage.pods.podspecs import PLAN_LABEL, get_in
-from stowage.pods.reading import may_hold_plan, read_everything, stream_of
+from stowage.pods.reading import (
+    drop_fail_closed_guard,
+    may_hold_plan,
+    read_everything,
+    stream_of,
+)
 from stowage.read.manifests import Document, Stream
 from stowage.read.yamlload import Limits, load_document
 
@@ -67,6 +72,7 @@ class Outcome:
 
 def run(text: str, options: Options) -> Outcome:
     stream = stream_of(text, options.limits)
+    drop_fail_closed_guard(stream)
     outcome = Outcome(stream, limits=options.limits)
     layers = _layers(stream, options)
     if not layers and not _reads_anything(stream):

@@ -1,14 +1,11 @@
 """A running control plane for the admission tests, and what they read from it.
 
-The cluster is issue 23's harness (e2e/kcluster_copy.py, a copy of cluster/kcluster.py from
-the `cluster` branch until it is merged); the binaries are found under
-.tools/cluster/*/bin (built by `make cluster`) or in $STOWAGE_E2E_BIN.
+The cluster is issue 23's harness (cluster/kcluster.py), one per test module.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -18,9 +15,8 @@ from typing import Any
 
 import yaml
 
-from conftest import ROOT, TOOLS
+from conftest import TOOLS
 
-BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 KUBE_API_ACCESS = "kube-api-access-"
 # What the DefaultTolerationSeconds admission plugin adds to every pod.
 DEFAULT_TOLERATIONS = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
@@ -37,16 +33,6 @@ CLUSTER_SCOPED = frozenset(
         "ValidatingAdmissionPolicyBinding",
     }
 )
-
-
-def binaries() -> Path | None:
-    """The folder holding all four control-plane binaries, if they were built."""
-    candidates = [Path(p) for p in [os.environ.get("STOWAGE_E2E_BIN", "")] if p]
-    candidates += sorted((ROOT / ".tools" / "cluster").glob("*/bin"))
-    for folder in candidates:
-        if all((folder / name).exists() for name in BINARIES):
-            return folder
-    return None
 
 
 @dataclass

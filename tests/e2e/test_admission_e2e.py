@@ -17,23 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kcluster  # cluster/, put on sys.path by tests/e2e/conftest.py
 import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, ROOT, THIRD_PARTY, TOOLS, Helm, _helm_env
-from e2e.admission_kube import Kube, binaries, dump, in_namespace, load, storage_view
-from e2e.kcluster_copy import Cluster
+from e2e.admission_kube import Kube, dump, in_namespace, load, storage_view
 from owl_oracle import ORACLE_PYTHON, owl_pods, owl_yaml_of
 
-BIN = binaries()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        BIN is None,
-        reason="no control-plane binaries: `make cluster` builds them (issue 23), "
-        "or set STOWAGE_E2E_BIN",
-    ),
-]
+pytestmark = pytest.mark.slow
 STOWAGE = ROOT / ".venv" / "bin" / "stowage"
 TOKEN = "e2e-token-0123456789abcdef"
 ADMITTED = "stowage.io/admitted-by"
@@ -41,8 +33,9 @@ ADMITTED = "stowage.io/admitted-by"
 
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
-    assert BIN is not None
-    cluster = Cluster.start(tmp_path_factory.mktemp("cluster"), BIN)
+    # A cluster of its own: the policies here are cluster-scoped, and other modules' pods
+    # must not meet them.
+    cluster = kcluster.Cluster.start(tmp_path_factory.mktemp("cluster"), kcluster.build())
     try:
         yield Kube(cluster.kubeconfig)
     finally:
@@ -759,7 +752,7 @@ def test_config_waivers_admit_what_render_time_waives(kube: Kube, tmp_path: Path
 BETA_API = "--runtime-config=admissionregistration.k8s.io/v1beta1=true"
 
 
-class BetaCluster(Cluster):
+class BetaCluster(kcluster.Cluster):
     """The same control plane, with admissionregistration.k8s.io/v1beta1 served (off by
     default, as on 1.34 and 1.35 clusters that enable MutatingAdmissionPolicy)."""
 
@@ -790,12 +783,11 @@ def test_v1beta1_policies_mutate_a_pod_as_v1_does(
 ) -> None:
     """`--api-version v1beta1` (Kubernetes 1.34, 1.35): the API server accepts the
     policies and a pod comes out exactly as under the v1 policies."""
-    assert BIN is not None
     config = tmp_path / "storage.yaml"
     config.write_text(RUNS_CONFIG)
     pod = notebook("beta", {"team": "ml"})
     v1 = mutated(kube, "v1", config, pod)
-    beta_cluster = BetaCluster.start(tmp_path_factory.mktemp("beta-cluster"), BIN)
+    beta_cluster = BetaCluster.start(tmp_path_factory.mktemp("beta-cluster"), kcluster.build())
     try:
         beta = mutated(Kube(beta_cluster.kubeconfig), "v1beta1", config, pod)
     finally:

@@ -26,7 +26,13 @@ from stowage.pods.podspecs import (
     get_in,
     kind_rule,
 )
-from stowage.pods.workloads import Workload, declared_kinds, job_volume_claims, uri_claims
+from stowage.pods.workloads import (
+    Workload,
+    declared_kinds,
+    job_volume_claims,
+    uri_claims,
+    workspace_claims,
+)
 from stowage.read.manifests import Stream, parse_count
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -65,6 +71,7 @@ class Mount:
     placement: Placement
     read_only: bool
     concurrency: Concurrency | None = None  # of its object (None: a carried pod template)
+    coscheduled: bool = False  # a PipelineRun workspace's claim: its pods share one node
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,10 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
             namespaces = by_name.setdefault(name, {})
             mounts = namespaces.setdefault(workload.ref.namespace, [])
             mounts.append(Mount(index, workload, placement, read_only, concurrency))
+        for name, read_only in workspace_claims(workload):
+            mounts = by_name.setdefault(name, {}).setdefault(workload.ref.namespace, [])
+            coscheduled = workload.kind == "PipelineRun"  # the affinity assistant's default
+            mounts.append(Mount(index, workload, placement, read_only, concurrency, coscheduled))
         _add_operator_claims(operator, index, workload, placement, concurrency)
     apart = frozenset(flow_order(o.body for o in stream.objects({"JobFlow"})))
     usages = [
@@ -510,6 +521,9 @@ def _rolling(workload: Workload) -> bool:
 
 def on_one_node(usage: ClaimUsage) -> bool:
     """True when every pod mounting the claim must run on one node."""
+    objects = {id(m.workload.manifest) for m in usage.mounts}
+    if len(objects) == 1 and all(m.coscheduled for m in usage.mounts):
+        return True  # one PipelineRun's workspace: Tekton's affinity assistant
     hosts = {m.placement.hostname for m in usage.mounts}
     if len(hosts) == 1 and None not in hosts:
         return True

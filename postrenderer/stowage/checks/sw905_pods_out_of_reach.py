@@ -3,19 +3,26 @@
 Why it matters: stowage attaches storage to pod specs it finds in the rendered
 manifests. Some kinds make their pods from specs kept elsewhere: a Kubeflow
 TrainJob takes its pods from the TrainingRuntime or ClusterTrainingRuntime it
-names, Tekton builds a pod from each Task's steps, and an Argo `resource` step
-creates an object (a Job, a JobSet, a PyTorchJob) only while the workflow runs.
-Those pods start without the data and outputs a target meant to give them, and
-their claims are not checked; before this rule they passed without a word.
+names, Tekton builds a pod from each Task's steps, a FlinkSessionJob runs its job
+in the pods of the FlinkDeployment it names, and an Argo `resource` step creates
+an object (a Job, a JobSet, a PyTorchJob) only while the workflow runs. Those pods
+start without the data and outputs a target meant to give them, and their claims
+are not checked; before this rule they passed without a word. A Tekton run's pod
+template (`podTemplate`; a v1 PipelineRun's `taskRunTemplate.podTemplate`) gets
+the plan's volumes, node pool and securityContext, but it has no containers: the
+volumes are not mounted into the steps, and the data-paths env is not set.
 
 What triggers it, when the config has targets: a TrainJob whose runtime is not
 in the stream (with the runtime in the stream, its pods get storage there); a
-Tekton TaskRun or PipelineRun whose labels a target selects; an Argo template
-whose `resource.manifest` creates an object that carries pod specs.
+Tekton TaskRun or PipelineRun whose labels a target selects; a FlinkSessionJob a
+target selects whose FlinkDeployment (`deploymentName`) is not in the stream (with
+it in the stream, its pods get the storage); an Argo template whose
+`resource.manifest` creates an object that carries pod specs.
 
-How to fix it: render the TrainingRuntime in the same stream as the TrainJob;
-for Tekton, bind a workspace to the claim (`workspaces: [{name, persistentVolumeClaim}]`);
-for objects created at run time, have `stowage admission` give them their storage
+How to fix it: render the TrainingRuntime or the FlinkDeployment in the same
+stream; for Tekton, mount through a workspace: bind it to the claim (`workspaces:
+[{name, persistentVolumeClaim: {claimName}}]`) and declare it in the Task; for
+objects created at run time, have `stowage admission` give them their storage
 when the API server admits them.
 """
 
@@ -59,6 +66,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         elif group == "tekton.dev" and doc.kind in ("TaskRun", "PipelineRun"):
             if any(_selects(m, _labels(body)) for m in targets):
                 yield _tekton(doc)
+        elif group == "flink.apache.org" and doc.kind == "FlinkSessionJob":
+            if any(_selects(m, _labels(body)) for m in targets):
+                yield from _session_job(doc, body, ctx)
         elif group == "argoproj.io" and doc.kind in ARGO_KINDS:
             yield from _resource_steps(doc, body)
 
@@ -99,9 +109,35 @@ def _tekton(doc: Document) -> Finding:
         SEVERITY,
         doc.ref,
         f"{doc.ref.kind}/{doc.ref.name} runs pods that Tekton builds from its Tasks' steps: "
-        "stowage does not reach them, so they get no storage from the plan",
-        "bind a workspace to the claim (workspaces: [{name: ..., persistentVolumeClaim: "
-        f"{{claimName: ...}}}}]) and mount it in the Task, or {ADMISSION}",
+        "its pod template gets the plan's volumes, node pool and securityContext, but a "
+        "Tekton pod template has no containers, so the steps do not mount them",
+        "mount through a workspace: bind it to the claim (workspaces: [{name: ..., "
+        "persistentVolumeClaim: {claimName: ...}}]) and declare it in the Task's "
+        f"`workspaces`, or {ADMISSION}",
+    )
+
+
+def _session_job(doc: Document, body: dict[str, Any], ctx: CheckContext) -> Iterator[Finding]:
+    """A FlinkSessionJob creates no pods: its job runs in the session cluster's."""
+    name = str(get_in(body, ("spec", "deploymentName")) or "")
+    for other in ctx.stream.parsed():
+        if (
+            other.kind == "FlinkDeployment"
+            and api_group(other.body) == "flink.apache.org"
+            and other.ref.name == name
+            and other.ref.namespace in ("", doc.ref.namespace)
+        ):
+            return  # its pods are that FlinkDeployment's, which get the storage there
+    yield Finding(
+        ID,
+        SEVERITY,
+        doc.ref,
+        f"{doc.ref.kind}/{doc.ref.name} runs its job in FlinkDeployment {name!r}'s pods, "
+        "which is not in the stream: stowage cannot see those pods, so they get no storage "
+        "from the plan and their claims are not checked",
+        f"render the FlinkDeployment in the same stream (its pods then get the storage), "
+        f"or {ADMISSION}",
+        (ResourceRef("FlinkDeployment", doc.ref.namespace, name),),
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.pods.groups import MANY, Dag, Group, Member, TooManyError, cliques, count_text
-from stowage.pods.podspecs import Path, get_in
+from stowage.pods.podspecs import Path, get_in, list_at
 
 POD_TEMPLATE_KEYS = ("container", "script", "containerSet")
 _DEPENDS_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_]*)(?:\.[A-Za-z]+)?")
@@ -122,7 +122,7 @@ class At:
 
 def _expansion(spec: dict[str, Any], workflow: Path) -> Expansion:
     templates: dict[str, tuple[int, dict[str, Any]]] = {}
-    for index, template in enumerate(spec.get("templates") or []):
+    for index, template in enumerate(list_at(spec, ("templates",))):
         if isinstance(template, dict) and isinstance(template.get("name"), str):
             templates.setdefault(template["name"], (index, template))
     run = Expansion(workflow, templates)
@@ -327,7 +327,7 @@ def _mutex(template: dict[str, Any]) -> str:
     if not isinstance(sync, dict):
         return ""
     names = [get_in(sync, ("mutex", "name"))]
-    names += [m.get("name") for m in sync.get("mutexes") or [] if isinstance(m, dict)]
+    names += [m.get("name") for m in list_at(sync, ("mutexes",)) if isinstance(m, dict)]
     return next((str(n) for n in names if isinstance(n, str) and n), "")
 
 

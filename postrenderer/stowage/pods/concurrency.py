@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stowage.pods import argo
+from stowage.pods import argo, tekton
 from stowage.pods.groups import MANY, Dag, Group, Member, TooManyError, cliques, count_text, plural
 from stowage.pods.podspecs import (
     CORE_GROUPS,
@@ -30,8 +30,10 @@ from stowage.pods.podspecs import (
     SpecRule,
     api_group,
     bind,
+    dict_at,
     get_in,
     kind_rule,
+    list_at,
     sites,
 )
 
@@ -104,9 +106,9 @@ def _builtin_count(
             return hpa, f"HPA maxReplicas {hpa}"
         return replicas, plural(replicas, "replica")
     if kind == "Job":
-        return job_pods(get_in(body, ("spec",)) or {})
+        return job_pods(dict_at(body, ("spec",)))
     if kind == "CronJob":
-        pods, why = job_pods(get_in(body, ("spec", "jobTemplate", "spec")) or {})
+        pods, why = job_pods(dict_at(body, ("spec", "jobTemplate", "spec")))
         if get_in(body, ("spec", "concurrencyPolicy")) in (None, "Allow"):
             return max(pods * 2, 2), "a CronJob with concurrencyPolicy Allow: runs overlap"
         return pods, why
@@ -206,7 +208,7 @@ def _replicated_jobs(
     dag = Dag()
     for index, name in names.items():
         dag.add(name)
-        for need in get_in(jobs[index], ("dependsOn",)) or []:
+        for need in list_at(jobs[index], ("dependsOn",)):
             if isinstance(need, dict) and need.get("name") in names.values():
                 dag.need(name, str(need["name"]), serialises=need.get("status") != "Ready")
     members, tasks = [], []
@@ -222,7 +224,7 @@ def _replicated_jobs(
 
 def _jobset_pods(job: Any) -> tuple[int, str]:
     replicas = as_int(get_in(job, ("replicas",)), 1)
-    pods, why = job_pods(get_in(job, ("template", "spec")) or {})
+    pods, why = job_pods(dict_at(job, ("template", "spec")))
     if replicas == 1:
         return pods, why
     return replicas * pods, f"{replicas} Jobs x {why}"
@@ -325,6 +327,17 @@ def _kserve(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
     return _together("InferenceService", members)
 
 
+def _pipeline_run(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+    """PipelineRun: its tasks' pods by the Pipeline's DAG (stowage.pods.tekton)."""
+    if not found:
+        return Concurrency("PipelineRun")
+    groups, note = tekton.pipeline_groups(body, found[0].path)
+    notes = [note] if note else []
+    if next(tekton.workspace_claims(body), None):
+        notes.append(tekton.COSCHEDULED)
+    return Concurrency("PipelineRun", groups, tuple(notes))
+
+
 Special = Callable[[dict[str, Any], list[PodSite]], Concurrency]
 _SPECIAL: dict[tuple[str, str], Special] = {
     ("kubeflow.org", "PyTorchJob"): _pytorch,
@@ -335,6 +348,7 @@ _SPECIAL: dict[tuple[str, str], Special] = {
     ("batch.volcano.sh", "CronJob"): _scheduled("Volcano CronJob"),
     ("flink.apache.org", "FlinkDeployment"): _flink,
     ("serving.kserve.io", "InferenceService"): _kserve,
+    ("tekton.dev", "PipelineRun"): _pipeline_run,
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),
@@ -356,7 +370,7 @@ def flow_order(bodies: Iterable[dict[str, Any]]) -> set[frozenset[ObjectKey]]:
     for flow in flows:
         namespace = str(get_in(flow, ("metadata", "namespace")) or "")
         dag = Dag()
-        for step in get_in(flow, ("spec", "flows")) or []:
+        for step in list_at(flow, ("spec", "flows")):
             if not isinstance(step, dict) or not isinstance(step.get("name"), str):
                 continue
             dag.add(step["name"])
@@ -364,7 +378,7 @@ def flow_order(bodies: Iterable[dict[str, Any]]) -> set[frozenset[ObjectKey]]:
             needs = needs if isinstance(needs, dict) else {}
             # A probe (a task running) or strategy `any` starts it before all complete.
             serial = needs.get("probe") is None and needs.get("strategy") in (None, "all")
-            for target in needs.get("targets") or []:
+            for target in list_at(needs, ("targets",)):
                 dag.need(step["name"], str(target), serialises=serial)
         for name in dag.needs:
             key = ("JobTemplate", namespace, name)

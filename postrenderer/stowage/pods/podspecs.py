@@ -82,6 +82,7 @@ class SpecRule:
     job_volumes: Path = ()  # Volcano's job-level volumes, mounted into every pod of the job
     uri_claims: tuple[Path, ...] = ()  # `pvc://claim/path` model URIs its pods mount (KServe)
     inline: bool = False  # PodSpec fields among others (KServe): a pod spec only with containers
+    versions: tuple[str, ...] = ()  # the apiVersions it applies to (Tekton v1 vs v1beta1); all
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,15 @@ def _kserve() -> tuple[KindRule, ...]:
         )
         for name in ("predictor", "transformer", "explainer")
     )
+    # A predictor given only `model:`: the model object is the container itself.
+    model = SpecRule(
+        "predictor",
+        ("spec", "predictor"),
+        ((("spec", "predictor", "maxReplicas"), ("spec", "predictor", "minReplicas")),),
+        unit="predictor pod",
+        view="kserve-model",
+        uri_claims=model_uris,
+    )
     worker = SpecRule(
         "worker",
         ("spec", "predictor", "workerSpec"),
@@ -210,7 +220,7 @@ def _kserve() -> tuple[KindRule, ...]:
         )
     )
     return (
-        KindRule(group, "InferenceService", (*components, worker)),
+        KindRule(group, "InferenceService", (*components, model, worker)),
         _serving_runtime(group, "ServingRuntime"),
         _serving_runtime(group, "ClusterServingRuntime"),
         KindRule(group, "LLMInferenceService", llm),
@@ -252,6 +262,38 @@ def _training_runtime(kind: str) -> KindRule:
                 (*job, "template", "spec", "template", "spec"),
                 unit=f"{kind} pod",
                 many=f"a {kind}: every TrainJob that names it runs these pods",
+            ),
+        ),
+    )
+
+
+def _tekton() -> tuple[KindRule, ...]:
+    """Tekton: a run's pod template (no containers: the Tasks' steps are elsewhere) takes
+    pod-level settings only; a PipelineRun's sits under `taskRunTemplate` in v1."""
+    return (
+        KindRule(
+            "tekton.dev",
+            "TaskRun",
+            (SpecRule("pod", ("spec",), unit="TaskRun pod", view="tekton"),),
+        ),
+        KindRule(
+            "tekton.dev",
+            "PipelineRun",
+            (
+                SpecRule(
+                    "pod",
+                    ("spec",),
+                    unit="task pod",
+                    view="tekton-v1",
+                    versions=("tekton.dev/v1",),
+                ),
+                SpecRule(
+                    "pod",
+                    ("spec",),
+                    unit="task pod",
+                    view="tekton",
+                    versions=("tekton.dev/v1beta1", "tekton.dev/v1alpha1"),
+                ),
             ),
         ),
     )
@@ -327,6 +369,7 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
     KindRule("sparkoperator.k8s.io", "ScheduledSparkApplication", _spark(("spec", "template"))),
     _flink(),
     *_kserve(),
+    *_tekton(),
     KindRule(
         "sparkoperator.k8s.io",
         "SparkConnect",
@@ -353,7 +396,8 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
     ),
 )
 # Kinds that make pods from specs kept elsewhere (rule SW905 says so): read, never attached to.
-PODS_ELSEWHERE_KINDS = frozenset({"TrainJob", "TaskRun", "PipelineRun"})
+# A FlinkSessionJob runs a job in an existing FlinkDeployment session cluster's pods.
+PODS_ELSEWHERE_KINDS = frozenset({"TrainJob", "FlinkSessionJob"})
 # Kinds that order other objects' runs (a Volcano JobFlow runs its JobTemplates in turn).
 ORDER_KINDS = frozenset({"JobFlow"})
 OPERATOR_KIND_NAMES = (
@@ -381,8 +425,8 @@ class PodSite:
             return (*self.path, "metadata")
         if view == "spark":
             return self.path  # `labels` and `annotations` sit on the driver/executor itself
-        if view == "fragment":
-            return None
+        if view in ("fragment", "tekton", "tekton-v1", "kserve-model"):
+            return None  # the object's own labels (a KServe component has no metadata)
         return (*self.path[:-1], "metadata")
 
     @property
@@ -442,6 +486,19 @@ def get_in(body: Any, path: Path) -> Any:
         else:
             return None
     return node
+
+
+def list_at(body: Any, path: Path) -> list[Any]:
+    """The list at ``path``, or [] when it is missing or of another type (a user's manifest
+    may hold anything: a wrong type is the API server's to refuse, never a crash here)."""
+    value = get_in(body, path)
+    return value if isinstance(value, list) else []
+
+
+def dict_at(body: Any, path: Path) -> dict[str, Any]:
+    """The mapping at ``path``, or {} when it is missing or of another type."""
+    value = get_in(body, path)
+    return value if isinstance(value, dict) else {}
 
 
 def containers(pod: dict[str, Any], include_init: bool = True) -> Iterator[dict[str, Any]]:
@@ -516,6 +573,8 @@ def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ())
 
 def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
     for spec in rule.specs:
+        if spec.versions and body.get("apiVersion") not in spec.versions:
+            continue
         for path, bindings in expand_wild(body, spec.path):
             node = get_in(body, path)
             if _is_pod_like(node, spec.view) and (not spec.inline or "containers" in node):
@@ -528,6 +587,8 @@ def _is_pod_like(node: Any, view: str) -> bool:
         return False
     if view == "argo":
         return any(isinstance(node.get(k), dict) for k in ("container", "script", "containerSet"))
+    if view == "kserve-model":
+        return isinstance(node.get("model"), dict) and "containers" not in node
     return True
 
 

@@ -40,7 +40,13 @@ STOWAGE_MARK = "stowage.io/"
 # Read only when a workload or the plan names them (stowage.checks.referenced):
 # a chart with thousands of per-user claims pays nothing for the ones no pod mounts.
 DEFERRED_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "Secret"})
-POD_HINT = "containers:"  # a document of an unknown kind with this may carry pod specs
+# A document of an unknown kind holding one of these may carry pod specs (`initContainers:`
+# alone: a pod template with init containers only). Text checks: the common path parses nothing.
+POD_HINTS = ("containers:", "initContainers:")
+
+
+def may_carry_pods(text: str) -> bool:
+    return any(hint in text for hint in POD_HINTS)
 
 
 def needs_reading(doc: Document) -> bool:
@@ -71,6 +77,20 @@ def read(text: str, limits: Limits) -> Stream:
     stream = stream_of(text, limits)
     stream.read_all()
     return stream
+
+
+# The chart renders one document of this kind, which no cluster serves, so that Helm refuses
+# a release rendered without stowage (chart/templates/post-renderer-required.yaml).
+GUARD_API_VERSION, GUARD_KIND = "stowage.io/v1", "PostRendererRequired"
+
+
+def drop_fail_closed_guard(stream: Stream) -> None:
+    """Leave the chart's fail-closed guard out of the output: stowage ran."""
+    guards = stream.of_kind((GUARD_KIND,))
+    stream.read(guards)
+    for doc in guards:
+        if isinstance(doc.body, dict) and doc.body.get("apiVersion") == GUARD_API_VERSION:
+            doc.dropped = True
 
 
 def may_hold_plan(doc: Document) -> bool:
@@ -105,7 +125,9 @@ def read_for_config(stream: Stream, config: Config) -> None:
         if doc.parsed or doc.sniffed_kind is None:
             continue
         unknown = doc.sniffed_kind not in READ_KINDS  # known kinds are parsed and checked
-        if doc.sniffed_kind in declared or (config.targets and unknown and POD_HINT in doc.text):
+        if doc.sniffed_kind in declared or (
+            config.targets and unknown and may_carry_pods(doc.text)
+        ):
             stream.read_unchecked(doc)
 
 

@@ -200,11 +200,18 @@ FRAGMENT = {
     "extraEnv": [{"name": str, "value": SCALAR}],
     "securityContext": POD_SPEC["securityContext"],
 }
+TEKTON_POD_TEMPLATE = {
+    key: POD_SPEC[key]
+    for key in ("volumes", "securityContext", "nodeSelector", "tolerations", "affinity")
+}
 VIEW_SHAPES: dict[str, dict[str, Any]] = {
     "pod": POD_SPEC,
     "argo": ARGO_TEMPLATE,
     "spark": SPARK_POD,
     "fragment": FRAGMENT,
+    "tekton": {"podTemplate": TEKTON_POD_TEMPLATE},
+    "tekton-v1": {"taskRunTemplate": {"podTemplate": TEKTON_POD_TEMPLATE}},
+    "kserve-model": {**POD_SPEC, "model": CONTAINER},
 }
 # A pod template in config data is read by its launcher, which converts env values
 # (Owl's dask templates set `value: 1`): stowage does not read them, so any scalar goes.

@@ -18,6 +18,7 @@ from typing import Any
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.plan.configdata import Config, TemplateSite
+from stowage.pods import tekton
 from stowage.pods.podspecs import (
     WILD,
     KindRule,
@@ -42,6 +43,7 @@ from stowage.read.manifests import Document, Object, Stream
 HOOK_ANNOTATION = "helm.sh/hook"
 # pod-spec key -> where it sits, relative to the site, for each non-PodSpec view;
 # "^" steps up one level (Argo's and Spark's volumes are the workflow's/application's).
+_POD_LEVEL = ("volumes", "securityContext", "nodeSelector", "tolerations", "affinity")
 POD_SLOTS: dict[str, dict[str, Path]] = {
     "fragment": {"volumes": ("volumes",), "securityContext": ("securityContext",)},
     "argo": {
@@ -58,6 +60,11 @@ POD_SLOTS: dict[str, dict[str, Path]] = {
         "tolerations": ("tolerations",),
         "affinity": ("affinity",),
     },
+    # Tekton's pod template has no containers: pod-level settings only (SW905 says so).
+    "tekton": {key: ("podTemplate", key) for key in _POD_LEVEL},
+    "tekton-v1": {key: ("taskRunTemplate", "podTemplate", key) for key in _POD_LEVEL},
+    # A KServe predictor given only `model:`: pod fields inline, the model is the container.
+    "kserve-model": {key: (key,) for key in _POD_LEVEL},
 }
 # container key -> where it sits, for views whose container is not a Container object
 CONTAINER_SLOTS: dict[str, dict[str, Path]] = {
@@ -67,6 +74,11 @@ CONTAINER_SLOTS: dict[str, dict[str, Path]] = {
         "volumeMounts": ("volumeMounts",),
         "env": ("env",),
         "securityContext": ("securityContext",),
+    },
+    "kserve-model": {
+        "volumeMounts": ("model", "volumeMounts"),
+        "env": ("model", "env"),
+        "securityContext": ("model", "securityContext"),
     },
 }
 
@@ -292,9 +304,18 @@ def job_volume_claims(workload: Workload) -> Iterator[tuple[str, dict[str, Any] 
 
 def referenced_claims(workload: Workload) -> set[str]:
     """Claims an operator mounts into the workload's pods from outside its pod spec."""
-    return {name for name, _ in job_volume_claims(workload)} | {
-        name for name, _ in uri_claims(workload)
-    }
+    return (
+        {name for name, _ in job_volume_claims(workload)}
+        | {name for name, _ in uri_claims(workload)}
+        | {name for name, _ in workspace_claims(workload)}
+    )
+
+
+def workspace_claims(workload: Workload) -> Iterator[tuple[str, bool]]:
+    """The claims a Tekton TaskRun's or PipelineRun's workspaces bind (found at its pod
+    template's site: the claims belong to the run, which has no other)."""
+    if workload.site.view in ("tekton", "tekton-v1"):
+        yield from tekton.workspace_claims(workload.manifest)
 
 
 # Parses a carried template: (the ConfigMap's document, its data key, the text).

@@ -85,6 +85,7 @@ class Document:
     # The output text of a changed document, when it was rendered where it was attached
     # (stowage.attach.halves); attach is the last step that changes a body.
     rendered: str | None = field(default=None, repr=False, compare=False)
+    dropped: bool = False  # left out of the output (the chart's fail-closed guard)
 
     @cached_property
     def sniffed_kind(self) -> str | None:

@@ -39,7 +39,7 @@ def summary(outcome: Outcome) -> dict[str, int]:
     live = [f for f in outcome.findings if f.waiver is None]
     errors = sum(f.severity is Severity.ERROR for f in live)
     return {
-        "documents": len(outcome.stream.documents),
+        "documents": sum(not doc.dropped for doc in outcome.stream.documents),
         "changed": len(outcome.changed),
         "errors": errors,
         "warnings": len(live) - errors,

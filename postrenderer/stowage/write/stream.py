@@ -39,6 +39,8 @@ def write_pieces(stream: Stream) -> list[str]:
     rendered = iter(parallel.map_halves(render, changed, PARALLEL_MIN_DOCUMENTS))
     out = [BOM] if stream.bom else []
     for doc in stream.documents:
+        if doc.dropped:
+            continue
         if doc.changed:
             out.append(doc.rendered if doc.rendered is not None else next(rendered))
         else:

@@ -187,7 +187,8 @@ def build(force: bool = False) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     for item in todo:
         started = time.monotonic()
-        print(f"kcluster: building {', '.join(item.outputs)} (first use; cached in {dest})")
+        names = ", ".join(item.outputs)
+        print(f"kcluster: building {names} (first use; cached in {dest})", flush=True)
         with tempfile.TemporaryDirectory(prefix="build-", dir=dest.parent) as tmp:
             cmd = [go, "build", "-mod=readonly", "-trimpath", "-buildvcs=false"]
             cmd += ["-ldflags", _ldflags(), "-o", tmp + "/", *item.packages]
@@ -197,7 +198,7 @@ def build(force: bool = False) -> Path:
             dest.mkdir(parents=True, exist_ok=True)
             for name in item.outputs:
                 os.replace(Path(tmp) / name, dest / name)
-        print(f"kcluster: built {', '.join(item.outputs)} in {time.monotonic() - started:.0f} s")
+        print(f"kcluster: built {names} in {time.monotonic() - started:.0f} s", flush=True)
     return dest
 
 
@@ -488,9 +489,8 @@ class Cluster:
             # NotReady and evict. Off, the registered Nodes stay as registered.
             "--controllers=*,-node-lifecycle-controller",
             "--enable-hostpath-provisioner=true",
-            # Each controller acts as its own service account, with the bootstrap roles
-            # (system:controller:*): without it the Deployment controller may not create
-            # ReplicaSets. (A stowage admission-branch fix to the copied harness.)
+            # Each controller acts as its own ServiceAccount with its bootstrap RBAC role, as
+            # in kubeadm clusters; under the manager's own identity most are forbidden.
             "--use-service-account-credentials=true",
             f"--service-account-private-key-file={pki / 'sa.key'}",
             f"--root-ca-file={pki / 'ca.crt'}", "--profiling=false",
@@ -499,6 +499,12 @@ class Cluster:
             f"--kubeconfig={self.workdir / 'scheduler.kubeconfig'}", "--secure-port=0",
             "--profiling=false",
         ])  # fmt: skip
+        # The kubelets' part of deleting a pod: with no kubelet, a pod bound to a node
+        # would stay Terminating for ever, and every Recreate rollout and uninstall with it.
+        self.binaries["pod-reaper"] = sys.executable
+        self._spawn(
+            "pod-reaper", [str(Path(__file__).resolve()), "pod-reaper", "--dir", str(self.workdir)]
+        )
         self._register_nodes(api)
         self._storage_class(api)
         for lease in ("kube-controller-manager", "kube-scheduler"):
@@ -634,6 +640,33 @@ def _lease_held(api: Api, name: str) -> bool:
     return bool(lease and lease.get("spec", {}).get("holderIdentity"))
 
 
+def reap_pods(workdir: Path) -> None:
+    """Stand in for the registered nodes' kubelets in one respect: once a pod bound to one of
+    them is being deleted, finish the deletion (grace period 0, this pod's uid only), as a
+    kubelet does once the pod's containers stopped. None ever started here. Runs until
+    SIGTERM; polls the API server's cache twice a second."""
+    state = json.loads((workdir / "state.json").read_text())
+    api = Api(state["server"], workdir / "pki")
+    nodes = {name for name, _, _ in NODES}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        with contextlib.suppress(OSError, urllib.error.URLError, ssl.SSLError, ValueError):
+            pods = api.get("/api/v1/pods?resourceVersion=0") or {}
+            for pod in pods.get("items", []):
+                meta = pod["metadata"]
+                if meta.get("deletionTimestamp") and pod["spec"].get("nodeName") in nodes:
+                    path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}"
+                    options = {
+                        "apiVersion": "v1",
+                        "kind": "DeleteOptions",
+                        "gracePeriodSeconds": 0,
+                        "preconditions": {"uid": meta["uid"]},
+                    }
+                    code, _ = api.request("DELETE", path, options)
+                    print(f"pod-reaper: {meta['namespace']}/{meta['name']}: {code}", flush=True)
+        time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def running_cluster(workdir: Path) -> Iterator[Cluster]:
     cluster = Cluster.start(workdir)
@@ -648,10 +681,13 @@ def running_cluster(workdir: Path) -> Iterator[Cluster]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["build", "up", "down"])
+    parser.add_argument("command", choices=["build", "up", "down", "pod-reaper"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="state, logs, kubeconfig")
     args = parser.parse_args()
     try:
+        if args.command == "pod-reaper":  # started by `up`, not by hand
+            reap_pods(args.dir)
+            return 0
         if args.command == "build":
             print(f"kcluster: binaries in {build()}")
             return 0
@@ -674,8 +710,9 @@ def main() -> int:
         print(f"kcluster: {err}", file=sys.stderr)
         return 1
     ready = f"ready in {cluster.ready_seconds:.1f} s"
-    print(f"kcluster: Kubernetes {K8S_VERSION} on {cluster.server}, {ready}; "
-          f"logs in {cluster.logs}; stop: make cluster-down")  # fmt: skip
+    print(
+        f"kcluster: Kubernetes {K8S_VERSION} on {cluster.server}, {ready}; logs in {cluster.logs}"
+    )
     print(f"export KUBECONFIG={cluster.kubeconfig}")
     return 0
 
