@@ -7,8 +7,10 @@ contract, the policy objects' shape, names, scope and determinism, and the chart
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, Helm
+from stowage.admission.validating import glob_regex
 
 RWO_CONFIG = """
 persistence:
@@ -144,9 +147,9 @@ def test_sw101_knows_the_plan_s_read_write_once_claims_only(config: Path) -> Non
     # `features` is a new ReadWriteOnce claim; `team-share` is ReadWriteMany; `home` a hostPath
     assert variables["sharedRwo"].startswith('["stowage-features"].filter(')
     sw101 = vap["spec"]["validations"][0]
-    assert sw101["messageExpression"].startswith('"SW101 " + variables.ref')
+    assert '"SW101 " + variables.ref' in sw101["messageExpression"]
     assert "fix: use ReadWriteMany storage" in sw101["messageExpression"]
-    assert 'annotations[?"waive.stowage.io/SW101"]' in variables["waiver"]
+    assert 'annotations[?"waive.stowage.io/SW101"]' in variables["annotatedWaiver"]
 
 
 def test_single_node_clusters_get_no_sw101(config: Path, tmp_path: Path) -> None:
@@ -275,3 +278,65 @@ def test_the_chart_s_admission_enabled_adds_the_policies_to_the_release(
         "template", "ml", str(CHART), "-f", str(EXAMPLES / example), "--post-renderer", "stowage"
     )
     assert "AdmissionPolicy" not in off.stdout
+
+
+WAIVERS_CONFIG = """
+waivers:
+  - {rule: SW101, kind: Deployment, name: "train-*", reason: scratch data}
+  - {rule: SW101, name: "old-*", reason: lapsed, expires: "2020-01-01"}
+  - {rule: SW101, namespace: "team-[ab]", matchLabels: {tier: batch}, reason: batch tier}
+"""
+
+
+def test_config_waivers_reach_the_policy_and_its_audit_annotation(
+    config: Path, tmp_path: Path
+) -> None:
+    """A live SW101 waiver of the config's `waivers:` list selects workloads in CEL and
+    its reason is what the audit annotation records; an expired one is left out."""
+    layered = tmp_path / "waivers.yaml"
+    layered.write_text(WAIVERS_CONFIG)
+    (checks,) = by_kind(
+        policies(f"--config={config}", f"--config={layered}"), "ValidatingAdmissionPolicy"
+    )
+    variables = {v["name"]: v["expression"] for v in checks["spec"]["variables"]}
+    chosen = variables["configWaiver"]
+    assert '"scratch data (waivers[0])"' in chosen and '"batch tier (waivers[2])"' in chosen
+    assert "lapsed" not in chosen  # expired when the policies were generated
+    assert '"^(?s:train\\\\-.*)$"' not in chosen  # a dash is no RE2 special
+    assert 'matches("^(?s:train-.*)$")' in chosen
+    assert 'matches("^(?s:team-[ab])$")' in chosen
+    assert "variables.configWaiver" in variables["waiver"]
+    (audit,) = checks["spec"]["auditAnnotations"]
+    assert audit["key"] == "sw101-waived" and "variables.waiver" in audit["valueExpression"]
+
+
+@pytest.mark.parametrize(
+    ("glob", "value"),
+    [
+        ("train-*", "train-a"), ("train-*", "xtrain"), ("ml-?", "ml-1"), ("ml-?", "ml-12"),
+        ("[a-c]x", "bx"), ("[!a-c]x", "bx"), ("[!a-c]x", "dx"), ("a.b", "axb"),
+        ("a+(b)", "a+(b)"), ("[]]", "]"), ("*", ""), ("x[", "x["),
+    ],
+)  # fmt: skip
+def test_waiver_globs_match_in_re2_as_in_fnmatch(glob: str, value: str) -> None:
+    assert bool(re.fullmatch(glob_regex(glob), value)) is fnmatchcase(value, glob)
+
+
+def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
+    """PyTorchJobs, RayClusters, JobSets and LeaderWorkerSets are judged at CREATE and
+    UPDATE; Argo Workflows are not matched at all (no false refusal)."""
+    (vap,) = by_kind(policies(f"--config={config}"), "ValidatingAdmissionPolicy")
+    rules = vap["spec"]["matchConstraints"]["resourceRules"]
+    operator_rules = {(r["apiGroups"][0], r["resources"][0]): r for r in rules}
+    for key in (
+        ("kubeflow.org", "pytorchjobs"),
+        ("ray.io", "rayclusters"),
+        ("jobset.x-k8s.io", "jobsets"),
+        ("leaderworkerset.x-k8s.io", "leaderworkersets"),
+    ):
+        assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
+    assert not any(r["apiGroups"] == ["argoproj.io"] for r in rules)
+    variables = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
+    assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
+    assert "elasticPolicy" in variables["opTemplates"] and "dependsOn" in variables["opSerialised"]
+    assert "opParts" in variables["op0"] and len(variables["op0"]) < 600  # small: per claim

@@ -10,6 +10,7 @@ and `Warn` admit it; `helm uninstall` removes the policies.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -708,3 +709,213 @@ def test_opt_out_and_data_refs_by_pod_annotation(kube: Kube, tmp_path: Path) -> 
                 assert storage_view(made["spec"])["volumes"] == {}
             else:  # no data chosen: outputs only, and no data-paths env
                 assert list(storage_view(made["spec"])["volumes"]) == ["out"]
+
+
+# ---------------------------------------------------------------------------- config waivers
+
+
+WAIVERS = [
+    {"rule": "SW101", "kind": "Deployment", "name": "train-*", "reason": "scratch data"},
+    {"rule": "SW101", "namespace": "rw?", "matchLabels": {"tier": "batch"},
+     "reason": "batch tier, one node"},
+    {"rule": "SW101", "name": "old-*", "reason": "lapsed", "expires": "2020-01-01"},
+]  # fmt: skip
+WAIVER_CASES: list[tuple[str, str, dict[str, str], bool]] = [
+    ("Deployment", "train-a", {}, True),  # waivers[0]
+    ("StatefulSet", "train-b", {}, False),  # waivers[0] is for Deployments only
+    ("Deployment", "serve", {}, False),
+    ("StatefulSet", "serve", {"tier": "batch"}, True),  # waivers[1], by labels
+    ("Deployment", "old-x", {}, False),  # waivers[2] has expired
+]
+
+
+def test_config_waivers_admit_what_render_time_waives(kube: Kube, tmp_path: Path) -> None:
+    """The config's `waivers:` list gives the same verdict at admission as `stowage check`."""
+    config, deployment = rwo_case(tmp_path)
+    layered = tmp_path / "waivers.yaml"
+    layered.write_text(json.dumps({"waivers": WAIVERS, "admission": {"name": "waivers"}}))
+    configs = (f"--config={config}", f"--config={layered}")
+    text = stowage("admission", *configs, stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                             stdin=dump([deployment]), check=False).returncode != 0,
+        )  # fmt: skip
+        for kind, name, labels, waived in WAIVER_CASES:
+            workload = _kind_variant(deployment, kind, replicas=3)
+            workload["metadata"].update(name=name, labels=labels)
+            manifest = dump([workload])
+            proc = kube.run("apply", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+            rendered = stowage("check", *configs, stdin=manifest, check=False)
+            label = f"{kind}/{name} {labels}"
+            assert (rendered.returncode == 0) is waived, (label, rendered.stderr)
+            assert (proc.returncode == 0) is waived, (label, proc.stderr)
+            if not waived:
+                assert f"SW101 {kind}/{name} -n rwo" in proc.stderr, label
+
+
+# ---------------------------------------------------------------------------- v1beta1
+
+BETA_API = "--runtime-config=admissionregistration.k8s.io/v1beta1=true"
+
+
+class BetaCluster(kcluster.Cluster):
+    """The same control plane, with admissionregistration.k8s.io/v1beta1 served (off by
+    default, as on 1.34 and 1.35 clusters that enable MutatingAdmissionPolicy)."""
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        super()._spawn(name, [*args, BETA_API] if name == "kube-apiserver" else args)
+
+
+def mutated(kube: Kube, version: str, config: Path, pod: dict[str, Any]) -> dict[str, Any]:
+    """The spec ``pod`` gets from the API server under the ``version`` policies."""
+    assert f"admissionregistration.k8s.io/{version}" in kube.run("api-versions").stdout.split()
+    text = stowage("admission", f"--config={config}", "--api-version", version).stdout
+    assert {d["apiVersion"] for d in load(text) if "Mutating" in d["kind"]} == {
+        f"admissionregistration.k8s.io/{version}"
+    }
+    kube.namespace("beta")
+    with Policies(kube, text):
+        admitted(kube, pod, "beta")
+        out = kube.run(
+            "create", "--dry-run=server", "-o", "json", "-f", "-",
+            stdin=dump(in_namespace([pod], "beta")),
+        ).stdout  # fmt: skip
+    spec: dict[str, Any] = json.loads(out)["spec"]
+    return spec
+
+
+def test_v1beta1_policies_mutate_a_pod_as_v1_does(
+    kube: Kube, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`--api-version v1beta1` (Kubernetes 1.34, 1.35): the API server accepts the
+    policies and a pod comes out exactly as under the v1 policies."""
+    config = tmp_path / "storage.yaml"
+    config.write_text(RUNS_CONFIG)
+    pod = notebook("beta", {"team": "ml"})
+    v1 = mutated(kube, "v1", config, pod)
+    beta_cluster = BetaCluster.start(tmp_path_factory.mktemp("beta-cluster"), kcluster.build())
+    try:
+        beta = mutated(Kube(beta_cluster.kubeconfig), "v1beta1", config, pod)
+    finally:
+        beta_cluster.stop()
+    assert storage_view(beta) == storage_view(v1)
+    assert beta["nodeSelector"] == v1["nodeSelector"] == {"node-pool": "experiments"}
+    rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
+    assert storage_view(beta) == storage_view(load(rendered)[0]["spec"])
+
+
+# ---------------------------------------------------------------------------- operator kinds
+
+CRDS = ROOT / "tests" / "fixtures" / "crds"
+OPERATOR_CRDS = (
+    "training-operator-kubeflow.org_pytorchjobs.yaml.gz",
+    "kuberay-ray.io_rayclusters.yaml.gz",
+    "jobset-jobset.x-k8s.io_jobsets.yaml.gz",
+    "lws-leaderworkerset.x-k8s.io_leaderworkersets.yaml.gz",
+    "argo-workflows-argoproj.io_workflows.yaml.gz",
+)
+
+
+def install_crds(kube: Kube) -> None:
+    for name in OPERATOR_CRDS:
+        text = gzip.decompress((CRDS / name).read_bytes()).decode()
+        kube.run("apply", "--server-side", "-f", "-", stdin=text)
+        crd = load(text)[0]["metadata"]["name"]
+        kube.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+
+
+def _pod(labels: str = "workers", claim: bool = False) -> dict[str, Any]:
+    """A pod template the `workers` target selects (``labels`` workers), or its own claim."""
+    spec: dict[str, Any] = {"containers": [{"name": "main", "image": "busybox"}]}
+    if claim:
+        spec["volumes"] = [
+            {"name": "f", "persistentVolumeClaim": {"claimName": "stowage-features"}}
+        ]
+    return {"metadata": {"labels": {"app": labels}}, "spec": spec}
+
+
+def _job(name: str, replicas: int = 1, parallelism: int = 1, **extra: Any) -> dict[str, Any]:
+    template = {"spec": {"parallelism": parallelism, "template": _pod()}}
+    return {"name": name, "replicas": replicas, "template": template, **extra}
+
+
+def _operator(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    versions = {
+        "PyTorchJob": "kubeflow.org/v1", "RayCluster": "ray.io/v1",
+        "JobSet": "jobset.x-k8s.io/v1alpha2", "LeaderWorkerSet": "leaderworkerset.x-k8s.io/v1",
+        "Workflow": "argoproj.io/v1alpha1",
+    }  # fmt: skip
+    meta = {"name": name, "namespace": "rwo"}
+    return {"apiVersion": versions[kind], "kind": kind, "metadata": meta, "spec": spec}
+
+
+def _pytorch(worker_labels: str) -> dict[str, Any]:
+    worker = {"replicas": 2, "template": _pod(worker_labels)}
+    return {"pytorchReplicaSpecs": {"Master": {"replicas": 1, "template": _pod()},
+                                    "Worker": worker}}  # fmt: skip
+
+
+def _ray(head_labels: str, replicas: int) -> dict[str, Any]:
+    worker = {"groupName": "w", "replicas": replicas, "template": _pod()}
+    return {"headGroupSpec": {"rayStartParams": {}, "template": _pod(head_labels)},
+            "workerGroupSpecs": [worker]}  # fmt: skip
+
+
+def _lws(size: int) -> dict[str, Any]:
+    return {"replicas": 1, "leaderWorkerTemplate": {"size": size, "workerTemplate": _pod()}}
+
+
+ARGO_PARALLEL = {
+    "entrypoint": "main",
+    "volumes": [{"name": "f", "persistentVolumeClaim": {"claimName": "stowage-features"}}],
+    "templates": [
+        {"name": "main", "steps": [[{"name": "a", "template": "use"},
+                                    {"name": "b", "template": "use"}]]},
+        {"name": "use", "container": {"image": "busybox",
+                                      "volumeMounts": [{"name": "f", "mountPath": "/f"}]}},
+    ],
+}  # fmt: skip
+AFTER_A = [{"name": "a", "status": "Complete"}]
+JS_AFTER = {"replicatedJobs": [_job("a"), _job("b", dependsOn=AFTER_A)]}
+# (resource, refused at render time, refused at admission)
+OPERATOR_CASES: list[tuple[dict[str, Any], bool, bool]] = [
+    (_operator("PyTorchJob", "pt-all", _pytorch("workers")), True, True),  # 1 + 2 pods
+    (_operator("PyTorchJob", "pt-master", _pytorch("other")), False, False),  # the master only
+    (_operator("RayCluster", "ray-both", _ray("workers", 1)), True, True),  # head + 1 worker
+    (_operator("RayCluster", "ray-one", _ray("other", 1)), False, False),
+    (_operator("JobSet", "js-together", {"replicatedJobs": [_job("a"), _job("b")]}), True, True),
+    (_operator("JobSet", "js-wide", {"replicatedJobs": [_job("a", 2, 2)]}), True, True),
+    (_operator("JobSet", "js-after", JS_AFTER), False, False),  # b waits for a
+    (_operator("LeaderWorkerSet", "lws-two", _lws(2)), True, True),
+    (_operator("LeaderWorkerSet", "lws-one", _lws(1)), False, False),
+    # Argo's step groups and DAGs are render time's alone: never refused at admission.
+    (_operator("Workflow", "argo-parallel", ARGO_PARALLEL), True, False),
+]
+
+
+def test_sw101_on_operator_kinds_answers_as_render_time(kube: Kube, tmp_path: Path) -> None:
+    """PyTorchJob, RayCluster, JobSet and LeaderWorkerSet: refused at admission exactly
+    when `stowage check` refuses them, with SW101's rule ID; Argo is not judged."""
+    install_crds(kube)
+    config, deployment = rwo_case(tmp_path)
+    text = stowage("admission", f"--config={config}", stdin="").stdout
+    kube.namespace("rwo")
+    with Policies(kube, text):
+        kube.wait_for(
+            "the validating policy",
+            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                             stdin=dump([deployment]), check=False).returncode != 0,
+        )  # fmt: skip
+        for resource, at_render, at_admission in OPERATOR_CASES:
+            manifest = dump([resource])
+            label = f"{resource['kind']}/{resource['metadata']['name']}"
+            rendered = stowage("check", f"--config={config}", stdin=manifest, check=False)
+            assert rendered.returncode == (1 if at_render else 0), (label, rendered.stderr)
+            proc = kube.run("create", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+            if at_admission:
+                assert f"SW101 {label} -n rwo: ReadWriteOnce claim" in proc.stderr, label
+            else:
+                assert proc.returncode == 0, (label, proc.stderr)

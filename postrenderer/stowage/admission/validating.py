@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stowage.admission import cel, select
+from stowage.admission import cel, operators, select
 from stowage.admission.mutating import PROBLEM_ANNOTATION, role_plan
 from stowage.checks import sw101_rwo_multi_node as sw101
+from stowage.checks import waivers
+from stowage.plan import configdata
 from stowage.plan.plan import Plan
 from stowage.pods.podspecs import AUTO_MOUNT_ANNOTATION, DATA_REFS_ANNOTATION, SKIP_ANNOTATION
 
@@ -94,6 +96,15 @@ def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
                         }
                         for group, resource in WORKLOADS
                     ),
+                    *(
+                        {
+                            "apiGroups": [group],
+                            "apiVersions": ["*"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": [resource],
+                        }
+                        for group, resource in operators.RESOURCES
+                    ),
                 ]
             },
             "variables": [{"name": n, "expression": e} for n, e in _variables(plan, claims)],
@@ -115,9 +126,12 @@ def _sw101(claims: list[KnownClaim]) -> dict[str, str]:
     return {
         "expression": (
             "!variables.isWorkload || !variables.judged || variables.waiver != '' || "
-            "variables.pods <= 1 || variables.pinned || variables.sharedRwo.size() == 0"
+            "(variables.isOperator ? variables.opOver.size() == 0 : "
+            "variables.pods <= 1 || variables.pinned || variables.sharedRwo.size() == 0)"
         ),
-        "messageExpression": _message(claims),
+        "messageExpression": (
+            f"variables.isOperator ? {operators.message(_pairs(claims))} : {_message(claims)}"
+        ),
         "reason": "Forbidden",
     }
 
@@ -145,6 +159,7 @@ def _message(claims: list[KnownClaim]) -> str:
 
 def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]]:
     yield "isWorkload", "object.kind != 'Pod'"
+    yield "isOperator", operators.IS_OPERATOR
     yield (
         "tpl",
         (
@@ -161,7 +176,13 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         ),
     )
     waiver = WAIVER_PREFIX + sw101.ID
-    yield "waiver", f"{cel.annotation('object.metadata', waiver)}.trim()"
+    yield "annotatedWaiver", f"{cel.annotation('object.metadata', waiver)}.trim()"
+    yield "configWaiver", config_waiver(plan.config.waivers, waivers.today())
+    # Render time's order: the annotation's reason, else the first config waiver's.
+    yield (
+        "waiver",
+        "variables.annotatedWaiver != '' ? variables.annotatedWaiver : variables.configWaiver",
+    )
     # An UPDATE is judged when it changes the spec or the waiver: the controllers' own
     # updates (annotations, finalizers) of a workload admitted before the policy existed
     # are never refused.
@@ -169,7 +190,7 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         "judged",
         (
             "request.operation != 'UPDATE' || object.spec != oldObject.spec || "
-            f"variables.waiver != {cel.annotation('oldObject.metadata', waiver)}.trim()"
+            f"variables.annotatedWaiver != {cel.annotation('oldObject.metadata', waiver)}.trim()"
         ),
     )
     yield from _pod_count()
@@ -188,6 +209,7 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         "sharedRwo",
         (f"{known}.filter(n, n in variables.ownClaims || n in variables.addedClaims)"),
     )
+    yield from operators.variables(_pairs(claims), lambda meta: _added_claims(plan, meta), _pinned)
 
 
 def _pod_count() -> Iterator[tuple[str, str]]:
@@ -229,10 +251,9 @@ def _pod_count() -> Iterator[tuple[str, str]]:
     )
 
 
-def _pinned() -> str:
+def _pinned(spec: str = f"{TPL}.spec") -> str:
     """Pods held on one node: nodeName, a hostname nodeSelector, or required node affinity
     whose every term names the same single host (render time's pinned_hostname)."""
-    spec = f"{TPL}.spec"
     required = "requiredDuringSchedulingIgnoredDuringExecution"
     terms = f"{spec}.?affinity.nodeAffinity.{required}.nodeSelectorTerms.orValue([])"
     host_term = (
@@ -249,10 +270,9 @@ def _pinned() -> str:
     )
 
 
-def _added_claims(plan: Plan) -> str:
+def _added_claims(plan: Plan, meta: str = f"{TPL}.metadata") -> str:
     """The claims the mutation will attach to the workload's pods, by the target that
     selects its pod template (matchLabels and kinds, as at render time)."""
-    meta = f"{TPL}.metadata"
     config = plan.config
     has_refs = f"{meta}.?annotations[?{cel.string(DATA_REFS_ANNOTATION)}].hasValue()"
     refs = (
@@ -293,3 +313,71 @@ def _added_claims(plan: Plan) -> str:
 def _claim(volume: dict[str, Any] | None) -> str:
     claim = ((volume or {}).get("persistentVolumeClaim") or {}).get("claimName")
     return claim if isinstance(claim, str) and "${" not in claim else ""
+
+
+def config_waiver(entries: list[configdata.Waiver], today: str) -> str:
+    """The reason of the first config waiver of SW101 that selects the workload, or "".
+
+    Selection is render time's (`checks/waivers.selects`): kind, name and namespace as
+    globs, matchLabels on the workload's labels. Expiry is judged here, when the
+    policies are generated: admission CEL has no clock, so an expired waiver is left
+    out of the policy and one that expires later stays in it until the policies are
+    generated again (a `helm upgrade` of a release with `admission.enabled`).
+    """
+    result = '""'
+    live = [w for w in entries if w.rule == sw101.ID and not waivers.expired(w, today)]
+    for waiver in reversed(live):
+        reason = cel.string(f"{waiver.reason} (waivers[{entries.index(waiver)}])")
+        result = f"({_selects(waiver)}) ? {reason} : {result}"
+    return result
+
+
+def _selects(waiver: configdata.Waiver) -> str:
+    meta = "object.metadata"
+    fields = (
+        (waiver.kind, "object.kind"),
+        (waiver.name, f"{meta}.?name.orValue('')"),
+        (waiver.namespace, f"{meta}.?namespace.orValue('')"),
+    )
+    checks = [f"{value}.matches({cel.string(glob_regex(glob))})" for glob, value in fields if glob]
+    if waiver.matchLabels:
+        checks.append(cel.labels_match(meta, waiver.matchLabels))
+    return " && ".join(checks) or "true"
+
+
+def glob_regex(glob: str) -> str:
+    """An RE2 pattern that matches what `fnmatch.fnmatchcase(value, glob)` matches."""
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        char, i = glob[i], i + 1
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[" and (end := _set_end(glob, i)) > 0:
+            body, i = glob[i:end], end + 1
+            negate = body.startswith("!")
+            members = "".join(_escape(c) if c != "-" else c for c in body[negate:])
+            out.append("[" + ("^" if negate else "") + members + "]")
+        else:
+            out.append(_escape(char))
+    return "^(?s:" + "".join(out) + ")$"
+
+
+def _set_end(glob: str, start: int) -> int:
+    """Where the set opened just before ``start`` closes (fnmatch's rules), or -1."""
+    i = start + (glob[start : start + 1] == "!")
+    i += glob[i : i + 1] == "]"
+    return glob.find("]", i)
+
+
+def _escape(char: str) -> str:
+    return "\\" + char if char in RE2_SPECIAL else char
+
+
+RE2_SPECIAL = frozenset("\\.+*?()|[]{}^$")
+
+
+def _pairs(claims: list[KnownClaim]) -> list[tuple[str, str]]:
+    return [(c.name, c.origin) for c in claims]
