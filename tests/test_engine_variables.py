@@ -164,3 +164,30 @@ def test_data_paths_env_keeps_user_for_the_launcher_like_the_mounts() -> None:
     spec = job["spec"]["template"]["spec"]
     assert _data_paths(spec) == {"home": "/home/${USER}"}
     assert {"name": "home", "mountPath": "/home/${USER}"} in spec["containers"][0]["volumeMounts"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "it is empty"),
+        ("a/b", "it contains '/' or '..'"),
+        ("a b", "it contains whitespace"),
+        (
+            "Joe!",
+            "it is not a DNS-1123 label or POSIX user name (lowercase letters, digits, '-', '_')",
+        ),
+    ],
+)
+def test_unsafe_reasons_read_exactly(value: str, reason: str) -> None:
+    assert unsafe_reason(value) == reason
+    assert expand("/home/${USER}", {"USER": value}).unsafe == {"USER": reason}
+
+
+def test_a_value_without_variables_comes_back_as_the_same_object() -> None:
+    # Expanding thousands of pod specs copies only what changes.
+    spec = {"volumes": [{"name": "v", "hostPath": {"path": "/srv/${USER}"}}], "other": {"a": [1]}}
+    out = expand(spec, {"USER": "joe"}).value
+    assert out["volumes"][0]["hostPath"]["path"] == "/srv/joe"
+    assert out["other"] is spec["other"]
+    same = {"volumes": [{"name": "v"}], "note": "${UNDEFINED}"}
+    assert expand(same, {}).value is same

@@ -96,3 +96,26 @@ def test_words_yaml_1_1_reads_as_booleans_or_null_are_quoted(word: str) -> None:
     text = dump({word: word, "list": [word]})
     assert text == f'"{word}": "{word}"\nlist:\n  - "{word}"\n'
     assert yaml.safe_load(text) == {word: word, "list": [word]}
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (float("nan"), "k: .nan\n"),
+        (float("inf"), "k: .inf\n"),
+        (float("-inf"), "k: -.inf\n"),
+        ("a\n\nb\n", "k: |\n  a\n\n  b\n"),  # an empty line stays empty, not padded
+        ("a\nb", "k: |-\n  a\n  b\n"),
+        ("x\n", "k: |\n  x\n"),
+        ("\n\n", 'k: "\\n\\n"\n'),  # no content line: quoted
+        (" lead\nx", 'k: " lead\\nx"\n'),  # would need an indentation indicator
+        ("\tx\ny", 'k: "\\tx\\ny"\n'),
+        ("naïve", 'k: "naïve"\n'),  # UTF-8 kept as it is, not \u-escaped
+    ],
+)
+def test_exact_text_for_floats_and_multi_line_strings(value: Any, written: str) -> None:
+    assert dump({"k": value}) == written
+
+
+def test_a_top_level_block_scalar_is_indented_by_two() -> None:
+    assert dump("a\nb") == "|-\n  a\n  b\n"
