@@ -83,7 +83,8 @@ pytest: setup checkov owl-oracle
 
 # A real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 # v1.37.2) on loopback, built from the pinned Go modules in cluster/ on first use (about
-# 11 minutes of CPU on 2 cores; cached under .tools/cluster). See docs/e2e.md.
+# 12 minutes of CPU with cold Go caches, under a minute warm; cached under .tools/cluster).
+# See docs/e2e.md.
 cluster-bin: $(VENV)/.installed
 	$(PY) cluster/kcluster.py build
 

@@ -8,11 +8,12 @@ import shutil
 import sys
 import time
 from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from e2e.kube import PLUGIN, ROOT, TOOLS, ClusterHelm, Kube
+from e2e.kube import PLUGIN, ROOT, TOOLS, ClusterHelm, Kube, install_crds
 
 sys.path.insert(0, str(ROOT / "cluster"))
 import kcluster
@@ -25,12 +26,6 @@ LOGS_KEPT = pytest.StashKey[Path]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: needs the real control plane (make e2e)")
     config.stash[FAILED] = False
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -74,16 +69,39 @@ def kube(cluster: kcluster.Cluster) -> Kube:
     return Kube(cluster.kubeconfig)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def crds_installing(kube: Kube) -> Iterator[Future[set[str]]]:
+    """The operators' CRDs, created in the background from the first e2e test on: the API
+    server takes a minute or more over their schemas, meanwhile the other tests run."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crds") as pool:
+        yield pool.submit(install_crds, kube)
+
+
+@pytest.fixture(scope="session")
+def crds(crds_installing: Future[set[str]]) -> set[str]:
+    """The operators' CRDs installed and Established; the kinds they serve."""
+    return crds_installing.result()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the e2e tests; run the ones that need the CRDs last."""
+    ours = [i for i in items if Path(str(i.fspath)).is_relative_to(Path(__file__).parent)]
+    for item in ours:
+        item.add_marker(pytest.mark.e2e)
+    later = [i for i in ours if "crds" in getattr(i, "fixturenames", ())]
+    items[:] = [i for i in items if i not in later] + later
+
+
 _NAMES = itertools.count(1)
 
 
 @pytest.fixture
-def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+def namespace(kube: Kube, request: pytest.FixtureRequest) -> str:
+    """A fresh namespace per test. Left in place: the whole cluster goes at the end of the
+    session, and deleting namespaces as it goes only makes the controllers busy."""
     stem = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:40]
-    name = kube.create_namespace(f"{stem.rstrip('-')}-{next(_NAMES)}")
-    yield name
-    kube.run("delete", "namespace", name, "--wait=false", check=False)
+    return kube.create_namespace(f"{stem.rstrip('-')}-{next(_NAMES)}")
 
 
 def _helm(name: str, major: int, home: Path, kubeconfig: Path) -> ClusterHelm:

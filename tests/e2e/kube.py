@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ TOOLS = ROOT / ".tools" / "bin"
 CHART = ROOT / "chart"
 EXAMPLES = ROOT / "values-examples"
 FIXTURES = ROOT / "tests" / "fixtures"
+CRDS = FIXTURES / "crds"
 PLUGIN = ROOT / "postrenderer"
 STOWAGE = Path(sys.executable).parent / "stowage"
 CORE_NODES = {"core-1", "core-2"}
@@ -183,6 +186,24 @@ class ClusterHelm:
     def template(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """`helm template` through stowage (no cluster: lookups find nothing)."""
         return self.run("template", "ml", str(CHART), *self.stowage, *args, check=check)
+
+
+def install_crds(kube: Kube) -> set[str]:
+    """Every vendored CRD (tests/fixtures/crds) created and Established; the kinds they
+    serve. `create`, not apply: Argo's are too large for the last-applied annotation. The
+    API server takes a while over these schemas, so conftest starts this with the cluster."""
+    texts = [gzip.decompress(p.read_bytes()).decode() for p in sorted(CRDS.glob("*.yaml.gz"))]
+    crds = [crd for text in texts for crd in docs(text)]
+    kube.run("create", "-f", "-", stdin="".join("---\n" + t for t in texts), timeout=600)
+    for crd in crds:
+        name: str = crd["metadata"]["name"]
+        wait_for(f"CRD {name} Established", partial(_established, kube, name), timeout=300)
+    return {crd["spec"]["names"]["kind"] for crd in crds}
+
+
+def _established(kube: Kube, name: str) -> bool:
+    conditions = (kube.get("crd", name) or {}).get("status", {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 
 def values(*names: str) -> list[str]:

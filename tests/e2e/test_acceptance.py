@@ -9,16 +9,24 @@ import gzip
 import hashlib
 import re
 import subprocess
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from e2e.kube import EXAMPLES, FIXTURES, STOWAGE, ClusterHelm, Kube, docs, dump, values, wait_for
+from e2e.kube import (
+    CRDS,
+    EXAMPLES,
+    FIXTURES,
+    STOWAGE,
+    ClusterHelm,
+    Kube,
+    docs,
+    dump,
+    values,
+)
 
-CRDS = FIXTURES / "crds"
 THIRD_PARTY = FIXTURES / "third-party"
 ACCEPTED = sorted(
     p.name for p in EXAMPLES.glob("*.yaml") if not p.name.startswith(("rejected-", "team-"))
@@ -86,24 +94,6 @@ def test_vendored_crds_are_the_files_their_readme_names() -> None:
     assert set(rows) == set(files)
     for name, path in files.items():
         assert hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest() == rows[name], name
-
-
-@pytest.fixture(scope="module")
-def crds(kube: Kube) -> set[str]:
-    """Every vendored CRD created (not applied: Argo's are too large for the last-applied
-    annotation) and Established; returns the kinds they serve."""
-    texts = [gzip.decompress(p.read_bytes()).decode() for p in sorted(CRDS.glob("*.yaml.gz"))]
-    crds = [crd for text in texts for crd in docs(text)]
-    kube.run("create", "-f", "-", stdin="".join("---\n" + t for t in texts), timeout=600)
-    for crd in crds:
-        name: str = crd["metadata"]["name"]
-        wait_for(f"CRD {name} Established", partial(_established, kube, name), timeout=300)
-    return {crd["spec"]["names"]["kind"] for crd in crds}
-
-
-def _established(kube: Kube, name: str) -> bool:
-    conditions = (kube.get("crd", name) or {}).get("status", {}).get("conditions") or []
-    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 
 @pytest.mark.parametrize("example", ACCEPTED)

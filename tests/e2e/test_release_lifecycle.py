@@ -32,10 +32,21 @@ def _loglevel(kube: Kube, namespace: str, release: str) -> str:
     return next(ln for ln in lines if ln.startswith("loglevel:")).split(":", 1)[1].strip()
 
 
-def _scheduler_pod(kube: Kube, namespace: str, release: str) -> dict[str, Any]:
+def _scheduler_pod(kube: Kube, namespace: str, release: str, loglevel: str) -> dict[str, Any]:
+    """The scheduler's one live pod once it is bound and runs with loglevel: made by the
+    real ReplicaSet controller for the revision that set it (old pods go first: Recreate)."""
     selector = f"app.kubernetes.io/instance={release},stowage.io/role=scheduler"
-    (pod,) = kube.scheduled(namespace, selector)
-    return pod
+
+    def current() -> dict[str, Any] | None:
+        live = [
+            p for p in kube.pods(namespace, selector) if not p["metadata"].get("deletionTimestamp")
+        ]
+        if len(live) != 1 or not live[0]["spec"].get("nodeName"):
+            return None
+        env = {e["name"]: e.get("value") for e in live[0]["spec"]["containers"][0]["env"]}
+        return live[0] if env.get("LOGLEVEL") == loglevel else None
+
+    return wait_for(f"one scheduler pod with LOGLEVEL={loglevel}", current)
 
 
 def _storage(pod: dict[str, Any]) -> dict[str, str]:
@@ -58,7 +69,7 @@ def test_install_upgrade_rollback_uninstall_reinstall(
     token = _token(kube, namespace, release)
     assert len(token) == 64
     # The real ReplicaSet controller made the scheduler's pod: it carries what stowage attached.
-    storage = _storage(_scheduler_pod(kube, namespace, release))
+    storage = _storage(_scheduler_pod(kube, namespace, release, "INFO"))
     assert storage["/var/run/owl"] == "persistentVolumeClaim"
     assert storage["/data/shared"] == "persistentVolumeClaim"  # base.yaml's NFS data, via its PV
     assert storage["/outputs"] == "persistentVolumeClaim"
@@ -67,6 +78,7 @@ def test_install_upgrade_rollback_uninstall_reinstall(
     khelm.release("upgrade", release, namespace, *base, "--set", "owl.loglevel=DEBUG")
     assert _revision(khelm, release, namespace) == 2
     assert _loglevel(kube, namespace, release) == "DEBUG"  # the upgrade did change things
+    assert "/outputs" in _storage(_scheduler_pod(kube, namespace, release, "DEBUG"))
     assert _token(kube, namespace, release) == token
     assert kube.bound_claim(namespace, claim)["metadata"]["uid"] == state["metadata"]["uid"]
 
@@ -74,7 +86,7 @@ def test_install_upgrade_rollback_uninstall_reinstall(
     assert _revision(khelm, release, namespace) == 3
     assert _loglevel(kube, namespace, release) == "INFO"
     assert _token(kube, namespace, release) == token
-    assert "/outputs" in _storage(_scheduler_pod(kube, namespace, release))
+    assert "/outputs" in _storage(_scheduler_pod(kube, namespace, release, "INFO"))
 
     khelm.run("uninstall", release, "-n", namespace)
     wait_for(
@@ -89,9 +101,9 @@ def test_install_upgrade_rollback_uninstall_reinstall(
     khelm.release("install", release, namespace, *base)
     assert _token(kube, namespace, release) == token  # read back by the chart's lookup
     assert kube.bound_claim(namespace, claim)["metadata"]["uid"] == state["metadata"]["uid"]
-    assert _scheduler_pod(kube, namespace, release)["spec"]["volumes"][0][
-        "persistentVolumeClaim"
-    ] == {"claimName": claim}
+    storage = _storage(_scheduler_pod(kube, namespace, release, "INFO"))
+    assert storage["/var/run/owl"] == "persistentVolumeClaim"
+    assert storage["/outputs"] == "persistentVolumeClaim"
 
 
 @pytest.mark.xfail(
