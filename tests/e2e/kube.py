@@ -84,8 +84,8 @@ class Kube:
         return list(found["items"]) if found else []
 
     def create_namespace(self, name: str) -> str:
-        """A namespace ready for Helm: its `default` ServiceAccount exists (the chart's
-        lookup for it tells a real install from `helm template`)."""
+        """A namespace ready for bare pods: its `default` ServiceAccount exists (the
+        ServiceAccount admission plugin refuses a pod that names a missing one)."""
         self.run("create", "namespace", name)
         wait_for(f"ServiceAccount {name}/default", lambda: self.get("sa", "default", "-n", name))
         return name
