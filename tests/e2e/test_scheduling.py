@@ -1,15 +1,15 @@
 """The real scheduler follows stowage's plan: with production.yaml's node pools the Owl
 scheduler and API land on core nodes and the Dask pods Owl launches on experiments nodes
-(the tainted pool). Owl's pipeline Job does not: its fragment cannot carry a pool (a strict
-xfail below). Where the plan names a pool wrongly, the pods stay Pending, as the real
-scheduler says."""
+(the tainted pool). Owl's pipeline Job reaches its pool only through the admission policies:
+Owl's fragment cannot carry a pool (SW906). Where the plan names a pool wrongly, the pods
+stay Pending, as the real scheduler says."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from e2e.kube import (
@@ -28,13 +28,6 @@ from owl_oracle import requires_owl_oracle
 pytestmark = requires_owl_oracle
 
 TOKEN = "e2e-token-" + "x" * 30
-PIPELINE_POOL = (
-    "found by this tier: Owl 0.8.3 builds the pipeline Job from owl.yaml's `pipeline` fragment, "
-    "which holds only volumes, volumeMounts and the pod securityContext; the pipeline pool's "
-    "nodeSelector and tolerations never reach the Job, so its pod lands on any untainted node "
-    "(SW906 warns at render time; admission policies give the Job's pods the pool, "
-    "docs/admission.md)"
-)
 
 
 def _secret(name: str, token: str) -> dict[str, Any]:
@@ -102,12 +95,13 @@ def _nodes(pods: list[dict[str, Any]]) -> set[str]:
 
 
 def _production(
-    khelm: ClusterHelm, kube: Kube, namespace: str, workdir: Path
+    khelm: ClusterHelm, kube: Kube, namespace: str, workdir: Path, *args: str
 ) -> tuple[str, dict[str, list[dict[str, Any]]]]:
-    """production.yaml installed through stowage, and one run Owl launched for joe."""
+    """production.yaml installed through stowage (with ``args``), and one run Owl launched
+    for joe."""
     release = f"prod{khelm.major}"
     _production_storage(kube, namespace, release)
-    khelm.release("install", release, namespace, *values("production.yaml"))
+    khelm.release("install", release, namespace, *values("production.yaml"), *args)
     for claim in (
         "imagenet",
         f"{release}-stowage-data-features",
@@ -122,7 +116,39 @@ def _production(
         token=TOKEN,
         workers=3,
     )
+    if "admission.enabled=true" in args:
+        _wait_for_the_policies(kube, namespace, built["pipelineJob"])
     return release, launch(kube, namespace, built)
+
+
+def _wait_for_the_policies(kube: Kube, namespace: str, job: dict[str, Any]) -> None:
+    """The API server loads new admission policies asynchronously: wait until a server-side
+    dry run of the Job's pod (owned by the Job, as the Job controller makes it: the Owl
+    preset recognises it by that) comes back with the pipeline pool."""
+    template = job["spec"]["template"]
+    owner = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": job["metadata"]["name"],
+        "uid": "00000000-0000-0000-0000-000000000000",  # a dry run: never collected
+    }
+    metadata = {**template.get("metadata", {}), "name": "probe-pipeline"}
+    probe = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {**metadata, "ownerReferences": [owner]},
+        "spec": template["spec"],
+    }
+
+    def pooled() -> bool:
+        proc = kube.run(
+            "create", "--dry-run=server", "-o", "json", "-n", namespace, "-f", "-",
+            stdin=dump(probe), check=False,
+        )  # fmt: skip
+        spec = json.loads(proc.stdout)["spec"] if proc.returncode == 0 else {}
+        return bool(spec.get("nodeSelector", {}).get("node-pool") == "experiments")
+
+    wait_for("the admission policies to give the pipeline pod its pool", pooled)
 
 
 def _claims(pod: dict[str, Any]) -> set[str]:
@@ -147,14 +173,34 @@ def test_production_core_pool_and_dask_on_experiments(
         assert {"imagenet", f"{release}-stowage-outputs-outputs"} <= _claims(pod)
 
 
-@pytest.mark.xfail(strict=True, reason=PIPELINE_POOL)
-def test_production_pipeline_job_on_experiments(
+def test_production_pipeline_job_without_admission_misses_its_pool(
     khelm: ClusterHelm, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
+    """Owl 0.8.3 builds the pipeline Job from owl.yaml's `pipeline` fragment, which holds
+    only volumes, volumeMounts, env and the pod securityContext: the pool's nodeSelector and
+    toleration never reach it. It gets its storage and lands on an untainted core node,
+    which is what SW906 warns of at render time, naming the fix (the admission policies)."""
+    report = _stowage_findings(khelm, namespace, values("production.yaml"))
+    assert "SW906" in report and "stowage admission" in report
     release, created = _production(khelm, kube, namespace, tmp_path)
     (pod,) = job_pods(kube, namespace, created["job"][0]["metadata"]["name"])
-    assert {"imagenet", f"{release}-stowage-outputs-outputs"} <= _claims(pod)  # storage: yes
-    assert _nodes([pod]) <= EXPERIMENTS_NODES  # pool: no
+    assert {"imagenet", f"{release}-stowage-outputs-outputs"} <= _claims(pod)
+    assert "node-pool" not in pod["spec"].get("nodeSelector", {})
+    assert _nodes([pod]) <= CORE_NODES
+
+
+def test_production_pipeline_job_on_experiments_with_admission(
+    khelm: ClusterHelm, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    """With `admission.enabled`, the release's MutatingAdmissionPolicy gives the pod the
+    real Job controller creates from Owl's Job the pipeline pool, and the real scheduler
+    binds it to an experiments node (the tainted pool: the toleration came too)."""
+    release, created = _production(
+        khelm, kube, namespace, tmp_path, "--set", "admission.enabled=true"
+    )
+    (pod,) = job_pods(kube, namespace, created["job"][0]["metadata"]["name"])
+    assert {"imagenet", f"{release}-stowage-outputs-outputs"} <= _claims(pod)
+    assert _nodes([pod]) <= EXPERIMENTS_NODES
 
 
 def _pool_values(tmp_path: Path, tolerations_key: str, selector_pool: str) -> list[str]:
