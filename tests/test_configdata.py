@@ -1,7 +1,8 @@
 """configdata: the pydantic-free fast path agrees with the pydantic models of config.py.
 
-The models stay the one definition; these tests fail as soon as the fast path
-drifts from them: a field or default added on one side only, a value the fast
+The models are the one definition and configgen writes configdata.py from them
+(tests/test_schema.py fails when the file is stale); these tests fail when the
+generator gets a rule wrong: a field or default that differs, a value the fast
 path accepts that pydantic refuses, or one it reads differently.
 """
 
@@ -292,8 +293,19 @@ def test_the_fast_path_never_accepts_what_pydantic_refuses_or_reads_it_different
         assert _plain(configdata.from_validated(model.model_dump())) == _plain(model)
 
 
-def test_admission_choices_match_the_model() -> None:
-    assert frozenset(get_args(config.ValidationAction)) == configdata.ACTIONS
-    fields_ = config.Admission.model_fields
-    assert frozenset(get_args(fields_["apiVersion"].annotation)) == configdata.API_VERSIONS
-    assert frozenset(get_args(fields_["failurePolicy"].annotation)) == configdata.FAILURE_POLICIES
+def test_the_generator_refuses_a_check_validators_py_does_not_have() -> None:
+    """A model check must be a shared function of validators.py (named `_<check>` on the
+    model), or the fast path could not apply it: the generator says so."""
+    from pydantic import model_validator
+
+    from stowage.plan import configgen
+
+    class Odd(config.Strict):
+        value: str = ""
+
+        @model_validator(mode="after")
+        def _whatever(self) -> Odd:
+            return self
+
+    with pytest.raises(TypeError, match="must be named _<check>"):
+        configgen._checks(Odd)

@@ -159,7 +159,7 @@ class Persistence(Strict):
 
     @model_validator(mode="after")
     def _names_unique(self) -> Persistence:
-        names_unique(self.data, self.outputs)
+        names_unique(self)
         return self
 
 
@@ -309,7 +309,7 @@ class ConfigMapSelector(Strict):
     )
 
     @model_validator(mode="after")
-    def _something(self) -> ConfigMapSelector:
+    def _selects_a_config_map(self) -> ConfigMapSelector:
         selects_a_config_map(self)
         return self
 
@@ -352,7 +352,7 @@ class KindPodSpec(Strict):
 
     @field_validator("path")
     @classmethod
-    def _not_empty(cls, value: str) -> str:
+    def _pod_spec_path(cls, value: str) -> str:
         return pod_spec_path(value)
 
 

@@ -1,46 +1,45 @@
 """The validated storage plan as frozen dataclasses: what the post-renderer works with.
 
-The pydantic models of :mod:`stowage.plan.config` stay the one definition of the
-settings (the chart's schema and the reference docs come from them), but
-importing pydantic and building its validators costs more than a whole small
-render. So a run first tries :func:`parse`, a strict fast path that accepts
-only data which is plainly valid: every value of exactly its type, no
-coercion, every check of the models applied with the same functions. Anything
-else (a mistake, or a value pydantic would coerce) goes to pydantic, which
-accepts it or words the error (:func:`stowage.plan.plan.merge_layers`).
-tests/test_configdata.py keeps the two in step: same fields, same defaults,
-and the fast path never accepts what pydantic refuses or reads it differently.
+GENERATED from the pydantic models of stowage.plan.config by stowage.plan.configgen
+(`make docs`); do not edit. A run reads a plainly valid plan with the readers below,
+without importing pydantic (importing it and building its validators costs more than
+a whole small render); anything else goes to pydantic, which accepts it or words the
+error (stowage.plan.plan.merge_layers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.plan.validators import (
-    ACCESS_MODES,
-    AUTO_MOUNT_TYPES,
-    DNS1123_LABEL,
-    FS_GROUP_CHANGE_POLICIES,
-    PRESETS,
-    SITE_SHAPES,
-    SOURCE_FIELDS,
-    STORE_KINDS,
-    absolute_path,
-    claim_name,
-    env_name,
-    has_sites,
-    iso_date,
-    names_unique,
-    one_source,
-    pod_spec_path,
-    reason_given,
-    rule_id,
-    selects_a_config_map,
-    site_path,
-    volume_name,
+from stowage.plan import validators
+from stowage.plan.plainread import (
+    NotPlainError,
+    after,
+    at_least,
+    choice,
+    either,
+    list_of,
+    map_of,
+    mapping,
+    matching,
+    optional,
+    read_any,
+    read_bool,
+    read_int,
+    read_str,
+    required,
+    sized,
 )
+from stowage.plan.validators import SOURCE_FIELDS  # used by the properties copied below
+
+__all__ = ["NotPlainError"]
+
+
+
+@dataclass(frozen=True)
+class Cluster:
+    singleNode: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,15 @@ class Persistence:
 
 
 @dataclass(frozen=True)
-class Cluster:
-    singleNode: bool = False
+class Target:
+    matchLabels: dict[str, str] = field(default_factory=dict)
+    kinds: list[str] | None = None
+    components: list[str] | None = None
+    dataRefs: list[str] | None = None
+    outputs: bool = True
+    pool: str | None = None
+    autoMount: bool = True
+    initContainers: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,15 +112,9 @@ class AutoMount:
 
 
 @dataclass(frozen=True)
-class Target:
+class ConfigMapSelector:
+    name: str | None = None
     matchLabels: dict[str, str] = field(default_factory=dict)
-    kinds: list[str] | None = None
-    components: list[str] | None = None
-    dataRefs: list[str] | None = None
-    outputs: bool = True
-    pool: str | None = None
-    autoMount: bool = True
-    initContainers: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,6 @@ class TemplateSite:
     component: str = "pod"
 
 
-@dataclass(frozen=True)
-class ConfigMapSelector:
-    name: str | None = None
-    matchLabels: dict[str, str] = field(default_factory=dict)
-
-
-# kw_only: the models have required fields after defaulted ones, in this order.
 @dataclass(frozen=True, kw_only=True)
 class TemplateSource:
     preset: str | None = None
@@ -199,321 +192,340 @@ class Config:
         return not (self.targets or self.persistence.data or self.persistence.outputs)
 
 
-class NotPlainError(Exception):
-    """The data is not plainly valid: let pydantic accept it or word the error."""
+_cluster_single_node = read_bool
+
+
+def read_cluster(value: Any) -> Cluster:
+    data = mapping(value, Cluster)
+    result = Cluster(
+        singleNode=_cluster_single_node(data.get("singleNode", False)),
+    )
+    return result
+
+
+_nfs_source_server = sized(read_str, 1, None)
+_nfs_source_path = after(read_str, validators.absolute_path)
+
+
+def read_nfs_source(value: Any) -> NfsSource:
+    data = mapping(value, NfsSource)
+    result = NfsSource(
+        server=_nfs_source_server(required(data, "server")),
+        path=_nfs_source_path(required(data, "path")),
+    )
+    return result
+
+
+_claim_source_size = read_str
+_claim_source_storage_class_name = optional(read_str)
+_claim_source_access_modes = sized(list_of(choice(["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"])), 1, None)
+
+
+def read_claim_source(value: Any) -> ClaimSource:
+    data = mapping(value, ClaimSource)
+    result = ClaimSource(
+        size=_claim_source_size(data.get("size", "10Gi")),
+        storageClassName=_claim_source_storage_class_name(data.get("storageClassName", None)),
+        accessModes=_claim_source_access_modes(data.get("accessModes", ["ReadWriteOnce"])),
+    )
+    return result
+
+
+_volume_spec_mount_path = optional(after(read_str, validators.absolute_path))
+_volume_spec_read_only = read_bool
+_volume_spec_sub_path = optional(read_str)
+_volume_spec_host_path = optional(after(read_str, validators.absolute_path))
+_volume_spec_shared_by_all_nodes = read_bool
+_volume_spec_existing_claim = optional(after(read_str, validators.claim_name))
+_volume_spec_access_modes = optional(list_of(choice(["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"])))
+_volume_spec_nfs = optional(read_nfs_source)
+_volume_spec_claim = optional(read_claim_source)
+_volume_spec_store = optional(choice(["azure", "gcs", "s3"]))
+_volume_spec_bucket = optional(read_str)
+_volume_spec_secret = optional(read_str)
+_volume_spec_secret_key = optional(read_str)
+_volume_spec_secret_external = read_bool
+
+
+def read_volume_spec(value: Any) -> VolumeSpec:
+    data = mapping(value, VolumeSpec)
+    result = VolumeSpec(
+        mountPath=_volume_spec_mount_path(data.get("mountPath", None)),
+        readOnly=_volume_spec_read_only(data.get("readOnly", False)),
+        subPath=_volume_spec_sub_path(data.get("subPath", None)),
+        hostPath=_volume_spec_host_path(data.get("hostPath", None)),
+        sharedByAllNodes=_volume_spec_shared_by_all_nodes(data.get("sharedByAllNodes", False)),
+        existingClaim=_volume_spec_existing_claim(data.get("existingClaim", None)),
+        accessModes=_volume_spec_access_modes(data.get("accessModes", None)),
+        nfs=_volume_spec_nfs(data.get("nfs", None)),
+        claim=_volume_spec_claim(data.get("claim", None)),
+        store=_volume_spec_store(data.get("store", None)),
+        bucket=_volume_spec_bucket(data.get("bucket", None)),
+        secret=_volume_spec_secret(data.get("secret", None)),
+        secretKey=_volume_spec_secret_key(data.get("secretKey", None)),
+        secretExternal=_volume_spec_secret_external(data.get("secretExternal", False)),
+    )
+    validators.one_source(result)
+    return result
+
+
+_persistence_data = map_of(read_volume_spec, after(read_str, validators.volume_name))
+_persistence_outputs = map_of(read_volume_spec, after(read_str, validators.volume_name))
+
+
+def read_persistence(value: Any) -> Persistence:
+    data = mapping(value, Persistence)
+    result = Persistence(
+        data=_persistence_data(data.get("data", {})),
+        outputs=_persistence_outputs(data.get("outputs", {})),
+    )
+    validators.names_unique(result)
+    return result
+
+
+_target_match_labels = map_of(read_str)
+_target_kinds = optional(list_of(read_str))
+_target_components = optional(list_of(read_str))
+_target_data_refs = optional(list_of(read_str))
+_target_outputs = read_bool
+_target_pool = optional(read_str)
+_target_auto_mount = read_bool
+_target_init_containers = read_bool
+
+
+def read_target(value: Any) -> Target:
+    data = mapping(value, Target)
+    result = Target(
+        matchLabels=_target_match_labels(data.get("matchLabels", {})),
+        kinds=_target_kinds(data.get("kinds", None)),
+        components=_target_components(data.get("components", None)),
+        dataRefs=_target_data_refs(data.get("dataRefs", None)),
+        outputs=_target_outputs(data.get("outputs", True)),
+        pool=_target_pool(data.get("pool", None)),
+        autoMount=_target_auto_mount(data.get("autoMount", True)),
+        initContainers=_target_init_containers(data.get("initContainers", False)),
+    )
+    return result
+
+
+_security_context_enabled = read_bool
+_security_context_user = at_least(read_int, 1)
+_security_context_group = at_least(read_int, 1)
+_security_context_fs_group_change_policy = choice(["Always", "OnRootMismatch"])
+
+
+def read_security_context(value: Any) -> SecurityContext:
+    data = mapping(value, SecurityContext)
+    result = SecurityContext(
+        enabled=_security_context_enabled(data.get("enabled", False)),
+        user=_security_context_user(data.get("user", 1000)),
+        group=_security_context_group(data.get("group", 1000)),
+        fsGroupChangePolicy=_security_context_fs_group_change_policy(data.get("fsGroupChangePolicy", "OnRootMismatch")),
+    )
+    return result
+
+
+_auto_mount_type = choice(["auto", "hostPath", "none", "pvc"])
+_auto_mount_params = either(map_of(read_str), read_str)
+_auto_mount_access_modes = list_of(choice(["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]))
+_auto_mount_pvc_mount = read_str
+
+
+def read_auto_mount(value: Any) -> AutoMount:
+    data = mapping(value, AutoMount)
+    result = AutoMount(
+        type=_auto_mount_type(data.get("type", "none")),
+        params=_auto_mount_params(data.get("params", {})),
+        accessModes=_auto_mount_access_modes(data.get("accessModes", [])),
+        pvcMount=_auto_mount_pvc_mount(data.get("pvcMount", "")),
+    )
+    return result
+
+
+_config_map_selector_name = optional(read_str)
+_config_map_selector_match_labels = map_of(read_str)
+
+
+def read_config_map_selector(value: Any) -> ConfigMapSelector:
+    data = mapping(value, ConfigMapSelector)
+    result = ConfigMapSelector(
+        name=_config_map_selector_name(data.get("name", None)),
+        matchLabels=_config_map_selector_match_labels(data.get("matchLabels", {})),
+    )
+    validators.selects_a_config_map(result)
+    return result
+
+
+_template_site_path = after(read_str, validators.site_path)
+_template_site_shape = choice(["fragment", "manifest", "podSpec"])
+_template_site_target = optional(read_str)
+_template_site_component = read_str
+
+
+def read_template_site(value: Any) -> TemplateSite:
+    data = mapping(value, TemplateSite)
+    result = TemplateSite(
+        path=_template_site_path(data.get("path", "")),
+        shape=_template_site_shape(data.get("shape", "podSpec")),
+        target=_template_site_target(data.get("target", None)),
+        component=_template_site_component(data.get("component", "pod")),
+    )
+    return result
+
+
+_template_source_preset = optional(choice(["airflow", "dask-kubernetes", "manifests", "owl"]))
+_template_source_config_map = read_config_map_selector
+_template_source_key = optional(read_str)
+_template_source_sites = list_of(read_template_site)
+
+
+def read_template_source(value: Any) -> TemplateSource:
+    data = mapping(value, TemplateSource)
+    result = TemplateSource(
+        preset=_template_source_preset(data.get("preset", None)),
+        configMap=_template_source_config_map(required(data, "configMap")),
+        key=_template_source_key(data.get("key", None)),
+        sites=_template_source_sites(data.get("sites", [])),
+    )
+    validators.has_sites(result)
+    return result
+
+
+_kind_pod_spec_component = read_str
+_kind_pod_spec_path = after(read_str, validators.site_path)
+_kind_pod_spec_replicas = optional(after(read_str, validators.site_path))
+
+
+def read_kind_pod_spec(value: Any) -> KindPodSpec:
+    data = mapping(value, KindPodSpec)
+    result = KindPodSpec(
+        component=_kind_pod_spec_component(data.get("component", "pod")),
+        path=validators.pod_spec_path(_kind_pod_spec_path(required(data, "path"))),
+        replicas=_kind_pod_spec_replicas(data.get("replicas", None)),
+    )
+    return result
+
+
+_kind_spec_group = read_str
+_kind_spec_kind = sized(read_str, 1, None)
+_kind_spec_pod_specs = sized(list_of(read_kind_pod_spec), 1, None)
+
+
+def read_kind_spec(value: Any) -> KindSpec:
+    data = mapping(value, KindSpec)
+    result = KindSpec(
+        group=_kind_spec_group(required(data, "group")),
+        kind=_kind_spec_kind(required(data, "kind")),
+        podSpecs=_kind_spec_pod_specs(required(data, "podSpecs")),
+    )
+    return result
+
+
+_waiver_rule = after(read_str, validators.rule_id)
+_waiver_kind = optional(read_str)
+_waiver_name = optional(read_str)
+_waiver_namespace = optional(read_str)
+_waiver_match_labels = map_of(read_str)
+_waiver_reason = after(read_str, validators.reason_given)
+_waiver_expires = optional(after(read_str, validators.iso_date))
+
+
+def read_waiver(value: Any) -> Waiver:
+    data = mapping(value, Waiver)
+    result = Waiver(
+        rule=_waiver_rule(required(data, "rule")),
+        kind=_waiver_kind(data.get("kind", None)),
+        name=_waiver_name(data.get("name", None)),
+        namespace=_waiver_namespace(data.get("namespace", None)),
+        matchLabels=_waiver_match_labels(data.get("matchLabels", {})),
+        reason=_waiver_reason(required(data, "reason")),
+        expires=_waiver_expires(data.get("expires", None)),
+    )
+    return result
+
+
+_admission_enabled = read_bool
+_admission_api_version = choice(["v1", "v1beta1"])
+_admission_validation_actions = sized(list_of(choice(["Audit", "Deny", "Warn"])), 1, None)
+_admission_failure_policy = choice(["Fail", "Ignore"])
+_admission_name = sized(matching(read_str, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), None, 40)
+_admission_namespaces = list_of(read_str)
+
+
+def read_admission(value: Any) -> Admission:
+    data = mapping(value, Admission)
+    result = Admission(
+        enabled=_admission_enabled(data.get("enabled", False)),
+        apiVersion=_admission_api_version(data.get("apiVersion", "v1")),
+        validationActions=_admission_validation_actions(data.get("validationActions", ["Deny"])),
+        failurePolicy=_admission_failure_policy(data.get("failurePolicy", "Fail")),
+        name=_admission_name(data.get("name", "stowage")),
+        namespaces=_admission_namespaces(data.get("namespaces", [])),
+    )
+    return result
+
+
+_config_cluster = read_cluster
+_config_persistence = read_persistence
+_config_data_paths_env = read_str
+_config_targets = map_of(read_target)
+_config_vars = map_of(read_str)
+_config_node_selector = map_of(map_of(read_str))
+_config_tolerations = map_of(list_of(map_of(read_any)))
+_config_affinity = map_of(map_of(read_any))
+_config_security_context = read_security_context
+_config_auto_mount = read_auto_mount
+_config_host_path_allow = list_of(after(read_str, validators.absolute_path))
+_config_state_mount_path = optional(after(read_str, validators.absolute_path))
+_config_templates = list_of(read_template_source)
+_config_kinds = list_of(read_kind_spec)
+_config_waivers = list_of(read_waiver)
+_config_admission = read_admission
+
+
+def read_config(value: Any) -> Config:
+    data = mapping(value, Config)
+    result = Config(
+        cluster=_config_cluster(data.get("cluster", {})),
+        persistence=_config_persistence(data.get("persistence", {})),
+        dataPathsEnv=validators.env_name(_config_data_paths_env(data.get("dataPathsEnv", "STOWAGE_DATA_PATHS"))),
+        targets=_config_targets(data.get("targets", {})),
+        vars=_config_vars(data.get("vars", {})),
+        nodeSelector=_config_node_selector(data.get("nodeSelector", {})),
+        tolerations=_config_tolerations(data.get("tolerations", {})),
+        affinity=_config_affinity(data.get("affinity", {})),
+        securityContext=_config_security_context(data.get("securityContext", {})),
+        autoMount=_config_auto_mount(data.get("autoMount", {})),
+        hostPathAllow=_config_host_path_allow(data.get("hostPathAllow", [])),
+        stateMountPath=_config_state_mount_path(data.get("stateMountPath", None)),
+        templates=_config_templates(data.get("templates", [])),
+        kinds=_config_kinds(data.get("kinds", [])),
+        waivers=_config_waivers(data.get("waivers", [])),
+        admission=_config_admission(data.get("admission", {})),
+    )
+    return result
 
 
 def parse(data: dict[str, Any]) -> Config | None:
     """The Config for plainly valid ``data`` (a plan or merged config files), else None."""
     try:
-        return _config(data)
+        return read_config(data)
     except (NotPlainError, ValueError):
         return None
 
 
 def parse_volume(data: dict[str, Any]) -> VolumeSpec | None:
     try:
-        return _volume(data)
+        return read_volume_spec(data)
     except (NotPlainError, ValueError):
         return None
 
 
 def from_validated(data: dict[str, Any]) -> Config:
     """The Config for data pydantic accepted (``Config.model_dump()``)."""
-    return _config(data)
+    return read_config(data)
 
 
 def volume_from_validated(data: dict[str, Any]) -> VolumeSpec:
     """The VolumeSpec for data pydantic accepted (``VolumeSpec.model_dump()``)."""
-    return _volume(data)
-
-
-# Readers: each returns the value of exactly the expected type or raises NotPlainError.
-
-
-def _mapping(value: Any, allowed: frozenset[str]) -> dict[str, Any]:
-    if type(value) is not dict or not allowed.issuperset(value):
-        raise NotPlainError
-    return value
-
-
-def _str(value: Any) -> str:
-    if type(value) is not str:
-        raise NotPlainError
-    return value
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise NotPlainError
-    return value
-
-
-def _positive_int(value: Any) -> int:
-    if type(value) is not int or value < 1:
-        raise NotPlainError
-    return value
-
-
-def _choice(value: Any, choices: frozenset[str]) -> str:
-    if type(value) is not str or value not in choices:
-        raise NotPlainError
-    return value
-
-
-def _strings(value: Any, check: Callable[[Any], str] = _str) -> list[str]:
-    if type(value) is not list:
-        raise NotPlainError
-    return [check(item) for item in value]
-
-
-def _str_map(value: Any) -> dict[str, str]:
-    if type(value) is not dict:
-        raise NotPlainError
-    return {_str(k): _str(v) for k, v in value.items()}
-
-
-def _map_of(value: Any, read: Callable[[Any], Any], key: Callable[[Any], str] = _str) -> Any:
-    if type(value) is not dict:
-        raise NotPlainError
-    return {key(k): read(v) for k, v in value.items()}
-
-
-def _list_of_maps(value: Any) -> list[dict[str, Any]]:
-    if type(value) is not list or any(type(item) is not dict for item in value):
-        raise NotPlainError
-    return [{_str(k): v for k, v in item.items()} for item in value]
-
-
-def _any_map(value: Any) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise NotPlainError
-    return {_str(k): v for k, v in value.items()}
-
-
-def _optional(value: Any, read: Callable[[Any], Any]) -> Any:
-    return None if value is None else read(value)
-
-
-def _fields(cls: Any) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
-
-
-def _access_modes(value: Any) -> list[str]:
-    return _strings(value, lambda mode: _choice(mode, ACCESS_MODES))
-
-
-def _nfs(value: Any) -> NfsSource:
-    data = _mapping(value, _fields(NfsSource))
-    server = _str(data.get("server"))
-    if not server:
-        raise NotPlainError
-    return NfsSource(server, absolute_path(_str(data.get("path"))))
-
-
-def _claim(value: Any) -> ClaimSource:
-    data = _mapping(value, _fields(ClaimSource))
-    modes = _access_modes(data.get("accessModes", ["ReadWriteOnce"]))
-    if not modes:
-        raise NotPlainError
-    return ClaimSource(
-        _str(data.get("size", "10Gi")), _optional_str(data.get("storageClassName")), modes
-    )
-
-
-def _volume(value: Any) -> VolumeSpec:
-    data = _mapping(value, _fields(VolumeSpec))
-    spec = VolumeSpec(
-        mountPath=_optional(data.get("mountPath"), lambda v: absolute_path(_str(v))),
-        readOnly=_bool(data.get("readOnly", False)),
-        subPath=_optional_str(data.get("subPath")),
-        hostPath=_optional(data.get("hostPath"), lambda v: absolute_path(_str(v))),
-        sharedByAllNodes=_bool(data.get("sharedByAllNodes", False)),
-        existingClaim=_optional(data.get("existingClaim"), lambda v: claim_name(_str(v))),
-        accessModes=_optional(data.get("accessModes"), _access_modes),
-        nfs=_optional(data.get("nfs"), _nfs),
-        claim=_optional(data.get("claim"), _claim),
-        store=_optional(data.get("store"), lambda v: _choice(v, STORE_KINDS)),
-        bucket=_optional_str(data.get("bucket")),
-        secret=_optional_str(data.get("secret")),
-        secretKey=_optional_str(data.get("secretKey")),
-        secretExternal=_bool(data.get("secretExternal", False)),
-    )
-    one_source(spec)
-    return spec
-
-
-def _volumes(value: Any) -> dict[str, VolumeSpec]:
-    return dict(_map_of(value, _volume, key=lambda k: volume_name(_str(k))))
-
-
-def _persistence(value: Any) -> Persistence:
-    data = _mapping(value, _fields(Persistence))
-    persistence = Persistence(_volumes(data.get("data", {})), _volumes(data.get("outputs", {})))
-    names_unique(persistence.data, persistence.outputs)
-    return persistence
-
-
-def _target(value: Any) -> Target:
-    data = _mapping(value, _fields(Target))
-    return Target(
-        matchLabels=_str_map(data.get("matchLabels", {})),
-        kinds=_optional(data.get("kinds"), _strings),
-        components=_optional(data.get("components"), _strings),
-        dataRefs=_optional(data.get("dataRefs"), _strings),
-        outputs=_bool(data.get("outputs", True)),
-        pool=_optional_str(data.get("pool")),
-        autoMount=_bool(data.get("autoMount", True)),
-        initContainers=_bool(data.get("initContainers", False)),
-    )
-
-
-def _cluster(value: Any) -> Cluster:
-    data = _mapping(value, _fields(Cluster))
-    return Cluster(_bool(data.get("singleNode", False)))
-
-
-def _security_context(value: Any) -> SecurityContext:
-    data = _mapping(value, _fields(SecurityContext))
-    return SecurityContext(
-        enabled=_bool(data.get("enabled", False)),
-        user=_positive_int(data.get("user", 1000)),
-        group=_positive_int(data.get("group", 1000)),
-        fsGroupChangePolicy=_choice(
-            data.get("fsGroupChangePolicy", "OnRootMismatch"), FS_GROUP_CHANGE_POLICIES
-        ),
-    )
-
-
-def _auto_mount(value: Any) -> AutoMount:
-    data = _mapping(value, _fields(AutoMount))
-    params = data.get("params", {})
-    return AutoMount(
-        _choice(data.get("type", "none"), AUTO_MOUNT_TYPES),
-        params if type(params) is str else _str_map(params),
-        _access_modes(data.get("accessModes", [])),
-        _str(data.get("pvcMount", "")),
-    )
-
-
-def _list_of(value: Any, read: Callable[[Any], Any]) -> list[Any]:
-    if type(value) is not list:
-        raise NotPlainError
-    return [read(item) for item in value]
-
-
-def _site(value: Any) -> TemplateSite:
-    data = _mapping(value, _fields(TemplateSite))
-    return TemplateSite(
-        path=site_path(_str(data.get("path", ""))),
-        shape=_choice(data.get("shape", "podSpec"), SITE_SHAPES),
-        target=_optional_str(data.get("target")),
-        component=_str(data.get("component", "pod")),
-    )
-
-
-def _config_map_selector(value: Any) -> ConfigMapSelector:
-    data = _mapping(value, _fields(ConfigMapSelector))
-    selector = ConfigMapSelector(
-        _optional_str(data.get("name")), _str_map(data.get("matchLabels", {}))
-    )
-    selects_a_config_map(selector)
-    return selector
-
-
-def _template_source(value: Any) -> TemplateSource:
-    data = _mapping(value, _fields(TemplateSource))
-    if "configMap" not in data:
-        raise NotPlainError
-    source = TemplateSource(
-        preset=_optional(data.get("preset"), lambda v: _choice(v, PRESETS)),
-        configMap=_config_map_selector(data["configMap"]),
-        key=_optional_str(data.get("key")),
-        sites=_list_of(data.get("sites", []), _site),
-    )
-    has_sites(source)
-    return source
-
-
-def _kind_pod_spec(value: Any) -> KindPodSpec:
-    data = _mapping(value, _fields(KindPodSpec))
-    if "path" not in data:
-        raise NotPlainError
-    return KindPodSpec(
-        component=_str(data.get("component", "pod")),
-        path=pod_spec_path(site_path(_str(data["path"]))),
-        replicas=_optional(data.get("replicas"), lambda v: site_path(_str(v))),
-    )
-
-
-def _kind(value: Any) -> KindSpec:
-    data = _mapping(value, _fields(KindSpec))
-    if "group" not in data or "kind" not in data or "podSpecs" not in data:
-        raise NotPlainError
-    kind = _str(data["kind"])
-    pod_specs = _list_of(data["podSpecs"], _kind_pod_spec)
-    if not kind or not pod_specs:
-        raise NotPlainError
-    return KindSpec(_str(data["group"]), kind, pod_specs)
-
-
-def _waiver(value: Any) -> Waiver:
-    data = _mapping(value, _fields(Waiver))
-    if "rule" not in data or "reason" not in data:
-        raise NotPlainError
-    return Waiver(
-        rule=rule_id(_str(data["rule"])),
-        kind=_optional_str(data.get("kind")),
-        name=_optional_str(data.get("name")),
-        namespace=_optional_str(data.get("namespace")),
-        matchLabels=_str_map(data.get("matchLabels", {})),
-        reason=reason_given(_str(data["reason"])),
-        expires=_optional(data.get("expires"), lambda v: iso_date(_str(v))),
-    )
-
-
-def _config(value: Any) -> Config:
-    data = _mapping(value, _fields(Config))
-    return Config(
-        cluster=_cluster(data.get("cluster", {})),
-        persistence=_persistence(data.get("persistence", {})),
-        dataPathsEnv=env_name(_str(data.get("dataPathsEnv", "STOWAGE_DATA_PATHS"))),
-        targets=_map_of(data.get("targets", {}), _target),
-        vars=_str_map(data.get("vars", {})),
-        nodeSelector=_map_of(data.get("nodeSelector", {}), _str_map),
-        tolerations=_map_of(data.get("tolerations", {}), _list_of_maps),
-        affinity=_map_of(data.get("affinity", {}), _any_map),
-        securityContext=_security_context(data.get("securityContext", {})),
-        autoMount=_auto_mount(data.get("autoMount", {})),
-        hostPathAllow=_strings(data.get("hostPathAllow", []), lambda v: absolute_path(_str(v))),
-        stateMountPath=_optional(data.get("stateMountPath"), lambda v: absolute_path(_str(v))),
-        templates=_list_of(data.get("templates", []), _template_source),
-        kinds=_list_of(data.get("kinds", []), _kind),
-        waivers=_list_of(data.get("waivers", []), _waiver),
-        admission=_admission(data.get("admission", {})),
-    )
-
-
-ACTIONS = frozenset({"Deny", "Warn", "Audit"})
-API_VERSIONS = frozenset({"v1", "v1beta1"})
-FAILURE_POLICIES = frozenset({"Fail", "Ignore"})
-
-
-def _admission(value: Any) -> Admission:
-    data = _mapping(value, _fields(Admission))
-    actions = _strings(data.get("validationActions", ["Deny"]), lambda v: _choice(v, ACTIONS))
-    name = _str(data.get("name", "stowage"))
-    if not actions or len(name) > 40 or not DNS1123_LABEL.match(name):
-        raise NotPlainError
-    return Admission(
-        enabled=_bool(data.get("enabled", False)),
-        apiVersion=_choice(data.get("apiVersion", "v1"), API_VERSIONS),
-        validationActions=actions,
-        failurePolicy=_choice(data.get("failurePolicy", "Fail"), FAILURE_POLICIES),
-        name=name,
-        namespaces=_strings(data.get("namespaces", []), _str),
-    )
+    return read_volume_spec(data)

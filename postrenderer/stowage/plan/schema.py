@@ -1,10 +1,11 @@
-"""Generate chart/values.schema.json, chart/README.md and docs/config-reference.md.
+"""Generate chart/values.schema.json, chart/README.md, docs/config-reference.md and the
+fast path stowage/plan/configdata.py.
 
-All three come from the pydantic models (:class:`ChartValues` for the chart,
-:class:`Config` for the post-renderer's config file). `python -m stowage.plan.schema`
-writes them; `--check` exits 1 when a committed file is stale (a test runs it),
-so the schema Helm validates with and both references can never drift from
-the models the post-renderer uses.
+All four come from the pydantic models (:class:`ChartValues` for the chart,
+:class:`Config` for the post-renderer's config file; configdata via
+stowage.plan.configgen). `python -m stowage.plan.schema` writes them; `--check` exits
+1 when a committed file is stale (a test runs it), so the schema Helm validates with,
+both references and the fast path can never drift from the models.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stowage.plan import configgen
 from stowage.plan.config import Config
 from stowage.plan.values import ChartValues
 
@@ -23,6 +25,7 @@ CHART = ROOT / "chart"
 SCHEMA_FILE = CHART / "values.schema.json"
 README_FILE = CHART / "README.md"
 CONFIG_REFERENCE_FILE = ROOT / "docs" / "config-reference.md"
+CONFIG_DATA_FILE = Path(__file__).resolve().parent / "configdata.py"
 
 
 def values_schema(model: type[ChartValues] | type[Config] = ChartValues) -> dict[str, Any]:
@@ -194,6 +197,7 @@ def main(argv: list[str]) -> int:
         SCHEMA_FILE: schema_text(),
         README_FILE: readme_text(),
         CONFIG_REFERENCE_FILE: config_reference_text(),
+        CONFIG_DATA_FILE: configgen.generate(),
     }
     if "--check" in argv:
         stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]

@@ -7,7 +7,6 @@ Each check returns the value or raises ValueError with the message users see.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -85,10 +84,11 @@ def one_source(spec: Any) -> None:
         raise ValueError("sharedByAllNodes is only declared for a hostPath")
 
 
-def names_unique(data: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+def names_unique(persistence: Any) -> None:
+    """A Persistence (model or dataclass) never names a volume in both data and outputs."""
     # The outputs count and read-only outputs are rule findings (see checks/),
     # so a merged config names the rule; the schema still limits them for Helm.
-    clash = set(data) & set(outputs)
+    clash = set(persistence.data) & set(persistence.outputs)
     if clash:
         raise ValueError(f"volume name(s) {', '.join(sorted(clash))} used in both data and outputs")
 
