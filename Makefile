@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench fuzz mutate \
+.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench bench-compare fuzz mutate \
 	docs clean cluster-bin cluster cluster-down e2e
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
@@ -72,7 +72,7 @@ lint: setup
 
 typecheck: setup
 	MYPYPATH=cluster $(BIN)/mypy postrenderer/stowage tests
-	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py cluster/kcluster.py
+	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py benchmarks/compare.py cluster/kcluster.py
 
 chart-check: setup
 	$(TOOLS)/helm lint --strict chart
@@ -104,6 +104,11 @@ bench: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/limits.py
+
+# A refactor's cost: stowage at BASE against the working tree, alternating on the same
+# inputs (CPU and wall medians). E.g. make bench-compare BASE=55622c7^
+bench-compare: setup
+	$(PY) benchmarks/compare.py --base "$(BASE)" $(COMPARE_ARGS)
 
 fuzz: setup
 	mkdir -p .fuzz-corpus
