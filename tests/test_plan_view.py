@@ -221,7 +221,7 @@ def test_plan_json_says_where_a_pipeline_runs_tasks_came_from_and_what_places_th
     uses = [[m["use"] for m in g["members"]] for g in run["groups"]]
     assert uses == [["task 'a'"], ["task 'b'", "task 'c'"]]  # the Pipeline in the stream
     assert run["notes"] == [
-        "its tasks are Pipeline 'build''s (pipelineRef, in the stream)",
+        "its tasks come from Pipeline 'build' (pipelineRef, found in the stream)",
         "Tekton's affinity assistant (coschedule: disabled, ConfigMap "
         "tekton-pipelines/feature-flags) is off: tasks that share a workspace's claim can "
         "run on different nodes unless runAfter or results order them",

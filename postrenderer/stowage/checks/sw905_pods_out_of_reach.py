@@ -63,7 +63,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.config.targets:
         return
     runtimes = _runtimes(ctx)
-    pipelines = Tekton.of(doc.body for doc in ctx.stream.parsed() if doc.kind == "Pipeline")
+    pipelines = Tekton.of(o.body for o in ctx.stream.objects({"Pipeline"}))
     for doc in ctx.stream.parsed():
         body, group = doc.body, api_group(doc.body)
         if group == "trainer.kubeflow.org" and doc.kind == "TrainJob":

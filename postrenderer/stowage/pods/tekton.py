@@ -224,7 +224,7 @@ def pipeline_spec(body: dict[str, Any], tekton: Tekton) -> tuple[dict[str, Any] 
             f"a PipelineRun naming Pipeline {name!r} (pipelineRef), which is not in the "
             "stream: its tasks are unknown, counted as many pods"
         )
-    return found, f"its tasks are Pipeline {name!r}'s (pipelineRef, in the stream)"
+    return found, f"its tasks come from Pipeline {name!r} (pipelineRef, found in the stream)"
 
 
 def pipeline_groups(
@@ -262,14 +262,16 @@ def _workspace_uses(tasks: Iterable[dict[str, Any]]) -> dict[str, frozenset[str]
     an inline taskSpec, by propagation (its steps use `$(workspaces.<name>.path)`)."""
     uses: dict[str, set[str]] = {}
     for task in tasks:
-        bound = {
-            str(w.get("workspace") or w.get("name"))
-            for w in list_at(task, ("workspaces",))
-            if isinstance(w, dict)
-        }
+        mapped = [w for w in list_at(task, ("workspaces",)) if isinstance(w, dict)]
+        bound = {str(w.get("workspace") or w.get("name")) for w in mapped}
         inline = task.get("taskSpec")
-        if isinstance(inline, dict):
-            bound |= set(_WORKSPACE_REF.findall(json.dumps(inline)))
+        if isinstance(inline, dict):  # a name the task maps to another is the task's own
+            renamed = {
+                str(w.get("name"))
+                for w in mapped
+                if w.get("workspace") not in (None, w.get("name"))
+            }
+            bound |= set(_WORKSPACE_REF.findall(json.dumps(inline))) - renamed
         for workspace in bound:
             uses.setdefault(workspace, set()).add(_label(task))
     return {workspace: frozenset(labels) for workspace, labels in uses.items()}
