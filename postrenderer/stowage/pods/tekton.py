@@ -99,8 +99,8 @@ def affinity(config_maps: Iterable[dict[str, Any]]) -> Affinity:
     """The affinity assistant's mode from ConfigMap tekton-pipelines/feature-flags (the
     first one; a namespace-less one labelled part-of tekton-pipelines counts too).
 
-    `coschedule` is one of :data:`MODES` (an unknown value: the default, which Tekton's
-    controller refuses to start with). The older `disable-affinity-assistant: "true"`
+    `coschedule` is one of :data:`MODES` (an unknown value, which Tekton's controller
+    refuses, counts as the default). The older `disable-affinity-assistant: "true"`
     (read up to v0.70, removed in v1.0) follows the migration table of
     affinityassistants.md: it disables the assistant unless `coschedule` is
     `pipelineruns` or `isolate-pipelinerun`.
