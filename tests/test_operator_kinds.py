@@ -6,6 +6,7 @@ follow the upstream examples' shapes."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from stowage.pods.reading import carried_loader, read
 from stowage.pods.workloads import collect
 from stowage.read.yamlload import Limits
 
+CONCURRENCY_CASES = Path(__file__).parent / "fixtures" / "concurrency"
 LABELS = {"team": "ml"}
 META = {"name": "x", "labels": LABELS}
 
@@ -637,8 +639,14 @@ def test_a_tekton_run_pod_template_gets_the_plan_but_the_fix_says_mount_by_works
         "metadata": {"name": "once", "labels": LABELS},
         "spec": {"taskRef": {"name": "train"}},
     }
-    outcome = render(dump_all(run, task_run), config)
-    pipeline_run, single = load_all(output(outcome))
+    pipeline = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": "train"},
+        "spec": {"tasks": [{"name": "fit", "taskRef": {"name": "fit"}}]},
+    }
+    outcome = render(dump_all(run, task_run, pipeline), config)
+    pipeline_run, single, _ = load_all(output(outcome))
     for body, path in ((pipeline_run, where), (single, ("spec", "podTemplate"))):
         template = get_in(body, path)
         assert [v["name"] for v in template["volumes"]] == ["a", "out"]
@@ -670,6 +678,25 @@ def test_a_kserve_predictor_given_only_model_gets_mounts_and_env_on_the_model() 
     assert [v["name"] for v in predictor["volumes"]] == ["a", "out"]
     assert "containers" not in predictor
     assert [placement_of(w, {}).pods for w in outcome.workloads] == [2]
+
+
+def test_a_kserve_predictor_with_model_and_containers_is_one_pod_spec_that_all_get_storage() -> (
+    None
+):
+    """KServe's collocation example: the model and a transformer container in one pod
+    (tests/fixtures/concurrency/kserve-model-and-containers.yaml). Both get the mounts and
+    the data-paths env; the predictor's pods are counted once, from maxReplicas."""
+    text = (CONCURRENCY_CASES / "kserve-model-and-containers.yaml").read_text()
+    outcome = render(text, CONFIG)
+    predictor = load_all(output(outcome))[1]["spec"]["predictor"]
+    (transformer,) = predictor["containers"]
+    for container in (predictor["model"], transformer):
+        assert [m["mountPath"] for m in container["volumeMounts"]] == ["/data/a", "/outputs"]
+        assert container["env"][0]["name"] == "STOWAGE_DATA_PATHS"
+    assert [v["name"] for v in predictor["volumes"]] == ["a", "out"]
+    assert [w.site.component for w in outcome.workloads] == ["predictor"]
+    assert [placement_of(w, {}).pods for w in outcome.workloads] == [1]
+    assert not [f for f in outcome.findings if f.rule in ("SW101", "SW902")]
 
 
 FLINK_SESSION_JOB = {

@@ -182,3 +182,57 @@ def test_plan_text_ends_with_who_runs_at_once() -> None:
         "  Workflow/wf: 2 pods (steps 'a' and 'b' are in the same step group): "
         "step 'a' runs use, step 'b' runs use"
     )
+
+
+def _tekton_run(coschedule: str) -> str:
+    """A PipelineRun by pipelineRef (the Pipeline beside it): a, then b and c at once; only
+    a and b bind workspace ws, bound to claim work; the feature flags set `coschedule`."""
+    step = {"taskSpec": {"steps": [{"name": "s", "image": "busybox"}]}}
+    bind = {"workspaces": [{"name": "w", "workspace": "ws"}]}
+    pipeline = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": "build"},
+        "spec": {"workspaces": [{"name": "ws"}], "tasks": [
+            {"name": "a", **bind, **step},
+            {"name": "b", "runAfter": ["a"], **bind, **step},
+            {"name": "c", "runAfter": ["a"], **step}]},
+    }  # fmt: skip
+    run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "build-1", "labels": ROLE},
+        "spec": {"pipelineRef": {"name": "build"},
+                 "workspaces": [{"name": "ws", "persistentVolumeClaim": {"claimName": "work"}}]},
+    }  # fmt: skip
+    flags = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "feature-flags", "namespace": "tekton-pipelines"},
+        "data": {"coschedule": coschedule},
+    }
+    return dump_all(flags, pipeline, run)
+
+
+def test_plan_json_says_where_a_pipeline_runs_tasks_came_from_and_what_places_them() -> None:
+    document = _plan_json(render(_tekton_run("disabled"), _config()))
+    assert VALIDATOR.is_valid(document), list(VALIDATOR.iter_errors(document))
+    (run,) = document["concurrency"]
+    uses = [[m["use"] for m in g["members"]] for g in run["groups"]]
+    assert uses == [["task 'a'"], ["task 'b'", "task 'c'"]]  # the Pipeline in the stream
+    assert run["notes"] == [
+        "its tasks come from Pipeline 'build' (pipelineRef, found in the stream)",
+        "Tekton's affinity assistant (coschedule: disabled, ConfigMap "
+        "tekton-pipelines/feature-flags) is off: tasks that share a workspace's claim can "
+        "run on different nodes unless runAfter or results order them",
+        "workspace 'ws' (claim 'work') reaches the tasks that bind it: task 'a', task 'b'",
+    ]
+
+
+def test_plan_text_notes_the_affinity_assistant_mode_it_read() -> None:
+    text = report.plan_text(render(_tekton_run("isolate-pipelinerun"), _config()))
+    assert (
+        "  note: PipelineRun/build-1: Tekton's affinity assistant (coschedule: "
+        "isolate-pipelinerun, ConfigMap tekton-pipelines/feature-flags) puts all the pods of "
+        "a PipelineRun on one node, one run per node"
+    ) in text.splitlines()

@@ -135,7 +135,7 @@ def test_tekton_runs_a_target_selects_are_named() -> None:
         "apiVersion": "tekton.dev/v1",
         "kind": "PipelineRun",
         "metadata": {"name": "build", "labels": {"team": "ml"}},
-        "spec": {"pipelineRef": {"name": "build"}},
+        "spec": {"pipelineSpec": {"tasks": [{"name": "a", "taskRef": {"name": "a"}}]}},
     }
     (finding,) = [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW905"]
     assert "PipelineRun/build runs pods that Tekton builds" in finding.message
@@ -193,3 +193,92 @@ def test_tekton_parallel_tasks_example_runs_upper_and_lower_together() -> None:
         ["task 'lower'", "task 'reporter'"],
         ["task 'validator'"],
     ]
+
+
+def _feature_flags(**data: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "feature-flags", "namespace": "tekton-pipelines"},
+        "data": data,
+    }
+
+
+def test_tekton_parallel_tasks_example_by_pipeline_ref_with_the_affinity_assistant_off() -> None:
+    """The example as vendored: its run names the Pipeline beside it and binds `ws` to a
+    volumeClaimTemplate (one ReadWriteOnce claim per run). With the assistant on (the
+    default) its pods share a node; off, upper and lower write it at once from two nodes.
+    reporter binds no workspace: it is not one of the claim's pods."""
+    docs = _docs("tekton-parallel-tasks-using-pvc.yaml")
+    assert not [f for f in render(dump_all(*docs)).findings if f.rule == "SW101"]
+    off = render(dump_all(_feature_flags(coschedule="disabled"), *docs))
+    (finding,) = [f for f in off.findings if f.rule == "SW101"]
+    assert "claim 'parallel-pipelinerun- workspace ws'" in finding.message
+    assert "created per run by PipelineRun/parallel-pipelinerun- from its volumeClaimTemplate" in (
+        finding.message
+    )
+    assert "mounted by 2 pods" in finding.message
+    assert "tasks 'upper' and 'lower' both depend only on 'starter'" in finding.message
+    assert "reporter" not in finding.message
+
+
+@pytest.mark.parametrize(
+    ("data", "mode"),
+    [
+        ({}, "workspaces"),
+        ({"coschedule": "pipelineruns"}, "pipelineruns"),
+        ({"coschedule": "isolate-pipelinerun"}, "isolate-pipelinerun"),
+        ({"coschedule": "disabled"}, "disabled"),
+        ({"disable-affinity-assistant": "false"}, "workspaces"),
+        ({"disable-affinity-assistant": "true"}, "disabled"),
+        ({"disable-affinity-assistant": "true", "coschedule": "workspaces"}, "disabled"),
+        ({"disable-affinity-assistant": "true", "coschedule": "pipelineruns"}, "pipelineruns"),
+        (
+            {"disable-affinity-assistant": "true", "coschedule": "isolate-pipelinerun"},
+            "isolate-pipelinerun",
+        ),
+    ],
+)
+def test_tekton_affinity_assistant_mode_follows_the_docs_migration_table(
+    data: dict[str, str], mode: str
+) -> None:
+    """docs/affinityassistants.md: `coschedule`, and the older `disable-affinity-assistant`
+    as the releases that still read it combine them."""
+    assert tekton.affinity([_feature_flags(**data)]).mode == mode
+
+
+def test_tekton_feature_flags_of_another_namespace_or_name_are_not_tektons() -> None:
+    other = _feature_flags(coschedule="disabled")
+    other["metadata"]["namespace"] = "my-app"
+    assert tekton.affinity([other]) == tekton.DEFAULT
+    unplaced = _feature_flags(coschedule="disabled")
+    del unplaced["metadata"]["namespace"]
+    assert tekton.affinity([unplaced]) == tekton.DEFAULT
+    unplaced["metadata"]["labels"] = {"app.kubernetes.io/part-of": "tekton-pipelines"}
+    assert tekton.affinity([unplaced]).mode == "disabled"
+
+
+def test_without_its_pipeline_a_pipeline_run_is_named_with_the_fix() -> None:
+    """Like a TrainJob without its runtime: the run's tasks are unknown (counted as many)."""
+    docs = [d for d in _docs("tekton-parallel-tasks-using-pvc.yaml") if d["kind"] != "Pipeline"]
+    (finding,) = [f for f in render(dump_all(*docs), TARGETED).findings if f.rule == "SW905"]
+    assert finding.message.startswith(
+        "PipelineRun/parallel-pipelinerun- runs the tasks of Pipeline 'parallel-pipeline', "
+        "which is not in the stream"
+    )
+    assert finding.fix.startswith("render the Pipeline in the same stream and namespace")
+    assert [str(r) for r in finding.related] == ["Pipeline/parallel-pipeline"]
+    with_it = _docs("tekton-parallel-tasks-using-pvc.yaml")
+    assert not [f for f in render(dump_all(*with_it), TARGETED).findings if f.rule == "SW905"]
+
+
+def test_a_pipeline_run_whose_pipeline_a_resolver_fetches_is_named() -> None:
+    run: dict[str, Any] = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "remote"},
+        "spec": {"pipelineRef": {"resolver": "git", "params": []}},
+    }
+    (finding,) = [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW905"]
+    assert "takes its Pipeline from the git resolver at run time" in finding.message
+    assert "many" in model(run).notes[0]

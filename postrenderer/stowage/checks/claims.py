@@ -15,6 +15,7 @@ from typing import Any
 from stowage.findings import ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
+from stowage.pods import tekton
 from stowage.pods.concurrency import Concurrency, ObjectKey, flow_order, model
 from stowage.pods.groups import MANY, TooManyError, cliques, count_text
 from stowage.pods.podspecs import (
@@ -31,7 +32,6 @@ from stowage.pods.workloads import (
     declared_kinds,
     job_volume_claims,
     uri_claims,
-    workspace_claims,
 )
 from stowage.read.manifests import Stream, parse_count
 
@@ -71,7 +71,9 @@ class Mount:
     placement: Placement
     read_only: bool
     concurrency: Concurrency | None = None  # of its object (None: a carried pod template)
-    coscheduled: bool = False  # a PipelineRun workspace's claim: its pods share one node
+    coscheduled: bool = False  # a PipelineRun's claim its affinity assistant keeps on one node
+    uses: frozenset[str] | None = None  # the uses of the pod spec that mount it (None: all)
+    apart: str = ""  # why the operator does not keep these pods together (said with why)
 
 
 @dataclass(frozen=True)
@@ -152,11 +154,20 @@ def _share(mounts: list[Mount]) -> Share:
     if concurrency is None:
         return Share(tuple(mounts), mounts[0].placement.pods, mounts[0].placement.why)
     paths = {m.workload.site.path for m in mounts}
-    pods, group = concurrency.peak(paths)
+    uses = _uses(mounts)
+    pods, group = concurrency.peak(paths, uses)
     if group is None:
         return Share(tuple(mounts), 0, "never runs: no step or task uses it")
-    live = {group.members[i].path for i in group.chosen(paths)}
-    return Share(tuple(m for m in mounts if m.workload.site.path in live), pods, group.why(paths))
+    live = {group.members[i].path for i in group.chosen(paths, uses)}
+    why = "; ".join(dict.fromkeys([group.why(paths, uses), *(m.apart for m in mounts if m.apart)]))
+    return Share(tuple(m for m in mounts if m.workload.site.path in live), pods, why)
+
+
+def _uses(mounts: list[Mount]) -> frozenset[str] | None:
+    """The uses that mount the claim: every use when one mount reaches them all."""
+    if any(m.uses is None for m in mounts):
+        return None
+    return frozenset().union(*(m.uses or () for m in mounts))
 
 
 def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> list[ClaimUsage]:
@@ -167,7 +178,8 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
     count toward the claim of that name in every namespace the stream names.
     """
     hpas = hpa_max_replicas(stream)
-    models = Models(hpas, declared_kinds(config))
+    models = Models(hpas, declared_kinds(config), tekton_of(stream, workloads))
+    affinity = models.tekton.affinity
     by_name: dict[str, dict[str, list[Mount]]] = {}
     operator: dict[tuple[str, str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
@@ -179,11 +191,14 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
             read_only = volume_ro or _mounts_read_only(workload.pod_spec, name)
             namespaces = by_name.setdefault(name, {})
             mounts = namespaces.setdefault(workload.ref.namespace, [])
-            mounts.append(Mount(index, workload, placement, read_only, concurrency))
-        for name, read_only in workspace_claims(workload):
-            mounts = by_name.setdefault(name, {}).setdefault(workload.ref.namespace, [])
-            coscheduled = workload.kind == "PipelineRun"  # the affinity assistant's default
-            mounts.append(Mount(index, workload, placement, read_only, concurrency, coscheduled))
+            together = workload.kind == "PipelineRun" and affinity.per_run
+            mounts.append(Mount(index, workload, placement, read_only, concurrency, together))
+        for binding, mount in _workspace_mounts(index, workload, placement, concurrency, affinity):
+            if binding.claim is not None:
+                by_name.setdefault(binding.claim, {}).setdefault(workload.ref.namespace, [])
+                by_name[binding.claim][workload.ref.namespace].append(mount)
+            else:
+                _add_workspace_template(operator, binding, mount)
         _add_operator_claims(operator, index, workload, placement, concurrency)
     apart = frozenset(flow_order(o.body for o in stream.objects({"JobFlow"})))
     usages = [
@@ -194,11 +209,59 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
     return sorted([*usages, *operator.values()], key=lambda u: (u.namespace, u.name))
 
 
+def tekton_of(stream: Stream, workloads: list[Workload]) -> tekton.Tekton:
+    """The stream's Pipelines and Tekton feature flags, when a PipelineRun needs them."""
+    if not any(w.kind == "PipelineRun" for w in workloads):
+        return tekton.NONE
+    return tekton.Tekton.of(o.body for o in stream.objects({"Pipeline", "ConfigMap"}))
+
+
+def _workspace_mounts(
+    index: int,
+    workload: Workload,
+    placement: Placement,
+    concurrency: Concurrency | None,
+    affinity: tekton.Affinity,
+) -> Iterator[tuple[tekton.Binding, Mount]]:
+    """A Tekton run's workspaces bound to claims: each reaches the tasks that bind it, and
+    the affinity assistant (unless off) keeps one PipelineRun's pods sharing it on one node."""
+    if workload.site.view not in ("tekton", "tekton-v1"):
+        return
+    run = workload.kind == "PipelineRun"
+    for binding in tekton.workspace_bindings(workload.manifest):
+        uses = concurrency.workspace_uses(binding.workspace) if run and concurrency else None
+        together = run and affinity.per_workspace
+        apart = affinity.apart if run else ""
+        mount = Mount(
+            index, workload, placement, binding.read_only, concurrency, together, uses, apart
+        )
+        yield binding, mount
+
+
+def _add_workspace_template(
+    usages: dict[tuple[str, str, str], ClaimUsage], binding: tekton.Binding, mount: Mount
+) -> None:
+    """A workspace's volumeClaimTemplate: Tekton makes one claim per run from it."""
+    ref = mount.workload.ref
+    name = f"{ref.name} workspace {binding.workspace}"
+    modes = get_in(binding.template, ("spec", "accessModes"))
+    known = tuple(str(m) for m in modes) if isinstance(modes, list) and modes else None
+    origin = f"created per run by {ref.kind}/{ref.name} from its volumeClaimTemplate"
+    key = (ref.namespace, name, str(ref))
+    usages.setdefault(key, ClaimUsage(name, ref.namespace, AccessModes(known, origin)))
+    usages[key].mounts.append(mount)
+
+
 class Models:
     """The concurrency model of each object, built once per object."""
 
-    def __init__(self, hpas: dict[tuple[str, str], int], declared: tuple[KindRule, ...]) -> None:
-        self.hpas, self.declared = hpas, declared
+    def __init__(
+        self,
+        hpas: dict[tuple[str, str], int],
+        declared: tuple[KindRule, ...],
+        tekton_objects: tekton.Tekton = tekton.NONE,
+    ) -> None:
+        self.hpas, self.declared, self.tekton = hpas, declared, tekton_objects
         self._built: dict[int, tuple[dict[str, Any], Concurrency]] = {}
 
     def of(self, workload: Workload) -> Concurrency:
@@ -210,7 +273,7 @@ class Models:
             rule = workload.site.rule
             if not declared and rule is not None and kind_rule(None, workload.kind) is None:
                 declared = (KindRule(api_group(manifest) or "", workload.kind, (rule,)),)
-            found = (manifest, model(manifest, declared, hpa))
+            found = (manifest, model(manifest, declared, hpa, self.tekton))
             self._built[id(manifest)] = found
         return found[1]
 

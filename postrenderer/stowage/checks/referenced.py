@@ -12,6 +12,7 @@ from typing import Any
 
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.pods.podspecs import claim_names, containers, get_in
+from stowage.pods.tekton import FEATURE_FLAGS
 from stowage.pods.workloads import Workload, referenced_claims
 from stowage.read.manifests import Stream
 
@@ -26,6 +27,20 @@ def read_referenced(stream: Stream, workloads: list[Workload], config: Config) -
         secrets = {s.secret for s in _volume_specs(config) if s.secret}
         secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
         stream.read_mentioning(frozenset({"Secret"}), _literal(secrets))
+    runs = [w.manifest for w in workloads if w.kind == "PipelineRun"]
+    if runs:
+        _read_tekton(stream, runs)
+
+
+def _read_tekton(stream: Stream, runs: list[dict[str, Any]]) -> None:
+    """The Pipelines PipelineRuns name and Tekton's feature flags (the affinity assistant's
+    mode): a Pipeline is not stowage's to judge, so one that does not parse stays unread."""
+    stream.read_mentioning(frozenset({"ConfigMap"}), {FEATURE_FLAGS})
+    names = {get_in(run, ("spec", "pipelineRef", "name")) for run in runs}
+    names = {name for name in names if isinstance(name, str) and name}
+    for doc in stream.of_kind(("Pipeline",)):
+        if not doc.parsed and any(name in doc.text for name in names):
+            stream.read_unchecked(doc)
 
 
 def _read_claims_and_volumes(stream: Stream, workloads: list[Workload], config: Config) -> None:

@@ -12,18 +12,21 @@ template (`podTemplate`; a v1 PipelineRun's `taskRunTemplate.podTemplate`) gets
 the plan's volumes, node pool and securityContext, but it has no containers: the
 volumes are not mounted into the steps, and the data-paths env is not set.
 
-What triggers it, when the config has targets: a TrainJob whose runtime is not
-in the stream (with the runtime in the stream, its pods get storage there); a
-Tekton TaskRun or PipelineRun whose labels a target selects; a FlinkSessionJob a
-target selects whose FlinkDeployment (`deploymentName`) is not in the stream (with
-it in the stream, its pods get the storage); an Argo template whose
+What triggers it, when the config has targets: a TrainJob whose runtime is not in
+the stream (with the runtime in the stream, its pods get storage there); a
+PipelineRun whose Pipeline (`pipelineRef`) is not in the stream in its namespace, or
+comes from a resolver or bundle (its tasks are unknown: their pods are counted as
+many at once); a Tekton TaskRun or PipelineRun whose labels a target selects; a
+FlinkSessionJob a target selects whose FlinkDeployment (`deploymentName`) is not in
+the stream (with it in the stream, its pods get the storage); an Argo template whose
 `resource.manifest` creates an object that carries pod specs.
 
-How to fix it: render the TrainingRuntime or the FlinkDeployment in the same
-stream; for Tekton, mount through a workspace: bind it to the claim (`workspaces:
-[{name, persistentVolumeClaim: {claimName}}]`) and declare it in the Task; for
-objects created at run time, have `stowage admission` give them their storage
-when the API server admits them.
+How to fix it: render the TrainingRuntime, the Pipeline or the FlinkDeployment in
+the same stream (a Pipeline in the run's namespace, or inline as `pipelineSpec`);
+for Tekton, mount through a workspace: bind it to the claim (`workspaces: [{name,
+persistentVolumeClaim: {claimName}}]`) and declare it in the Task; for objects
+created at run time, have `stowage admission` give them their storage when the API
+server admits them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from stowage.checks import CheckContext
 from stowage.findings import Finding, ResourceRef, Severity
 from stowage.pods.argo import POD_TEMPLATE_KEYS
 from stowage.pods.podspecs import api_group, get_in, looks_pod_bearing, sites
+from stowage.pods.tekton import Tekton, pipeline_spec
 from stowage.read.manifests import Document
 from stowage.read.yamlload import Limits, YamlError, load_document
 
@@ -59,11 +63,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.config.targets:
         return
     runtimes = _runtimes(ctx)
+    pipelines = Tekton.of(o.body for o in ctx.stream.objects({"Pipeline"}))
     for doc in ctx.stream.parsed():
         body, group = doc.body, api_group(doc.body)
         if group == "trainer.kubeflow.org" and doc.kind == "TrainJob":
             yield from _train_job(doc, body, runtimes)
         elif group == "tekton.dev" and doc.kind in ("TaskRun", "PipelineRun"):
+            if doc.kind == "PipelineRun":
+                yield from _pipeline_run(doc, body, pipelines)
             if any(_selects(m, _labels(body)) for m in targets):
                 yield _tekton(doc)
         elif group == "flink.apache.org" and doc.kind == "FlinkSessionJob":
@@ -100,6 +107,39 @@ def _train_job(
         "are not checked",
         f"render the {kind} in the same stream (its pods then get the storage), or {ADMISSION}",
         (ResourceRef(kind, namespace, name),),
+    )
+
+
+def _pipeline_run(doc: Document, body: dict[str, Any], pipelines: Tekton) -> Iterator[Finding]:
+    """A PipelineRun whose Pipeline (pipelineRef) is not in the stream: its tasks are unknown."""
+    spec, _ = pipeline_spec(body, pipelines)
+    ref = get_in(body, ("spec", "pipelineRef"))
+    if spec is not None or not isinstance(ref, dict):
+        return
+    unknown = "stowage cannot see its tasks, so their pods are counted as many at once"
+    inline = "or inline it in the run (`pipelineSpec`)"
+    if ref.get("resolver") or ref.get("bundle"):
+        how = f"the {ref['resolver']} resolver" if ref.get("resolver") else "a bundle"
+        yield Finding(
+            ID,
+            SEVERITY,
+            doc.ref,
+            f"{doc.ref.kind}/{_name(body)} takes its Pipeline from {how} at run time, "
+            f"which is not in the stream: {unknown}",
+            f"render the Pipeline in the same stream and name it (`pipelineRef: {{name: ...}}`), "
+            f"{inline}",
+        )
+        return
+    name = str(ref.get("name") or "")
+    yield Finding(
+        ID,
+        SEVERITY,
+        doc.ref,
+        f"{doc.ref.kind}/{_name(body)} runs the tasks of Pipeline {name!r}, which is not in "
+        f"the stream: {unknown}, and their claims are judged from that count",
+        f"render the Pipeline in the same stream and namespace as the run (its tasks are then "
+        f"counted by their runAfter order), {inline}",
+        (ResourceRef("Pipeline", doc.ref.namespace, name),),
     )
 
 

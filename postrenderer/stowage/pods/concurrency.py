@@ -45,15 +45,26 @@ class Concurrency:
     kind: str
     groups: tuple[Group, ...] = ()
     notes: tuple[str, ...] = ()  # what the model could not see, said once
+    # Tekton: the uses (member labels) that bind each workspace; None: not known (every use)
+    workspaces: tuple[tuple[str, frozenset[str]], ...] | None = None
 
-    def peak(self, paths: Collection[Path] | None = None) -> tuple[int, Group | None]:
-        """The most pods (of the pod specs at ``paths``) live at once, and the group."""
+    def peak(
+        self, paths: Collection[Path] | None = None, uses: Collection[str] | None = None
+    ) -> tuple[int, Group | None]:
+        """The most pods (of the pod specs at ``paths``, of the ``uses`` when given) live
+        at once, and the group."""
         best: tuple[int, Group | None] = (0, None)
         for group in self.groups:
-            pods = group.pods(paths)
-            if pods > best[0] or (best[1] is None and group.chosen(paths)):
+            pods = group.pods(paths, uses)
+            if pods > best[0] or (best[1] is None and group.chosen(paths, uses)):
                 best = (pods, group)  # a group of 0 pods (replicas: 0) still says why
         return best
+
+    def workspace_uses(self, workspace: str) -> frozenset[str] | None:
+        """The uses that bind a Tekton workspace (none when no task does); None: unknown."""
+        if self.workspaces is None:
+            return None
+        return dict(self.workspaces).get(workspace, frozenset())
 
     def pods_of(self, path: Path) -> tuple[int, str]:
         """The most pods of one pod spec live at once, and why."""
@@ -64,9 +75,13 @@ class Concurrency:
 
 
 def model(
-    body: dict[str, Any], declared: tuple[KindRule, ...] = (), hpa: int | None = None
+    body: dict[str, Any],
+    declared: tuple[KindRule, ...] = (),
+    hpa: int | None = None,
+    tekton_objects: tekton.Tekton = tekton.NONE,
 ) -> Concurrency:
-    """The concurrency of one manifest. ``hpa``: the maxReplicas of an HPA scaling it."""
+    """The concurrency of one manifest. ``hpa``: the maxReplicas of an HPA scaling it;
+    ``tekton_objects``: the Pipelines and Tekton feature flags the stream holds."""
     kind = str(body.get("kind"))
     group = api_group(body)
     if kind in POD_SPEC_PATHS and group in (None, CORE_GROUPS.get(kind)):
@@ -75,6 +90,8 @@ def model(
     if rule is None:
         return Concurrency(kind)
     special = _SPECIAL.get((rule.group, rule.kind))
+    if (rule.group, rule.kind) == ("tekton.dev", "PipelineRun"):
+        special = _pipeline_run(tekton_objects)
     found = list(sites(body, declared))
     if special is not None and rule not in declared:
         return special(body, found)
@@ -327,15 +344,34 @@ def _kserve(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
     return _together("InferenceService", members)
 
 
-def _pipeline_run(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+def _pipeline_run(objects: tekton.Tekton) -> Special:
     """PipelineRun: its tasks' pods by the Pipeline's DAG (stowage.pods.tekton)."""
-    if not found:
-        return Concurrency("PipelineRun")
-    groups, note = tekton.pipeline_groups(body, found[0].path)
-    notes = [note] if note else []
-    if next(tekton.workspace_claims(body), None):
-        notes.append(tekton.COSCHEDULED)
-    return Concurrency("PipelineRun", groups, tuple(notes))
+
+    def build(body: dict[str, Any], found: list[PodSite]) -> Concurrency:
+        if not found:
+            return Concurrency("PipelineRun")
+        groups, uses, note = tekton.pipeline_groups(body, found[0].path, objects)
+        notes = [note] if note else []
+        bindings = list(tekton.workspace_bindings(body))
+        if bindings or objects.affinity.per_run:
+            notes.append(objects.affinity.note())
+        for binding in bindings:
+            bound = None if uses is None else sorted(uses.get(binding.workspace, ()))
+            if bound is not None:
+                notes.append(_workspace_note(binding, bound))
+        workspaces = None if uses is None else tuple(sorted(uses.items()))
+        return Concurrency("PipelineRun", groups, tuple(notes), workspaces)
+
+    return build
+
+
+def _workspace_note(binding: tekton.Binding, tasks: list[str]) -> str:
+    """Which tasks a workspace's claim reaches, as the plan says it."""
+    source = f"claim {binding.claim!r}" if binding.claim else "a volumeClaimTemplate"
+    head = f"workspace {binding.workspace!r} ({source})"
+    if not tasks:
+        return f"{head} is bound by no task: no task pod mounts it"
+    return f"{head} reaches the tasks that bind it: {', '.join(tasks)}"
 
 
 Special = Callable[[dict[str, Any], list[PodSite]], Concurrency]
@@ -348,7 +384,6 @@ _SPECIAL: dict[tuple[str, str], Special] = {
     ("batch.volcano.sh", "CronJob"): _scheduled("Volcano CronJob"),
     ("flink.apache.org", "FlinkDeployment"): _flink,
     ("serving.kserve.io", "InferenceService"): _kserve,
-    ("tekton.dev", "PipelineRun"): _pipeline_run,
     ("argoproj.io", "Workflow"): _argo("Workflow", ("spec",)),
     ("argoproj.io", "WorkflowTemplate"): _argo("WorkflowTemplate", ("spec",)),
     ("argoproj.io", "ClusterWorkflowTemplate"): _argo("ClusterWorkflowTemplate", ("spec",)),

@@ -48,12 +48,21 @@ class Group:
     reasons: tuple[tuple[int, int, str], ...] = ()  # (member, member, why those two overlap)
     caps: tuple[tuple[str, int, str], ...] = ()  # (cap name, most pods, why); "" caps them all
 
-    def chosen(self, paths: Collection[Path] | None) -> list[int]:
-        return [i for i, m in enumerate(self.members) if paths is None or m.path in paths]
+    def chosen(
+        self, paths: Collection[Path] | None, uses: Collection[str] | None = None
+    ) -> list[int]:
+        """The members at ``paths`` (all when None), of the ``uses`` (labels) when given."""
+        return [
+            i
+            for i, m in enumerate(self.members)
+            if (paths is None or m.path in paths) and (uses is None or m.label in uses)
+        ]
 
-    def pods(self, paths: Collection[Path] | None = None) -> int:
+    def pods(
+        self, paths: Collection[Path] | None = None, uses: Collection[str] | None = None
+    ) -> int:
         """How many pods of the group (of the pod specs at ``paths``) can be live at once."""
-        chosen = [self.members[i] for i in self.chosen(paths)]
+        chosen = [self.members[i] for i in self.chosen(paths, uses)]
         limits = {name: most for name, most, _ in self.caps}
         total = sum(m.pods for m in chosen if not m.cap or m.cap not in limits)
         capped: dict[str, int] = {}
@@ -65,9 +74,11 @@ class Group:
             total = min(total, limits[""])
         return min(total, MANY)
 
-    def why(self, paths: Collection[Path] | None = None) -> str:
+    def why(
+        self, paths: Collection[Path] | None = None, uses: Collection[str] | None = None
+    ) -> str:
         """Why these pods (of the pod specs at ``paths``) overlap, as messages say it."""
-        chosen = self.chosen(paths)
+        chosen = self.chosen(paths, uses)
         members = [self.members[i] for i in chosen]
         parts = list(dict.fromkeys(w for a, b, w in self.reasons if a in chosen and b in chosen))
         if len(parts) > 3:

@@ -184,7 +184,8 @@ def _kserve() -> tuple[KindRule, ...]:
         )
         for name in ("predictor", "transformer", "explainer")
     )
-    # A predictor given only `model:`: the model object is the container itself.
+    # A predictor given `model:`: the model object is a container, beside the predictor's own
+    # `containers` when it has them (a transformer collocated in the same pod).
     model = SpecRule(
         "predictor",
         ("spec", "predictor"),
@@ -577,7 +578,7 @@ def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
             continue
         for path, bindings in expand_wild(body, spec.path):
             node = get_in(body, path)
-            if _is_pod_like(node, spec.view) and (not spec.inline or "containers" in node):
+            if _is_pod_like(node, spec.view) and (not spec.inline or _inline_pod(node)):
                 component = _component(body, spec, path, bindings)
                 yield PodSite(rule.kind, component, path, rule=spec, bindings=bindings)
 
@@ -588,8 +589,14 @@ def _is_pod_like(node: Any, view: str) -> bool:
     if view == "argo":
         return any(isinstance(node.get(k), dict) for k in ("container", "script", "containerSet"))
     if view == "kserve-model":
-        return isinstance(node.get("model"), dict) and "containers" not in node
+        return isinstance(node.get("model"), dict)
     return True
+
+
+def _inline_pod(node: dict[str, Any]) -> bool:
+    """PodSpec fields among others: a pod spec when it has containers and no `model`
+    (a KServe predictor with a model is the kserve-model view, its containers included)."""
+    return "containers" in node and not isinstance(node.get("model"), dict)
 
 
 def _component(body: dict[str, Any], spec: SpecRule, path: Path, bindings: Path) -> str:

@@ -63,7 +63,7 @@ POD_SLOTS: dict[str, dict[str, Path]] = {
     # Tekton's pod template has no containers: pod-level settings only (SW905 says so).
     "tekton": {key: ("podTemplate", key) for key in _POD_LEVEL},
     "tekton-v1": {key: ("taskRunTemplate", "podTemplate", key) for key in _POD_LEVEL},
-    # A KServe predictor given only `model:`: pod fields inline, the model is the container.
+    # A KServe predictor given `model:`: pod fields inline, the model is a container.
     "kserve-model": {key: (key,) for key in _POD_LEVEL},
 }
 # container key -> where it sits, for views whose container is not a Container object
@@ -248,6 +248,11 @@ def _build_view(manifest: dict[str, Any], site: PodSite) -> PodView:
         for key, relative in CONTAINER_SLOTS.get(site.view, {}).items():
             _bind_slot(manifest, container, key, _resolve(site.path, relative), slots)
         pod["containers"] = [container]
+    if site.view == "kserve-model":  # the model, then the predictor's own containers
+        node = get_in(manifest, site.path) or {}
+        pod["containers"] += [c for c in node.get("containers") or [] if isinstance(c, dict)]
+        if isinstance(node.get("initContainers"), list):
+            pod["initContainers"] = node["initContainers"]
     return PodView(pod, slots)
 
 
