@@ -23,6 +23,7 @@ from stowage.attach import halves
 from stowage.engine import Options, run
 from stowage.errors import UsageError
 from stowage.layers import Layer
+from stowage.plan.plan import validate
 from stowage.pods import reading as pods_reading
 from stowage.read import manifests
 from stowage.read.manifests import split
@@ -313,7 +314,7 @@ def test_one_cpu_never_forks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "cpus", lambda: 1)
     monkeypatch.setattr(os, "fork", no_fork)
     monkeypatch.setattr(halves, "MIN_DOCUMENTS", 2)
-    assert not halves.worth_trying(split("".join(big_stream())))
+    assert not halves.worth_trying(split("".join(big_stream())), validate(CONFIG, "test"))
     assert "/outputs" in everything("".join(big_stream()), options())["output"]
 
 
@@ -350,3 +351,18 @@ def test_a_stream_with_nothing_to_attach_is_split_once(
     outcome = run("".join(big_stream()), options(config))
     assert not outcome.changed
     assert len(splits) == 1
+
+
+@pytest.mark.parametrize("config", [None, {"targets": {}}], ids=["no-plan", "no-targets"])
+def test_a_large_stream_with_nothing_to_attach_is_parsed_once(
+    config: dict[str, Any] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no target there is nothing for a second process to attach: the stream is not
+    handed to it, so what the checks parsed is never forgotten and parsed again (it once
+    was, and 30,000 untargeted documents took 60% more CPU)."""
+    monkeypatch.setattr(halves, "MIN_DOCUMENTS", 2)
+    monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    text = "".join(big_stream(count=20))
+    before = manifests.parse_count()
+    everything(text, options(config))
+    assert manifests.parse_count() - before == 20

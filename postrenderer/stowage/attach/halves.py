@@ -57,11 +57,13 @@ class Part:
     each: list[Attached | None]  # what each workload got (None: no target chose it)
 
 
-def worth_trying(stream: Stream) -> bool:
-    if not parallel.can_fork():
+def worth_trying(stream: Stream, config: Config) -> bool:
+    """Whether a second process would get work: a second CPU, targets, and enough unread
+    plain workload documents. A try that declines costs the stream what it has parsed
+    (stowage.attach.stage forgets it), so it is never made in vain."""
+    if not parallel.can_fork() or not config.targets:
         return False
-    plain = sum(1 for doc in stream.documents if doc.sniffed_kind in PLAIN_KINDS)
-    return plain >= MIN_DOCUMENTS
+    return bool(second_half(stream, config))
 
 
 def second_half(stream: Stream, config: Config) -> list[Document]:

@@ -18,7 +18,7 @@ from stowage.read.manifests import Stream
 
 
 def attach_stream(stream: Stream, plan: Plan) -> Attachment:
-    if halves.worth_trying(stream):
+    if halves.worth_trying(stream, plan.config):
         done = halves.attach_in_halves(stream, plan)
         if done is not None:
             return done
