@@ -8,8 +8,8 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools/bin
 export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup graphviz checkov owl-oracle tools demo test lint typecheck chart-check pytest bench bench-compare fuzz mutate \
-	docs clean cluster-bin cluster cluster-down e2e
+.PHONY: setup graphviz checkov owl-oracle tools helmfile demo test lint typecheck chart-check pytest bench \
+	bench-compare fuzz mutate docs clean cluster-bin cluster cluster-down e2e
 
 # checkov (the Pod Security scanner the tests use) lives in its own venv: its large
 # dependency tree must not move the project's pinned packages.
@@ -58,6 +58,12 @@ $(VENV)/.installed: pyproject.toml
 tools:
 	$(PYTHON) ci/install_tools.py --dest $(TOOLS)
 
+# helmfile v1.8.0 for tests/test_gitops.py, built from the pinned Go module in ci/helmfile/
+# (helmfile's replace directives rule out `go install`): a few minutes of CPU with cold Go
+# caches, then cached under .tools/helmfile. See ci/helmfile/README.md.
+helmfile: $(VENV)/.installed
+	$(PY) ci/install_helmfile.py --dest $(TOOLS)
+
 # The default chart mounts no data or outputs on a multi-node cluster until you say where
 # they live; the demo shows it as on one node (kind, a laptop), with host directories.
 DEMO_ARGS ?= --set cluster.singleNode=true
@@ -72,13 +78,14 @@ lint: setup
 
 typecheck: setup
 	MYPYPATH=cluster $(BIN)/mypy postrenderer/stowage tests
-	$(BIN)/mypy --strict ci/install_tools.py benchmarks/bench.py benchmarks/compare.py cluster/kcluster.py
+	$(BIN)/mypy --strict ci/install_tools.py ci/install_helmfile.py benchmarks/bench.py \
+		benchmarks/compare.py cluster/kcluster.py
 
 chart-check: setup
 	$(TOOLS)/helm lint --strict chart
 	$(TOOLS)/helm3 lint --strict chart
 
-pytest: setup checkov owl-oracle
+pytest: setup checkov owl-oracle helmfile
 	$(BIN)/pytest -n 2 -q --ignore=tests/e2e
 
 # A real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler

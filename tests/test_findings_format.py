@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
+from checkhelpers import claim_volume, context, mounting, pod, pvc, workload
+from stowage.checks import run_all
 from stowage.findings import Finding, ResourceRef, Severity, group_by_cause
-from stowage.views.report import FIRST_LINE, split_headline
+from stowage.views.report import FIRST_LINE, finding_lines, split_headline
 
 STOWAGE = [sys.executable, "-m", "stowage"]
 API = ResourceRef("Deployment", "", "api")
@@ -58,6 +61,52 @@ def test_json_keeps_its_fields_and_adds_the_parts_of_a_finding(
         "promoted": 0,
         "waived": 0,
     }
+
+
+def _claims_volumes(*claims: str) -> dict[str, Any]:
+    volumes = [claim_volume(c, f"v{i}") for i, c in enumerate(claims)]
+    mounts = [{"name": f"v{i}", "mountPath": f"/v{i}"} for i in range(len(claims))]
+    return pod(volumes, mounts)
+
+
+def test_a_shared_claim_is_one_finding_naming_each_workload_once() -> None:
+    ctx = context(
+        pvc("db", "ReadWriteOnce"),
+        workload("workers", replicas=3, spec=_claims_volumes("db", "db")),  # two volumes, one claim
+        mounting("one", "db"),
+    )
+    (sw101,) = [f for f in run_all(ctx) if f.rule == "SW101"]
+    lines = finding_lines(sw101)
+    assert lines[0] == (
+        "error SW101 PersistentVolumeClaim/db: ReadWriteOnce claim mounted by 4 pods that can "
+        "run on different nodes"
+    )
+    assert lines[1:5] == [
+        "  - claim 'db': ReadWriteOnce (per its manifest)",
+        "  workloads:",
+        "    Deployment/workers (3 replicas)",
+        "    Deployment/one (1 replica)",
+    ]
+    assert sw101.related == (
+        ResourceRef("Deployment", "", "workers"),
+        ResourceRef("Deployment", "", "one"),
+    )
+
+
+def test_a_rolling_deployment_is_one_finding_listing_its_claims() -> None:
+    ctx = context(
+        pvc("db", "ReadWriteOnce"),
+        pvc("cache", "ReadWriteOnce"),
+        workload("web", strategy="RollingUpdate", spec=_claims_volumes("db", "cache")),
+    )
+    (sw103,) = [f for f in run_all(ctx) if f.rule == "SW103"]
+    assert str(sw103.resource) == "Deployment/web"
+    assert sw103.subjects == (
+        "claim 'cache': ReadWriteOnce (per its manifest)",
+        "claim 'db': ReadWriteOnce (per its manifest)",
+    )
+    assert len(finding_lines(sw103)[0]) <= FIRST_LINE
+    assert sw103.fix.startswith("set spec.strategy.type: Recreate")
 
 
 def finding(subject: str, fix: str = "fix it", cause: str = "shared hostPath") -> Finding:

@@ -1,5 +1,6 @@
-"""Every word a user reads in a finding, pinned: rule, severity, resource, message, fix
-and related resources, for scenarios that trigger the rules. A changed message shows as
+"""Every word a user reads in a finding, pinned: the text report's lines (rule, severity,
+resource, what is wrong, what it is about, the workloads, the fix), the JSON message and
+related resources, for scenarios that trigger the rules. A changed message shows as
 a diff of tests/golden/findings.txt; review it, then regenerate with UPDATE_GOLDEN=1."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from checkhelpers import claim_volume, context, mounting, pod, pvc, workload
 from enginehelpers import dump_all, render
 from stowage.checks import run_all
 from stowage.findings import Finding
+from stowage.views.report import finding_lines
 from test_operator_kinds import CONFIG, LABELS, RWO_CLAIM, SHARED
 from test_operator_kinds import pod as operator_pod
 
@@ -86,6 +88,11 @@ def _labelled(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _two_claims(first: str, second: str) -> dict[str, Any]:
+    volumes = [claim_volume(first, "a"), claim_volume(second, "b")]
+    return pod(volumes, [{"name": "a", "mountPath": "/a"}, {"name": "b", "mountPath": "/b"}])
+
+
 def _widget() -> dict[str, Any]:
     """A kind in the core group that stowage does not know, with two pod specs."""
     return {
@@ -107,6 +114,13 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     ),
     "rwo claim, rolling update": _in_context(
         pvc("db", "ReadWriteOnce"), mounting("web", "db", replicas=1, strategy="RollingUpdate")
+    ),
+    "one rolling Deployment, two claims; one claim through two volumes": _in_context(
+        pvc("db", "ReadWriteOnce"),
+        pvc("cache", "ReadWriteOnce"),
+        pvc("scratch", "ReadWriteOnce"),
+        workload("web", strategy="RollingUpdate", spec=_two_claims("db", "cache")),
+        workload("twice", replicas=2, spec=_two_claims("scratch", "scratch")),
     ),
     "rwop shared, claim of unknown modes": _in_context(
         pvc("solo", "ReadWriteOncePod"),
@@ -162,9 +176,11 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
 
 
 def _text(finding: Finding) -> str:
-    lines = [f"{finding.severity} {finding.rule} {finding.resource}: {finding.message}"]
-    if finding.fix:
-        lines.append(f"  fix: {finding.fix}")
+    """The finding as the text report prints it, then the JSON report's whole-sentence
+    message (where it says more than the first line) and related resources."""
+    lines = finding_lines(finding)
+    if finding.message != finding.headline:
+        lines.append(f"  message: {finding.message}")
     lines += [f"  related: {ref}" for ref in finding.related]
     return "\n".join(lines)
 

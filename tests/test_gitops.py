@@ -1,11 +1,10 @@
 """GitOps recipes (ci/gitops/, docs/gitops.md), run as far as this machine allows: the Argo CD
 plugin's generate command against the chart, the helmfile release through the same Helm call
-helmfile makes (and through helmfile itself when `helmfile` is on PATH)."""
+helmfile makes and through helmfile itself (v1.8.0, built by `make helmfile` from ci/helmfile/)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ GITOPS = ROOT / "ci" / "gitops"
 PLUGIN = GITOPS / "argocd" / "plugin.yaml"
 DOCKERFILE = GITOPS / "argocd" / "Dockerfile"
 HELMFILE = GITOPS / "helmfile" / "helmfile.yaml"
+HELMFILE_BIN = TOOLS / "helmfile"  # `make helmfile`, which `make test` runs first
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -121,11 +121,37 @@ def test_helmfile_release_post_renders_through_stowage(tmp_path: Path) -> None:
     assert "fsGroup: 1000" in proc.stdout
 
 
-@pytest.mark.skipif(shutil.which("helmfile") is None, reason="helmfile is not installed")
+def _helmfile() -> Path:
+    if not HELMFILE_BIN.exists():
+        pytest.fail(f"{HELMFILE_BIN} is missing: run `make helmfile` (see ci/helmfile/README.md)")
+    return HELMFILE_BIN
+
+
+def test_helmfile_is_the_pinned_release() -> None:
+    env = {**os.environ, "HELMFILE_UPGRADE_NOTICE_DISABLED": "1"}  # no call to GitHub
+    proc = subprocess.run(
+        [str(_helmfile()), "version", "--output", "short"], env=env, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout.strip()) == (0, "v1.8.0"), proc.stderr
+
+
+def test_make_helmfile_reuses_the_binary_built_for_the_pinned_module() -> None:
+    built = _helmfile().resolve()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "ci" / "install_helmfile.py"), "--dest", str(TOOLS)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("helmfile: v1.8.0 up to date"), proc.stdout
+    assert HELMFILE_BIN.resolve() == built
+    assert built.parent.name.startswith("v1.8.0-")  # .tools/helmfile/<version>-<pin digest>
+
+
 def test_helmfile_itself_renders_the_release(tmp_path: Path) -> None:
     env = _env(tmp_path)
     proc = subprocess.run(
-        ["helmfile", "-f", str(HELMFILE), "template", "--skip-deps"], env=env,
+        [str(_helmfile()), "-f", str(HELMFILE), "template", "--skip-deps"], env=env,
         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -52,3 +52,9 @@ def test_demo_stays_lean_and_the_tests_install_checkov() -> None:
 def test_the_tests_install_the_owl_oracle_and_the_demo_does_not() -> None:
     assert "owl-oracle-requirements.txt" not in _make_plan("demo")
     assert "owl-oracle-requirements.txt" in _make_plan("test")
+
+
+def test_the_tests_build_helmfile_before_the_unit_tier_and_the_demo_does_not() -> None:
+    plan = _make_plan("test")
+    assert "ci/install_helmfile.py" not in _make_plan("demo")
+    assert plan.index("ci/install_helmfile.py") < plan.index("pytest -n 2 -q --ignore=tests/e2e")

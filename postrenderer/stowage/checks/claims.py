@@ -133,15 +133,31 @@ class ClaimUsage:
 
     @property
     def workload_refs(self) -> tuple[ResourceRef, ...]:
-        return tuple(m.workload.ref for m in self.mounts)
+        return tuple(dict.fromkeys(m.workload.ref for m in self.mounts))
 
     @property
     def workloads_text(self) -> str:
-        return ", ".join(
-            f"{', '.join(dict.fromkeys(m.workload.label for m in share.mounts))} ({share.why})"
-            for share in self.shares
-            if share.mounts
-        )
+        return ", ".join(self.affected)
+
+    @property
+    def affected(self) -> tuple[str, ...]:
+        """The workloads that mount the claim, each named once, with why their pods run at
+        once: one entry per object (``Deployment/x (3 replicas)``)."""
+        named: set[str] = set()
+        entries = []
+        for share in self.shares:
+            labels = [m.workload.label for m in share.mounts if m.workload.label not in named]
+            if labels:
+                named.update(labels)
+                entries.append(f"{', '.join(dict.fromkeys(labels))} ({share.why})")
+        return tuple(entries)
+
+    @property
+    def subject(self) -> str:
+        """The claim and its access modes, with where they were read."""
+        if self.modes.modes is None:
+            return f"claim {self.name!r}: access modes unknown (no manifest or plan declares them)"
+        return f"claim {self.name!r}: {', '.join(self.modes.modes)} ({self.modes.origin})"
 
 
 def _key(share: Share) -> ObjectKey:

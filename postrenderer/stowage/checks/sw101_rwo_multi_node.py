@@ -70,4 +70,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             f"{usage.count_text} pods that can run on different nodes: {usage.workloads_text}",
             FIX,
             usage.workload_refs,
+            cause=f"ReadWriteOnce claim mounted by {usage.count_text} pods that can run on "
+            "different nodes",
+            subjects=(usage.subject,),
+            affected=usage.affected,
         )

@@ -33,4 +33,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             f"(only one may ever mount it): {usage.workloads_text}",
             "run a single pod, give each pod its own claim, or use ReadWriteMany storage",
             usage.workload_refs,
+            cause=f"ReadWriteOncePod claim mounted by {usage.count_text} pods (only one may "
+            "ever mount it)",
+            subjects=(usage.subject,),
+            affected=usage.affected,
         )

@@ -17,6 +17,7 @@ old pod first, like Recreate. A claim already reported by SW101 (or SW102) is
 not reported again. With `cluster.singleNode: true` a ReadWriteOnce claim
 passes: on one node the new pod shares the volume. A ReadWriteOncePod claim
 admits one pod even on one node, so neither pinning nor a single node helps it.
+A Deployment gets one finding, listing each claim it mounts this way.
 
 How to fix it: set `strategy: {type: Recreate}` (what zero-to-jupyterhub's hub
 and stowage's scheduler do) or `rollingUpdate: {maxSurge: 0}`, pin the pod to
@@ -60,17 +61,24 @@ def _findings(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _rolling_mounts(usage: ClaimUsage, one_pod: bool) -> Iterator[Finding]:
+    """One finding per Deployment and claim; run_all makes one per Deployment of them,
+    listing its claims (the fix is on the Deployment)."""
+    if one_pod:
+        mode, wait = "ReadWriteOncePod", "a rollout's new pod waits for the volume"
+        cause = "RollingUpdate strategy with ReadWriteOncePod storage, so a rollout stalls"
+    else:
+        mode = "ReadWriteOnce"
+        wait = (
+            "when a rollout starts the new pod on another node, it waits for the volume "
+            "(Multi-Attach error)"
+        )
+        cause = (
+            "RollingUpdate strategy with ReadWriteOnce storage, so a rollout can stall on a "
+            "Multi-Attach error"
+        )
     for mount in usage.mounts:
         if not mount.placement.rolling or (not one_pod and pinned(mount, usage)):
             continue
-        if one_pod:
-            mode, wait = "ReadWriteOncePod", "a rollout's new pod waits for the volume"
-        else:
-            mode = "ReadWriteOnce"
-            wait = (
-                "when a rollout starts the new pod on another node, it waits for the volume "
-                "(Multi-Attach error)"
-            )
         yield Finding(
             ID,
             SEVERITY,
@@ -80,4 +88,6 @@ def _rolling_mounts(usage: ClaimUsage, one_pod: bool) -> Iterator[Finding]:
             "set spec.strategy.type: Recreate (or rollingUpdate.maxSurge: 0), "
             + ("" if one_pod else "pin the pod to one node, ")
             + "or use ReadWriteMany storage",
+            cause=cause,
+            subjects=(usage.subject,),
         )

@@ -41,4 +41,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             "declare its access modes (existingClaim + accessModes; autoMount.accessModes for "
             "the auto-mounted claim) so stowage can check them",
             usage.workload_refs,
+            cause=f"claim of unknown access modes mounted by {usage.count_text} pods that can "
+            "run on different nodes",
+            subjects=(usage.subject,),
+            affected=usage.affected,
         )
