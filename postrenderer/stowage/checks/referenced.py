@@ -25,14 +25,14 @@ def read_referenced(stream: Stream, workloads: list[Workload], config: Config) -
     if "Secret" in unread:
         secrets = {s.secret for s in _volume_specs(config) if s.secret}
         secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
-        stream.read_mentioning(frozenset({"Secret"}), _literal(secrets))
+        stream.read_named("Secret", _literal(secrets))
 
 
 def _read_claims_and_volumes(stream: Stream, workloads: list[Workload], config: Config) -> None:
     claims = {name for w in workloads for name, _ in claim_names(w.pod_spec)}
     claims |= {name for w in workloads for name in referenced_claims(w)}
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
-    stream.read_mentioning(frozenset({"PersistentVolumeClaim"}), _literal(claims))
+    stream.read_named("PersistentVolumeClaim", _literal(claims))
     bound = set(claims)
     for doc in stream.objects({"PersistentVolumeClaim"}):
         spec = doc.body.get("spec") or {}

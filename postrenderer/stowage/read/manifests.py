@@ -71,21 +71,99 @@ def _first_level_name(lines: list[str]) -> str | None:
     return None
 
 
+_METADATA_LINE = re.compile(r"^metadata:[ \t]*\r?$", re.MULTILINE)
+# A `name:` whose value YAML reads as exactly the string it shows (a plain word that
+# starts with a letter, or a quoted name without escapes), then only a comment.
+_TAIL = "[-A-Za-z0-9_.]*"
+_PLAIN_NAME = re.compile(
+    rf"name:[ \t]+(?:\"(?P<double>[A-Za-z0-9]{_TAIL})\"|'(?P<single>[A-Za-z0-9]{_TAIL})'"
+    rf"|(?P<plain>[A-Za-z]{_TAIL}))"
+    r"(?:[ \t]+#[^\n]*)?[ \t]*\r?$"
+)
+# Plain words that YAML 1.1 reads as a boolean or null rather than as the string.
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
+def header_name(text: str) -> str | None:
+    """metadata.name when a block-style header spells it out plainly, without parsing.
+
+    None whenever the text leaves any doubt: no `metadata:` line at column 0, no
+    first-level `name:` or more than one, a flow or quoted construct that may span
+    lines (an odd quote or bracket on a line up to the end of metadata), an alias, an
+    escape, or a plain word YAML reads as a boolean, null or number. A stream's name
+    index (:meth:`Stream.named`) parses such documents instead of trusting a guess.
+    """
+    start = _METADATA_LINE.search(text)
+    if start is None or not all(map(_closed, text[: start.start()].splitlines())):
+        return None
+    names: list[str] = []
+    indent = ""
+    for line in text[start.end() :].splitlines():
+        body = line.lstrip(" ")
+        if not body.strip() or body.startswith("#"):
+            continue
+        if body == line:  # back at column 0: metadata ended
+            break
+        if not _closed(line):
+            return None
+        indent = indent or line[: len(line) - len(body)]
+        if len(line) - len(body) == len(indent) and body.startswith("name:"):
+            names.append(body)
+    match = _PLAIN_NAME.match(names[0]) if len(names) == 1 else None
+    if match is None:
+        return None
+    name = match.group("double") or match.group("single") or match.group("plain")
+    return None if match.group("plain") and name.lower() in _YAML_WORDS else name
+
+
+def _closed(line: str) -> bool:
+    """Whether a line opens no quote or flow collection that may go on to the next."""
+    if line.lstrip().startswith("#"):
+        return True
+    return (
+        line.count('"') % 2 == 0
+        and line.count("'") % 2 == 0
+        and line.count("{") == line.count("}")
+        and line.count("[") == line.count("]")
+    )
+
+
 @dataclass
 class Document:
-    """One YAML document of the stream, its original text and (when read) its data."""
+    """One YAML document of the stream: its original text, and its data (:attr:`body`),
+    which it parses from that text the first time something reads it."""
 
     index: int  # position in the stream, 0-based (messages count from 1: `number`)
     line: int  # 1-based line of the document's first line in the input
     separator: str  # the `---` line before it, with its line ending ("" for the first)
     text: str  # the document exactly as it came in
-    body: Any = None  # parsed data, when parsed
+    _body: Any = field(default=None, repr=False)  # the data once parsed: read `body`
     parsed: bool = False
     changed: bool = False
     # The output text of a changed document, when it was rendered where it was attached
     # (stowage.attach.halves); attach is the last step that changes a body.
     rendered: str | None = field(default=None, repr=False, compare=False)
     dropped: bool = False  # left out of the output (the chart's fail-closed guard)
+    # How the document parses itself: its stream's limits and shape check (Stream gives it).
+    loader: Loader | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> Any:
+        """The parsed data, parsed on first use with the stream's limits and shape check:
+        an unusable document is refused (exit 2) exactly as :meth:`Stream.read` refuses
+        it. A document no stream reads (made by hand, without a loader) has None."""
+        if not self.parsed and self.loader is not None:
+            self.loader.load(self)
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self._body = value
+
+    @property
+    def parsed_body(self) -> Any:
+        """The data if the document is parsed, else None: looks without parsing."""
+        return self._body if self.parsed else None
 
     @cached_property
     def sniffed_kind(self) -> str | None:
@@ -107,8 +185,19 @@ class Document:
         return self.index + 1
 
     def where(self) -> str:
-        kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
+        """Where the document is, for a message: never parses it."""
+        body = self.parsed_body
+        kind = str(body.get("kind", "")) if isinstance(body, dict) else ""
+        kind_name = f" ({kind}/{ref_of(body, f'document-{self.number}').name})" if kind else ""
         return f"document {self.number}{kind_name} at line {self.line}"
+
+    @cached_property
+    def header_name(self) -> str | None:
+        """metadata.name when the header spells it out plainly, without parsing; None when
+        it does not (flow style, an alias, an escape, a value YAML reads as a number)."""
+        if self.separator.strip() not in ("", "---"):  # `--- !tag` or content on that line
+            return None
+        return header_name(self.text)
 
     def sniffed_label(self) -> str:
         """` (Kind/name)` read from the raw text, for a document that does not parse."""
@@ -190,6 +279,18 @@ class Reading:
 NO_READING = Reading()
 
 
+@dataclass(frozen=True)
+class Loader:
+    """How a stream's documents parse themselves (:attr:`Document.body`): one shared by
+    every document of a stream, so that a document refers to no stream (no cycles)."""
+
+    limits: Limits
+    problem: Callable[[Any], str | None]
+
+    def load(self, doc: Document) -> None:
+        parse_document(doc, self.limits, self.problem)
+
+
 @dataclass
 class Stream:
     documents: list[Document]
@@ -204,6 +305,16 @@ class Stream:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
+    # Documents of a kind by the name their header spells out (Stream.named).
+    _names: dict[str, dict[str | None, list[Document]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        loader = Loader(self.limits, self.reading.problem)
+        for doc in self.documents:
+            if doc.loader is None:
+                doc.loader = loader
 
     def parsed(self) -> Iterator[Document]:
         return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
@@ -233,9 +344,52 @@ class Stream:
         found = [doc for kind in kinds for doc in index.get(kind, ())]
         return sorted(found, key=_position) if len(found) > 1 else found
 
+    def named(self, kind: str, names: Iterable[str]) -> list[Document]:
+        """The documents of ``kind`` named one of ``names``, in stream order, found by the
+        kind and name their headers spell out (:func:`header_name`), without parsing.
+
+        A document of ``kind`` whose header leaves its name in doubt is parsed when its
+        text mentions one of the names, and counts when its data is so named: the answer
+        is the one parsing every such document would give (a name the text spells only
+        through escapes excepted). The items of a List are objects, not documents:
+        :meth:`objects` has them, as it has documents stowage added.
+        """
+        wanted = {name for name in names if name}
+        return [
+            doc
+            for doc in self._may_be_named(kind, wanted)
+            if doc.header_name is not None or _named(doc.body, wanted)
+        ]
+
+    def read_named(self, kind: str, names: Iterable[str]) -> None:
+        """Parse the documents :meth:`named` finds (and those whose header leaves the name
+        in doubt that mention one), in stream order; the first unusable one is refused
+        (exit 2). A long list loads in two processes."""
+        self.read([doc for doc in self._may_be_named(kind, names) if not doc.parsed], spread=True)
+
+    def _may_be_named(self, kind: str, wanted: Iterable[str]) -> list[Document]:
+        """The documents of ``kind`` whose header names one of ``wanted``, and those whose
+        header leaves the name in doubt but whose text mentions one, in stream order."""
+        names = {name for name in wanted if name}
+        if not names:
+            return []
+        by_name = self._of_kind_by_name(kind)
+        found = [doc for name in names for doc in by_name.get(name, ())]
+        found += [doc for doc in by_name.get(None, ()) if _mentions(doc.text, names)]
+        return sorted(found, key=_position) if len(found) > 1 else found
+
+    def _of_kind_by_name(self, kind: str) -> dict[str | None, list[Document]]:
+        self._by_kind()  # forgets the name indexes too when documents were added
+        if kind not in self._names:
+            by_name: dict[str | None, list[Document]] = {}
+            for doc in self.of_kind((kind,)):
+                by_name.setdefault(doc.header_name, []).append(doc)
+            self._names[kind] = by_name
+        return self._names[kind]
+
     def _by_kind(self) -> dict[str | None, list[Document]]:
         if self._index_size != len(self.documents):  # stowage appended documents
-            self._index = {}
+            self._index, self._names = {}, {}
             for doc in self.documents:
                 self._index.setdefault(doc.sniffed_kind, []).append(doc)
             self._index_size = len(self.documents)
@@ -279,6 +433,12 @@ class Stream:
 
 def _position(doc: Document) -> int:
     return doc.index
+
+
+def _named(body: Any, names: set[str]) -> bool:
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return bool(name) and str(name) in names
 
 
 def is_list_kind(kind: str) -> bool:
