@@ -19,7 +19,7 @@ import heapq
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import Any
 
 from stowage import parallel
@@ -94,21 +94,14 @@ def header_name(text: str) -> str | None:
     index (:meth:`Stream.named`) parses such documents instead of trusting a guess.
     """
     start = _METADATA_LINE.search(text)
-    if start is None or not all(map(_closed, text[: start.start()].splitlines())):
+    if start is None:
         return None
-    names: list[str] = []
-    indent = ""
-    for line in text[start.end() :].splitlines():
-        body = line.lstrip(" ")
-        if not body.strip() or body.startswith("#"):
-            continue
-        if body == line:  # back at column 0: metadata ended
-            break
-        if not _closed(line):
-            return None
-        indent = indent or line[: len(line) - len(body)]
-        if len(line) - len(body) == len(indent) and body.startswith("name:"):
-            names.append(body)
+    end = _COLUMN_0_CONTENT.search(text, start.end())
+    block = text[start.end() : end.start() if end else len(text)]
+    if not _all_closed(text[: start.start()]) or not _all_closed(block):
+        return None
+    first = _FIRST_CONTENT.search(block)
+    names = _first_level_names(first.group(1)).findall(block) if first else []
     match = _PLAIN_NAME.match(names[0]) if len(names) == 1 else None
     if match is None:
         return None
@@ -116,8 +109,23 @@ def header_name(text: str) -> str | None:
     return None if match.group("plain") and name.lower() in _YAML_WORDS else name
 
 
+_COLUMN_0_CONTENT = re.compile(r"\n(?=[^ \t\r\n#])")  # where a block mapping's value ends
+_FIRST_CONTENT = re.compile(r"^( +)[^ \t\r\n#]", re.MULTILINE)
+_OPENERS = re.compile(r"[\"'{}\[\]]")
+
+
+@cache
+def _first_level_names(indent: str) -> re.Pattern[str]:
+    return re.compile(rf"^{indent}(name:[^\n]*)", re.MULTILINE)
+
+
+def _all_closed(text: str) -> bool:
+    """Whether no line of ``text`` opens a quote or flow collection that may go on to the
+    next (most headers have no quote or bracket at all: one scan in C)."""
+    return not _OPENERS.search(text) or all(map(_closed, text.splitlines()))
+
+
 def _closed(line: str) -> bool:
-    """Whether a line opens no quote or flow collection that may go on to the next."""
     if line.lstrip().startswith("#"):
         return True
     return (
@@ -305,10 +313,6 @@ class Stream:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
-    # Documents of a kind by the name their header spells out (Stream.named).
-    _names: dict[str, dict[str | None, list[Document]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         loader = Loader(self.limits, self.reading.problem)
@@ -368,28 +372,22 @@ class Stream:
         self.read([doc for doc in self._may_be_named(kind, names) if not doc.parsed], spread=True)
 
     def _may_be_named(self, kind: str, wanted: Iterable[str]) -> list[Document]:
-        """The documents of ``kind`` whose header names one of ``wanted``, and those whose
-        header leaves the name in doubt but whose text mentions one, in stream order."""
+        """The documents of ``kind`` whose header names one of ``wanted`` or leaves the name
+        in doubt, among those whose text mentions one (a plainly spelt name is in the
+        text: a scan in C rules out the rest before any header is read), in stream order."""
         names = {name for name in wanted if name}
         if not names:
             return []
-        by_name = self._of_kind_by_name(kind)
-        found = [doc for name in names for doc in by_name.get(name, ())]
-        found += [doc for doc in by_name.get(None, ()) if _mentions(doc.text, names)]
-        return sorted(found, key=_position) if len(found) > 1 else found
-
-    def _of_kind_by_name(self, kind: str) -> dict[str | None, list[Document]]:
-        self._by_kind()  # forgets the name indexes too when documents were added
-        if kind not in self._names:
-            by_name: dict[str | None, list[Document]] = {}
-            for doc in self.of_kind((kind,)):
-                by_name.setdefault(doc.header_name, []).append(doc)
-            self._names[kind] = by_name
-        return self._names[kind]
+        accepted = {*names, None}
+        return [
+            doc
+            for doc in self.of_kind((kind,))
+            if _mentions(doc.text, names) and doc.header_name in accepted
+        ]
 
     def _by_kind(self) -> dict[str | None, list[Document]]:
         if self._index_size != len(self.documents):  # stowage appended documents
-            self._index, self._names = {}, {}
+            self._index = {}
             for doc in self.documents:
                 self._index.setdefault(doc.sniffed_kind, []).append(doc)
             self._index_size = len(self.documents)
@@ -438,7 +436,7 @@ def _position(doc: Document) -> int:
 def _named(body: Any, names: set[str]) -> bool:
     meta = body.get("metadata") if isinstance(body, dict) else None
     name = meta.get("name") if isinstance(meta, dict) else None
-    return bool(name) and str(name) in names
+    return isinstance(name, str) and name in names  # the API server refuses other names
 
 
 def is_list_kind(kind: str) -> bool:
@@ -462,8 +460,9 @@ def _of_kinds(body: dict[str, Any], kinds: Container[str]) -> bool:
     return isinstance(kind, str) and kind in kinds  # `kind: []` is not hashable
 
 
-def split(text: str) -> Stream:
-    """Split a multi-document YAML text into documents without parsing them.
+def split(text: str, reading: Reading = NO_READING, limits: Limits | None = None) -> Stream:
+    """Split a multi-document YAML text into documents without parsing them; the stream
+    reads with ``reading`` and ``limits`` (the defaults when None).
 
     The `---` and `...` marker lines are found by scans in C (:func:`_markers`),
     never by a Python loop over lines.
@@ -491,7 +490,7 @@ def split(text: str) -> Stream:
     tail = text[pos:]
     if tail or separator:
         docs.append(Document(len(docs), start, separator, tail))
-    return Stream(docs, bom=bom, newline=newline)
+    return Stream(docs, bom, newline=newline, reading=reading, limits=limits or Limits())
 
 
 def _markers(text: str) -> Iterator[re.Match[str]]:
@@ -627,9 +626,7 @@ def split_input(text: str, limits: Limits, reading: Reading = NO_READING) -> Str
             f"input is larger than {limits.max_input_bytes} bytes; raise --max-input-bytes "
             "if it is genuine"
         )
-    stream = split(text)
-    stream.reading, stream.limits = reading, limits
-    return stream
+    return split(text, reading, limits)
 
 
 def copy_body(body: Any) -> Any:
