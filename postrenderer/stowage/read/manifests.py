@@ -1,12 +1,21 @@
-"""The manifest stream: split into documents, parsed only when something needs them.
+"""The manifest stream: split into documents, each parsed the first time it is used.
 
 Splitting happens on the text: a line that starts with ``---`` at column 0
 always starts a new YAML document (a block scalar's content is indented, so
 ``---`` inside it is not at column 0). Each document's kind is read from its
 header line without parsing, and the stream indexes its documents by that
-kind. A document is parsed when a later stage asks the stream for it
-(:meth:`Stream.read_all`, :meth:`Stream.read_mentioning`, ...); the others are
-never touched, and stowage.write writes them back byte for byte.
+kind (:meth:`Stream.of_kind`); its name too, when the header spells it out
+plainly (:func:`header_name`), so that a stage finds the documents of a kind
+named one of some names without parsing the others (:meth:`Stream.named`).
+
+A document parses itself the first time something reads its data
+(:attr:`Document.body`), with the stream's limits and shape check, and is
+refused (exit 2) exactly as an explicit read refuses it. The explicit reads
+(:meth:`Stream.read_all`, :meth:`Stream.read`, :meth:`Stream.read_named`) are
+batches: many documents load faster together (rapidyaml, and two processes
+for a long list), and they say which documents the checks see
+(:meth:`Stream.parsed`, :meth:`Stream.objects`: the documents read so far).
+The others are never touched, and stowage.write writes them back byte for byte.
 
 What to read up front and which manifests the API server would refuse are
 not this module's to know: the stream is given a :class:`Reading` by the
@@ -166,7 +175,8 @@ class Document:
 
     @body.setter
     def body(self, value: Any) -> None:
-        self._body = value
+        """Data given to the document counts as read: it is never parsed over."""
+        self._body, self.parsed = value, True
 
     @property
     def parsed_body(self) -> Any:
@@ -426,7 +436,7 @@ class Stream:
         """Back to the state :func:`split` left: nothing parsed, nothing changed (a run
         that gave up on an attempt starts again from the documents' own text)."""
         for doc in self.documents:
-            doc.body, doc.parsed, doc.changed, doc.rendered = None, False, False, None
+            doc._body, doc.parsed, doc.changed, doc.rendered = None, False, False, None
 
 
 def _position(doc: Document) -> int:
