@@ -331,17 +331,20 @@ class Stream:
                 doc.loader = loader
 
     def parsed(self) -> Iterator[Document]:
-        return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
+        """The documents read so far whose data is a mapping, in stream order (the hot
+        loops here read ``_body``: a parsed document's data, without the property call)."""
+        return (d for d in self.documents if d.parsed and isinstance(d._body, dict))
 
     def objects(self, kinds: Container[str] | None = None) -> Iterator[Object]:
         """Every parsed object in stream order, the items of Lists in place of the List;
         only those of ``kinds`` when given (most callers look for a few claims or Secrets
         among thousands of workloads)."""
         for doc in self.parsed():
-            items = list_items(doc.body)
+            body = doc._body
+            items = list_items(body)
             if items is None:
-                if kinds is None or _of_kinds(doc.body, kinds):
-                    yield Object(doc, doc.body)
+                if kinds is None or _of_kinds(body, kinds):
+                    yield Object(doc, body)
                 continue
             for index, item in enumerate(items):
                 if isinstance(item, dict) and (kinds is None or _of_kinds(item, kinds)):
