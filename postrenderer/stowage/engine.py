@@ -17,12 +17,7 @@ from stowage.errors import UsageError
 from stowage.findings import Finding
 from stowage.layers import Layer
 from stowage.pods.podspecs import PLAN_LABEL, get_in
-from stowage.pods.reading import (
-    drop_fail_closed_guard,
-    may_hold_plan,
-    read_everything,
-    stream_of,
-)
+from stowage.pods.reading import drop_fail_closed_guard, plan_documents, read_everything, stream_of
 from stowage.read.manifests import Document, Stream
 from stowage.read.yamlload import Limits, load_document
 
@@ -94,7 +89,6 @@ def _layers(stream: Stream, options: Options) -> list[Layer]:
     """The chart's plan resources, then the --config files. Only the documents that may
     hold a plan are parsed for it."""
     with _manifest_errors_first(stream):
-        stream.read([doc for doc in stream.of_kind((None, "ConfigMap")) if may_hold_plan(doc)])
         return [*plan_layers(stream), *options.layers]
 
 
@@ -177,7 +171,9 @@ def add_admission_policies(stream: Stream, the_plan: Plan) -> list[str]:
 def plan_layers(stream: Stream) -> list[Layer]:
     """The chart's plan resources (ConfigMaps labelled stowage.io/plan), in stream order."""
     layers = []
-    for doc in stream.parsed():
+    for doc in plan_documents(stream):
+        if not isinstance(doc.body, dict):
+            continue
         labels = get_in(doc.body, ("metadata", "labels")) or {}
         if doc.kind != "ConfigMap" or str(labels.get(PLAN_LABEL, "")).lower() != "true":
             continue

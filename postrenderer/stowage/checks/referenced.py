@@ -26,7 +26,7 @@ def read_referenced(stream: Stream, workloads: list[Workload], config: Config) -
     if "Secret" in unread:
         secrets = {s.secret for s in _volume_specs(config) if s.secret}
         secrets |= {name for w in workloads for name in _secret_names(w.pod_spec)}
-        stream.read_mentioning(frozenset({"Secret"}), _literal(secrets))
+        stream.read_named("Secret", _literal(secrets))
     runs = [w.manifest for w in workloads if w.kind == "PipelineRun"]
     if runs:
         _read_tekton(stream, runs)
@@ -38,8 +38,8 @@ def _read_tekton(stream: Stream, runs: list[dict[str, Any]]) -> None:
     stream.read_mentioning(frozenset({"ConfigMap"}), {FEATURE_FLAGS})
     names = {get_in(run, ("spec", "pipelineRef", "name")) for run in runs}
     names = {name for name in names if isinstance(name, str) and name}
-    for doc in stream.of_kind(("Pipeline",)):
-        if not doc.parsed and any(name in doc.text for name in names):
+    for doc in stream.named("Pipeline", names):
+        if not doc.parsed:
             stream.read_unchecked(doc)
 
 
@@ -47,7 +47,7 @@ def _read_claims_and_volumes(stream: Stream, workloads: list[Workload], config: 
     claims = {name for w in workloads for name, _ in claim_names(w.pod_spec)}
     claims |= {name for w in workloads for name in referenced_claims(w)}
     claims |= {s.existingClaim for s in _volume_specs(config) if s.existingClaim}
-    stream.read_mentioning(frozenset({"PersistentVolumeClaim"}), _literal(claims))
+    stream.read_named("PersistentVolumeClaim", _literal(claims))
     bound = set(claims)
     for doc in stream.objects({"PersistentVolumeClaim"}):
         spec = doc.body.get("spec") or {}

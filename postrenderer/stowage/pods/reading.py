@@ -86,9 +86,7 @@ GUARD_API_VERSION, GUARD_KIND = "stowage.io/v1", "PostRendererRequired"
 
 def drop_fail_closed_guard(stream: Stream) -> None:
     """Leave the chart's fail-closed guard out of the output: stowage ran."""
-    guards = stream.of_kind((GUARD_KIND,))
-    stream.read(guards)
-    for doc in guards:
+    for doc in stream.of_kind((GUARD_KIND,)):
         if isinstance(doc.body, dict) and doc.body.get("apiVersion") == GUARD_API_VERSION:
             doc.dropped = True
 
@@ -96,6 +94,15 @@ def drop_fail_closed_guard(stream: Stream) -> None:
 def may_hold_plan(doc: Document) -> bool:
     """A ConfigMap stowage reads, or a document whose header does not show its kind."""
     return doc.sniffed_kind in (None, "ConfigMap") and needs_reading(doc)
+
+
+def plan_documents(stream: Stream) -> list[Document]:
+    """The documents that may hold the chart's plan (:func:`may_hold_plan`), in stream
+    order, read ahead in one batch (a stream of many kindless documents loads faster
+    so than one by one); the first unusable one is refused (exit 2)."""
+    docs = [doc for doc in stream.of_kind((None, "ConfigMap")) if may_hold_plan(doc)]
+    stream.read(docs)
+    return docs
 
 
 def read_everything(stream: Stream, spread: bool = True) -> None:

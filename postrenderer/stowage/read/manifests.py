@@ -1,12 +1,21 @@
-"""The manifest stream: split into documents, parsed only when something needs them.
+"""The manifest stream: split into documents, each parsed the first time it is used.
 
 Splitting happens on the text: a line that starts with ``---`` at column 0
 always starts a new YAML document (a block scalar's content is indented, so
 ``---`` inside it is not at column 0). Each document's kind is read from its
 header line without parsing, and the stream indexes its documents by that
-kind. A document is parsed when a later stage asks the stream for it
-(:meth:`Stream.read_all`, :meth:`Stream.read_mentioning`, ...); the others are
-never touched, and stowage.write writes them back byte for byte.
+kind (:meth:`Stream.of_kind`); its name too, when the header spells it out
+plainly (:func:`header_name`), so that a stage finds the documents of a kind
+named one of some names without parsing the others (:meth:`Stream.named`).
+
+A document parses itself the first time something reads its data
+(:attr:`Document.body`), with the stream's limits and shape check, and is
+refused (exit 2) exactly as an explicit read refuses it. The explicit reads
+(:meth:`Stream.read_all`, :meth:`Stream.read`, :meth:`Stream.read_named`) are
+batches: many documents load faster together (rapidyaml, and two processes
+for a long list), and they say which documents the checks see
+(:meth:`Stream.parsed`, :meth:`Stream.objects`: the documents read so far).
+The others are never touched, and stowage.write writes them back byte for byte.
 
 What to read up front and which manifests the API server would refuse are
 not this module's to know: the stream is given a :class:`Reading` by the
@@ -19,7 +28,7 @@ import heapq
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import Any
 
 from stowage import parallel
@@ -71,21 +80,108 @@ def _first_level_name(lines: list[str]) -> str | None:
     return None
 
 
+_METADATA_LINE = re.compile(r"^metadata:[ \t]*\r?$", re.MULTILINE)
+# A `name:` whose value YAML reads as exactly the string it shows (a plain word that
+# starts with a letter, or a quoted name without escapes), then only a comment.
+_TAIL = "[-A-Za-z0-9_.]*"
+_PLAIN_NAME = re.compile(
+    rf"name:[ \t]+(?:\"(?P<double>[A-Za-z0-9]{_TAIL})\"|'(?P<single>[A-Za-z0-9]{_TAIL})'"
+    rf"|(?P<plain>[A-Za-z]{_TAIL}))"
+    r"(?:[ \t]+#[^\n]*)?[ \t]*\r?$"
+)
+# Plain words that YAML 1.1 reads as a boolean or null rather than as the string.
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
+def header_name(text: str) -> str | None:
+    """metadata.name when a block-style header spells it out plainly, without parsing.
+
+    None whenever the text leaves any doubt: no `metadata:` line at column 0, no
+    first-level `name:` or more than one, a flow or quoted construct that may span
+    lines (an odd quote or bracket on a line up to the end of metadata), an alias, an
+    escape, or a plain word YAML reads as a boolean, null or number. A stream's name
+    index (:meth:`Stream.named`) parses such documents instead of trusting a guess.
+    """
+    start = _METADATA_LINE.search(text)
+    if start is None:
+        return None
+    end = _COLUMN_0_CONTENT.search(text, start.end())
+    block = text[start.end() : end.start() if end else len(text)]
+    if not _all_closed(text[: start.start()]) or not _all_closed(block):
+        return None
+    first = _FIRST_CONTENT.search(block)
+    names = _first_level_names(first.group(1)).findall(block) if first else []
+    match = _PLAIN_NAME.match(names[0]) if len(names) == 1 else None
+    if match is None:
+        return None
+    name = match.group("double") or match.group("single") or match.group("plain")
+    return None if match.group("plain") and name.lower() in _YAML_WORDS else name
+
+
+_COLUMN_0_CONTENT = re.compile(r"\n(?=[^ \t\r\n#])")  # where a block mapping's value ends
+_FIRST_CONTENT = re.compile(r"^( +)[^ \t\r\n#]", re.MULTILINE)
+_OPENERS = re.compile(r"[\"'{}\[\]]")
+
+
+@cache
+def _first_level_names(indent: str) -> re.Pattern[str]:
+    return re.compile(rf"^{indent}(name:[^\n]*)", re.MULTILINE)
+
+
+def _all_closed(text: str) -> bool:
+    """Whether no line of ``text`` opens a quote or flow collection that may go on to the
+    next (most headers have no quote or bracket at all: one scan in C)."""
+    return not _OPENERS.search(text) or all(map(_closed, text.splitlines()))
+
+
+def _closed(line: str) -> bool:
+    if line.lstrip().startswith("#"):
+        return True
+    return (
+        line.count('"') % 2 == 0
+        and line.count("'") % 2 == 0
+        and line.count("{") == line.count("}")
+        and line.count("[") == line.count("]")
+    )
+
+
 @dataclass
 class Document:
-    """One YAML document of the stream, its original text and (when read) its data."""
+    """One YAML document of the stream: its original text, and its data (:attr:`body`),
+    which it parses from that text the first time something reads it."""
 
     index: int  # position in the stream, 0-based (messages count from 1: `number`)
     line: int  # 1-based line of the document's first line in the input
     separator: str  # the `---` line before it, with its line ending ("" for the first)
     text: str  # the document exactly as it came in
-    body: Any = None  # parsed data, when parsed
+    _body: Any = field(default=None, repr=False)  # the data once parsed: read `body`
     parsed: bool = False
     changed: bool = False
     # The output text of a changed document, when it was rendered where it was attached
     # (stowage.attach.halves); attach is the last step that changes a body.
     rendered: str | None = field(default=None, repr=False, compare=False)
     dropped: bool = False  # left out of the output (the chart's fail-closed guard)
+    # How the document parses itself: its stream's limits and shape check (Stream gives it).
+    loader: Loader | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> Any:
+        """The parsed data, parsed on first use with the stream's limits and shape check:
+        an unusable document is refused (exit 2) exactly as :meth:`Stream.read` refuses
+        it. A document no stream reads (made by hand, without a loader) has None."""
+        if not self.parsed and self.loader is not None:
+            self.loader.load(self)
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        """Data given to the document counts as read: it is never parsed over."""
+        self._body, self.parsed = value, True
+
+    @property
+    def parsed_body(self) -> Any:
+        """The data if the document is parsed, else None: looks without parsing."""
+        return self._body if self.parsed else None
 
     @cached_property
     def sniffed_kind(self) -> str | None:
@@ -107,8 +203,19 @@ class Document:
         return self.index + 1
 
     def where(self) -> str:
-        kind_name = f" ({self.kind}/{self.ref.name})" if self.kind else ""
+        """Where the document is, for a message: never parses it."""
+        body = self.parsed_body
+        kind = str(body.get("kind", "")) if isinstance(body, dict) else ""
+        kind_name = f" ({kind}/{ref_of(body, f'document-{self.number}').name})" if kind else ""
         return f"document {self.number}{kind_name} at line {self.line}"
+
+    @cached_property
+    def header_name(self) -> str | None:
+        """metadata.name when the header spells it out plainly, without parsing; None when
+        it does not (flow style, an alias, an escape, a value YAML reads as a number)."""
+        if self.separator.strip() not in ("", "---"):  # `--- !tag` or content on that line
+            return None
+        return header_name(self.text)
 
     def sniffed_label(self) -> str:
         """` (Kind/name)` read from the raw text, for a document that does not parse."""
@@ -190,6 +297,18 @@ class Reading:
 NO_READING = Reading()
 
 
+@dataclass(frozen=True)
+class Loader:
+    """How a stream's documents parse themselves (:attr:`Document.body`): one shared by
+    every document of a stream, so that a document refers to no stream (no cycles)."""
+
+    limits: Limits
+    problem: Callable[[Any], str | None]
+
+    def load(self, doc: Document) -> None:
+        parse_document(doc, self.limits, self.problem)
+
+
 @dataclass
 class Stream:
     documents: list[Document]
@@ -205,18 +324,27 @@ class Stream:
     )
     _index_size: int = field(default=-1, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        loader = Loader(self.limits, self.reading.problem)
+        for doc in self.documents:
+            if doc.loader is None:
+                doc.loader = loader
+
     def parsed(self) -> Iterator[Document]:
-        return (d for d in self.documents if d.parsed and isinstance(d.body, dict))
+        """The documents read so far whose data is a mapping, in stream order (the hot
+        loops here read ``_body``: a parsed document's data, without the property call)."""
+        return (d for d in self.documents if d.parsed and isinstance(d._body, dict))
 
     def objects(self, kinds: Container[str] | None = None) -> Iterator[Object]:
         """Every parsed object in stream order, the items of Lists in place of the List;
         only those of ``kinds`` when given (most callers look for a few claims or Secrets
         among thousands of workloads)."""
         for doc in self.parsed():
-            items = list_items(doc.body)
+            body = doc._body
+            items = list_items(body)
             if items is None:
-                if kinds is None or _of_kinds(doc.body, kinds):
-                    yield Object(doc, doc.body)
+                if kinds is None or _of_kinds(body, kinds):
+                    yield Object(doc, body)
                 continue
             for index, item in enumerate(items):
                 if isinstance(item, dict) and (kinds is None or _of_kinds(item, kinds)):
@@ -232,6 +360,43 @@ class Stream:
         index = self._by_kind()
         found = [doc for kind in kinds for doc in index.get(kind, ())]
         return sorted(found, key=_position) if len(found) > 1 else found
+
+    def named(self, kind: str, names: Iterable[str]) -> list[Document]:
+        """The documents of ``kind`` named one of ``names``, in stream order, found by the
+        kind and name their headers spell out (:func:`header_name`), without parsing.
+
+        A document of ``kind`` whose header leaves its name in doubt is parsed when its
+        text mentions one of the names, and counts when its data is so named: the answer
+        is the one parsing every such document would give (a name the text spells only
+        through escapes excepted). The items of a List are objects, not documents:
+        :meth:`objects` has them, as it has documents stowage added.
+        """
+        wanted = {name for name in names if name}
+        return [
+            doc
+            for doc in self._may_be_named(kind, wanted)
+            if doc.header_name is not None or _named(doc.body, wanted)
+        ]
+
+    def read_named(self, kind: str, names: Iterable[str]) -> None:
+        """Parse the documents :meth:`named` finds (and those whose header leaves the name
+        in doubt that mention one), in stream order; the first unusable one is refused
+        (exit 2). A long list loads in two processes."""
+        self.read([doc for doc in self._may_be_named(kind, names) if not doc.parsed], spread=True)
+
+    def _may_be_named(self, kind: str, wanted: Iterable[str]) -> list[Document]:
+        """The documents of ``kind`` whose header names one of ``wanted`` or leaves the name
+        in doubt, among those whose text mentions one (a plainly spelt name is in the
+        text: a scan in C rules out the rest before any header is read), in stream order."""
+        names = {name for name in wanted if name}
+        if not names:
+            return []
+        accepted = {*names, None}
+        return [
+            doc
+            for doc in self.of_kind((kind,))
+            if _mentions(doc.text, names) and doc.header_name in accepted
+        ]
 
     def _by_kind(self) -> dict[str | None, list[Document]]:
         if self._index_size != len(self.documents):  # stowage appended documents
@@ -274,11 +439,17 @@ class Stream:
         """Back to the state :func:`split` left: nothing parsed, nothing changed (a run
         that gave up on an attempt starts again from the documents' own text)."""
         for doc in self.documents:
-            doc.body, doc.parsed, doc.changed, doc.rendered = None, False, False, None
+            doc._body, doc.parsed, doc.changed, doc.rendered = None, False, False, None
 
 
 def _position(doc: Document) -> int:
     return doc.index
+
+
+def _named(body: Any, names: set[str]) -> bool:
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return isinstance(name, str) and name in names  # the API server refuses other names
 
 
 def is_list_kind(kind: str) -> bool:
@@ -302,8 +473,9 @@ def _of_kinds(body: dict[str, Any], kinds: Container[str]) -> bool:
     return isinstance(kind, str) and kind in kinds  # `kind: []` is not hashable
 
 
-def split(text: str) -> Stream:
-    """Split a multi-document YAML text into documents without parsing them.
+def split(text: str, reading: Reading = NO_READING, limits: Limits | None = None) -> Stream:
+    """Split a multi-document YAML text into documents without parsing them; the stream
+    reads with ``reading`` and ``limits`` (the defaults when None).
 
     The `---` and `...` marker lines are found by scans in C (:func:`_markers`),
     never by a Python loop over lines.
@@ -331,7 +503,7 @@ def split(text: str) -> Stream:
     tail = text[pos:]
     if tail or separator:
         docs.append(Document(len(docs), start, separator, tail))
-    return Stream(docs, bom=bom, newline=newline)
+    return Stream(docs, bom, newline=newline, reading=reading, limits=limits or Limits())
 
 
 def _markers(text: str) -> Iterator[re.Match[str]]:
@@ -467,9 +639,7 @@ def split_input(text: str, limits: Limits, reading: Reading = NO_READING) -> Str
             f"input is larger than {limits.max_input_bytes} bytes; raise --max-input-bytes "
             "if it is genuine"
         )
-    stream = split(text)
-    stream.reading, stream.limits = reading, limits
-    return stream
+    return split(text, reading, limits)
 
 
 def copy_body(body: Any) -> Any:

@@ -46,8 +46,9 @@ def template_sources(outcome: Outcome, chart_path: str = "") -> dict[Identity, s
 
 
 def _source_of(doc: Document) -> str:
-    if isinstance(doc.body, dict):
-        annotations = (doc.body.get("metadata") or {}).get("annotations")
+    body = doc.parsed_body  # a document the run did not read stays unparsed
+    if isinstance(body, dict):
+        annotations = (body.get("metadata") or {}).get("annotations")
         if isinstance(annotations, dict) and annotations.get(FILENAME_ANNOTATION):
             return str(annotations[FILENAME_ANNOTATION])
     match = _SOURCE.search(doc.leading_comments())
