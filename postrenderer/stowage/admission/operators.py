@@ -32,10 +32,12 @@ the order of their names: the API server keeps no order of a mapping's keys).
 
 Not judged at admission (the policy does not match them, so it never refuses one),
 because what render time follows lives outside the one object CEL is given, or is a
-graph CEL cannot walk within its cost budget: Argo Workflows (step groups, DAGs,
-fan-out), Tekton runs (a Pipeline's DAG), TrainJob (its runtime is another object),
-AppWrapper (its pod sets name paths into the wrapped objects), Volcano JobFlow ordering
-and the templates, runtimes and schedules whose pods are started by other objects.
+graph CEL cannot walk within its cost budget: Argo Workflows and their templates (step
+groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflow
+Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
+TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
+AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
+Flink, KServe, SparkConnect, PodTemplate and config-declared kinds are not judged yet.
 """
 
 from __future__ import annotations
