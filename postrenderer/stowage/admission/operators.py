@@ -233,7 +233,8 @@ def _spark(kind: str, resource: str, app: str) -> Operator:
 
         entry = _entry(part, pods, cel.string(role), said, total=total,
                        meta=f"dyn({part})", spec=f"dyn({part})", volumes=mounted)  # fmt: skip
-        return f"({app}.?{role}.hasValue() ? [{entry}] : [])"
+        has = f"{app.replace('object.spec.', 'object.spec.?', 1)}.?{role}.hasValue()"
+        return f"({has} ? [{entry}] : [])"
 
     instances = f"{app}.?executor.?instances.orValue(0)"
     most = f"{app}.?dynamicAllocation.?maxExecutors.orValue(0)"
