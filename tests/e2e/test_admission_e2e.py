@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -549,14 +550,20 @@ def test_per_user_storage_comes_from_the_user_label(kube: Kube, tmp_path: Path) 
         view = storage_view(created["spec"])
         assert view["volumes"]["home"]["hostPath"]["path"] == "/srv/home/ann"
         assert view["containers"]["nb"]["mounts"] == [("home", "/home/ann", False, "")]
+        # The API server loads each policy on its own: the mutating one acting (above)
+        # does not mean the validating one does yet, so wait for its first refusal.
         for name, labels in (("nobody", {"app": "notebook"}),
                              ("bad", {"app": "notebook", "stowage.io/user": "a.b"})):  # fmt: skip
-            refused = kube.run(
-                "create", "-f", "-", stdin=dump(in_namespace([notebook(name, labels)], "homes")),
-                check=False,
-            )  # fmt: skip
-            assert refused.returncode != 0, name
-            assert "SW401 Pod/" in refused.stderr and "stowage.io/user" in refused.stderr
+            pod = dump(in_namespace([notebook(name, labels)], "homes"))
+            refusal = kube.wait_for(f"the validating policy to refuse {name}",
+                                    partial(_refusal, kube, pod))  # fmt: skip
+            assert "SW401 Pod/" in refusal and "stowage.io/user" in refusal, name
+
+
+def _refusal(kube: Kube, manifest: str) -> str:
+    """The API server's refusal of ``manifest`` (a server-side dry run), "" if admitted."""
+    proc = kube.run("create", "--dry-run=server", "-f", "-", stdin=manifest, check=False)
+    return proc.stderr if proc.returncode != 0 else ""
 
 
 def test_a_large_plan_stays_within_the_cel_cost_budget(kube: Kube, tmp_path: Path) -> None:
