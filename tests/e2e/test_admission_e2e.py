@@ -961,6 +961,12 @@ def _kubeflow(field: str, roles: dict[str, tuple[int, str]]) -> dict[str, Any]:
                     for role, (n, labels) in sorted(roles.items())}}  # fmt: skip
 
 
+def _bare_replicas(replicas: int) -> dict[str, Any]:
+    template = _pod(claim=True)
+    del template["metadata"]
+    return {"replicas": replicas, "template": template}
+
+
 def _ray_cluster(head: str, workers: str, replicas: int = 1) -> dict[str, Any]:
     groups = [{"groupName": g, "replicas": replicas, "template": _pod(workers)} for g in "vw"]
     return {"headGroupSpec": {"rayStartParams": {}, "template": _pod(head)},
@@ -1018,6 +1024,9 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
         "Chief": (1, "workers"), "PS": (1, "workers"), "Worker": (2, "workers")})), True),
     (_operator("TFJob", "tf-chief", _kubeflow("tfReplicaSpecs", {
         "Chief": (1, "workers"), "Worker": (2, "other")})), False),
+    # a template with no metadata, mounting the claim itself
+    (_operator("TFJob", "tf-bare", {"tfReplicaSpecs": {"Worker": _bare_replicas(2)}}), True),
+    (_operator("TFJob", "tf-bare-one", {"tfReplicaSpecs": {"Worker": _bare_replicas(1)}}), False),
     (_operator("MPIJob", "mpi-all", _kubeflow("mpiReplicaSpecs", {
         "Launcher": (1, "workers"), "Worker": (2, "workers")})), True),
     (_operator("MPIJob", "mpi-launcher", _kubeflow("mpiReplicaSpecs", {
