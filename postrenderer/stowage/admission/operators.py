@@ -1,12 +1,22 @@
 """SW101 on operator kinds at admission: the pods each operator runs at once, in CEL.
 
-Render time's model (`pods/concurrency.py`) for the kinds CEL can follow:
+Render time's model (`pods/concurrency.py`, the counts of `pods/podspecs.py`) for the
+kinds CEL can follow, every pod spec of one object running at the same time:
 
-- Kubeflow PyTorchJob: every replica spec runs together, `replicas` pods each (an
-  elastic job's workers up to `elasticPolicy.maxReplicas`);
-- RayCluster: the head and every worker group together, a group's pods the larger of
-  `replicas` and `maxReplicas`, times `numOfHosts`;
+- Kubeflow PyTorchJob, TFJob, MPIJob, XGBoostJob, PaddleJob and JAXJob: every replica
+  spec, `replicas` pods each (a PyTorchJob's workers up to `elasticPolicy.maxReplicas`);
+- RayCluster, and the cluster of a RayJob (`rayClusterSpec`, with its submitter pod)
+  and of a RayService (`rayClusterConfig`): the head and every worker group, a group's
+  pods the larger of `replicas` and `maxReplicas`, times `numOfHosts`;
 - LeaderWorkerSet: `replicas` leaders and `replicas` x `size` group pods;
+- Volcano Job: every task, `replicas` pods each; the job's own `spec.volumes` that name
+  an existing claim (`volumeClaimName`) reach every pod of the job;
+- SparkApplication: the driver and the larger of `executor.instances` and
+  `dynamicAllocation.maxExecutors` executors; a ScheduledSparkApplication's template
+  twice over when its runs may overlap (`concurrencyPolicy` Allow, the default). A
+  Spark pod counts a claim of the application's `volumes` when it mounts it;
+- DaskCluster, DaskWorkerGroup and DaskJob: the job and scheduler pods and
+  `worker.replicas` workers;
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
   completions). `dependsOn` with `status: Complete` serialises jobs; CEL cannot list
   the cliques of that graph, so a JobSet with such a dependency is judged by its
@@ -14,133 +24,141 @@ Render time's model (`pods/concurrency.py`) for the kinds CEL can follow:
   jobs that overlap beside a dependency may be left to render time.
 
 A claim counts for the pods whose template mounts it, or whose template a target
-selects to have it attached. Templates pinned to one node leave the claim unjudged.
-Argo Workflows, Volcano and the other operator kinds are not judged at admission.
+selects to have it attached. Templates pinned to one node, or held beside another pod
+by required pod affinity on the hostname, leave the claim unjudged (render time may
+find them on one node). The message is render time's: the object's components that
+mount the claim and why their pods run together (a Kubeflow job's replica specs in
+the order of their names: the API server keeps no order of a mapping's keys).
+
+Not judged at admission (the policy does not match them, so it never refuses one),
+because what render time follows lives outside the one object CEL is given, or is a
+graph CEL cannot walk within its cost budget: Argo Workflows and their templates (step
+groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflow
+Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
+TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
+AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
+Flink, KServe, SparkConnect, PodTemplate and config-declared kinds are not judged yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from stowage.admission import cel
 from stowage.checks import sw101_rwo_multi_node as sw101
+from stowage.pods.groups import MANY
 
 Claim = tuple[str, str]  # name, where its access modes come from
-RESOURCES = (
-    ("kubeflow.org", "pytorchjobs"),
-    ("ray.io", "rayclusters"),
-    ("jobset.x-k8s.io", "jobsets"),
-    ("leaderworkerset.x-k8s.io", "leaderworkersets"),
-)
-KINDS = {
-    "PyTorchJob": "kubeflow.org/",
-    "RayCluster": "ray.io/",
-    "JobSet": "jobset.x-k8s.io/",
-    "LeaderWorkerSet": "leaderworkerset.x-k8s.io/",
-}
-IS_OPERATOR = " || ".join(
-    f"(object.kind == {cel.string(k)} && object.apiVersion.startsWith({cel.string(g)}))"
-    for k, g in KINDS.items()
-)
 Added = Callable[[str], str]  # a template's metadata -> the claims the mutation attaches
 Pinned = Callable[[str], str]  # a pod spec -> whether it is held on one node
+HOSTNAME = "kubernetes.io/hostname"
 
 
-def variables(claims: list[Claim], added: Added, pinned: Pinned) -> Iterator[tuple[str, str]]:
-    """`opParts`: one list of strings per pod template, `#<pods>` first, then the claims
-    it mounts or gets, then `!` when it is pinned to one node (CEL has no tuples, and
-    this keeps the per-template expressions out of the per-claim ones); `op<N>`: pods at
-    once on the Nth claim (0 when unjudged); `opOver`: the claims over one pod."""
-    yield "opTemplates", _templates()
-    yield "opParts", f"variables.opTemplates.map(x, {_entry('x.t', 'x.pods', added, pinned)})"
-    yield "opSerialised", f"object.kind == 'JobSet' && {SERIALISED}"
-    for index, (name, _) in enumerate(claims):
-        yield f"op{index}", _count(cel.string(name))
-    over = " + ".join(
-        f"(variables.op{i} > 1 ? {cel.strings([name])} : [])" for i, (name, _) in enumerate(claims)
-    )
-    yield "opOver", over or "[]"
-    yield "opWhy", _why()
+@dataclass(frozen=True)
+class Operator:
+    """One operator kind: where the API serves it, and its pod templates as CEL."""
+
+    kind: str
+    group: str
+    resource: str
+    templates: str  # CEL: a list of :func:`_entry` maps
 
 
-def message(claims: list[Claim]) -> str:
-    origins = "{" + ", ".join(f"{cel.string(n)}: {cel.string(o)}" for n, o in claims) + "}"
-    counts = "{" + ", ".join(f"{cel.string(n)}: variables.op{i}" for i, (n, _) in enumerate(claims))
-    counts += "}"
-    claim = "variables.opOver[0]"
-    return (
-        f'"{sw101.ID} " + variables.ref + ": ReadWriteOnce claim \'" + {claim} + '
-        f'"\' (" + {origins}[{claim}] + ") is mounted by " + string({counts}[{claim}]) + '
-        '" pods that can run on different nodes: " + variables.ref + " (" + variables.opWhy + ")"'
-        f" + {cel.string(f'; fix: {sw101.FIX}')}"
-    )
+def _count_text(pods: str) -> str:
+    return f"({pods} >= {MANY} ? 'many' : string({pods}))"
 
 
-def _count(claim: str) -> str:
-    """CEL: the pods at once of the templates that mount ``claim``; 0 when one of them
-    is pinned to one node (left to render time)."""
-    mounting = f"variables.opParts.filter(part, {claim} in part)"
-    each = f"{mounting}.map(part, int(part[0].substring(1)))"
-    total = f"({mounting}.size() == 0 ? 0 : variables.opSerialised ? {each}.max() : {each}.sum())"
-    return f"{mounting}.exists(part, '!' in part) ? 0 : {total}"
-
-
-def _entry(template: str, pods: str, added: Added, pinned: Pinned) -> str:
-    """CEL: one template's list: `#<pods>`, its claims, `!` when pinned."""
-    own = (
-        f"{template}.spec.?volumes.orValue([])"
-        ".filter(vol, vol.?persistentVolumeClaim.claimName.hasValue())"
-        ".map(vol, vol.persistentVolumeClaim.claimName)"
-    )
-    return (
-        f"['#' + string({pods})] + {own} + ({added(f'{template}.metadata')}) + "
-        f"({pinned(f'{template}.spec')} ? ['!'] : [])"
-    )
+def _plural(pods: str, noun: str) -> str:
+    """CEL for render time's `plural(pods, noun)`; ``pods`` is an identifier."""
+    return f"{_count_text(pods)} + {cel.string(' ' + noun)} + ({pods} == 1 ? '' : 's')"
 
 
 def _positive(value: str) -> str:
     return f"({value} > 0 ? {value} : 1)"
 
 
-def _pair(template: str, pods: str) -> str:
-    """CEL: a pod template with its pods at once (dyn: CEL literals are homogeneous)."""
-    return f'{{"pods": dyn({pods}), "t": dyn({template})}}'
+def _larger(a: str, b: str) -> str:
+    return f"({a} > {b} ? {a} : {b})"
 
 
-def _templates() -> str:
-    """CEL: the operator's pod templates, each with its pods at once."""
-    branches = {
-        "PyTorchJob": _pytorch(),
-        "RayCluster": _ray(),
-        "JobSet": _jobset(),
-        "LeaderWorkerSet": _lws(),
-    }
-    result = "[]"
-    for kind, expression in reversed(branches.items()):
-        result = f"object.kind == {cel.string(kind)} ? ({expression}) : {result}"
-    return result
+def _entry(
+    template: str,
+    pods: str,
+    label: str,
+    why: Callable[[str], str],
+    *,
+    total: Callable[[str], str] = lambda n: n,
+    meta: str = "",
+    spec: str = "",
+    volumes: str = "",
+    claims: str = "[]",
+) -> str:
+    """CEL: one pod template with its pods at once (``pods``, bound once as `n`, then
+    ``total`` of it), its component (render time's label), why, metadata, pod spec,
+    volumes and extra claims (dyn: CEL literals are homogeneous). ``template`` is a pod
+    template (`metadata` and `spec`) unless ``meta``, ``spec`` and ``volumes`` say
+    otherwise."""
+    meta = meta or f"dyn({template}).?metadata.orValue({{}})"
+    spec = spec or f"dyn({template}).?spec.orValue({{}})"
+    volumes = volumes or f"dyn({template}).?spec.volumes.orValue([])"
+    fields = {
+        "p": total("n"), "l": label, "w": why("n"), "m": meta, "s": spec, "v": volumes, "c": claims,
+    }  # fmt: skip
+    body = ", ".join(f'"{k}": dyn({v})' for k, v in fields.items())
+    return f"[{pods}].map(n, {{{body}}})[0]"
 
 
-def _pytorch() -> str:
-    specs = "object.spec.?pytorchReplicaSpecs.orValue({})"
+def _fixed(text: str) -> Callable[[str], str]:
+    return lambda _: cel.string(text)
+
+
+def _counted(noun: str) -> Callable[[str], str]:
+    return lambda pods: _plural(pods, noun)
+
+
+def _kubeflow(kind: str, field: str) -> Operator:
+    specs = f"object.spec.?{field}.orValue({{}})"
     replicas = _positive(f"{specs}[rs].?replicas.orValue(0)")
-    most = "object.spec.?elasticPolicy.?maxReplicas.orValue(0)"
-    pods = f"(rs.lowerAscii() == 'worker' && {most} > {replicas} ? {most} : {replicas})"
-    return f"{specs}.map(rs, {_pair(f'{specs}[rs].template', pods)})"
+    pods, why = replicas, _counted(f"{kind} pod")
+    if kind == "PyTorchJob":
+        most = "object.spec.?elasticPolicy.?maxReplicas.orValue(0)"
+        elastic = f"rs.lowerAscii() == 'worker' && {most} > {replicas}"
+        pods = f"({elastic} ? {most} : {replicas})"
+
+        def why(n: str) -> str:
+            return (
+                f"({elastic} ? 'elasticPolicy.maxReplicas ' + string(n) + ' workers' : "
+                f"{_plural(n, 'PyTorchJob pod')})"
+            )
+
+    entry = _entry(f"{specs}[rs].template", pods, "rs.lowerAscii()", why)
+    keys = f"{specs}.map(rs, rs).sort().filter(rs, {specs}[rs].?template.hasValue())"
+    return Operator(kind, "kubeflow.org", f"{kind.lower()}s", f"{keys}.map(rs, {entry})")
 
 
-def _ray() -> str:
-    head = "object.spec.headGroupSpec.template"
-    has_head = "object.spec.?headGroupSpec.?template.hasValue()"
-    groups = "object.spec.?workerGroupSpecs.orValue([])"
+def _ray(kind: str, resource: str, cluster: str) -> Operator:
+    """A Ray cluster at ``cluster`` (CEL); a RayJob adds its submitter pod."""
+    has = f"object.spec.?{cluster}.hasValue()" if cluster else "true"
+    base = f"object.spec.{cluster}" if cluster else "object.spec"
+    head = f"{base}.headGroupSpec.template"
+    has_head = f"{base}.?headGroupSpec.?template.hasValue()"
     replicas = "wg.?replicas.orValue(0)"
     # KubeRay's CRD defaults maxReplicas to the largest int32: that default is no
     # maxReplicas written, which render time (reading the manifest) never sees.
     most = f"(wg.?maxReplicas.orValue(0) == {RAY_DEFAULT_MAX} ? 0 : wg.?maxReplicas.orValue(0))"
-    larger = f"({most} > {replicas} ? {most} : {replicas})"
-    pods = f"{_positive(larger)} * {_positive('wg.?numOfHosts.orValue(0)')}"
-    workers = f"{groups}.map(wg, {_pair('wg.template', pods)})"
-    return f"({has_head} ? [{_pair(head, '1')}] : []) + {workers}"
+    pods = f"{_positive(_larger(most, replicas))} * {_positive('wg.?numOfHosts.orValue(0)')}"
+    worker = _entry("wg.template", pods, "'worker'", _counted("Ray worker"))
+    workers = f"{base}.?workerGroupSpecs.orValue([]).map(wg, {worker})"
+    head_entry = _entry(head, "1", "'head'", _fixed("1 Ray head"))
+    heads = f"({has_head} ? [{head_entry}] : [])"
+    templates = f"({has} ? {heads} + {workers} : [])"
+    if kind == "RayJob":
+        submitter = _entry(
+            "object.spec.submitterPodTemplate", "1", "'submitter'", _fixed("1 submitter")
+        )
+        templates += f" + (object.spec.?submitterPodTemplate.hasValue() ? [{submitter}] : [])"
+    return Operator(kind, "ray.io", resource, templates)
 
 
 def _job_pods(spec: str) -> str:
@@ -156,28 +174,227 @@ SERIALISED = (
 )
 
 
-def _jobset() -> str:
+def _jobset() -> Operator:
     pods = f"rj.?replicas.orValue(1) * {_job_pods('rj.template.spec')}"
-    entry = _pair("rj.template.spec.template", pods)
-    return f"object.spec.?replicatedJobs.orValue([]).map(rj, {entry})"
+    entry = _entry("rj.template.spec.template", pods, "rj.name", _fixed(""))
+    templates = f"object.spec.?replicatedJobs.orValue([]).map(rj, {entry})"
+    return Operator("JobSet", "jobset.x-k8s.io", "jobsets", templates)
 
 
-def _lws() -> str:
+def _lws() -> Operator:
     lws = "object.spec.leaderWorkerTemplate"
     replicas = _positive("object.spec.?replicas.orValue(0)")
     size = _positive("object.spec.?leaderWorkerTemplate.?size.orValue(0)")
     has_leader = "object.spec.?leaderWorkerTemplate.?leaderTemplate.hasValue()"
-    leader = _pair(f"{lws}.leaderTemplate", replicas)
-    worker = _pair(f"{lws}.workerTemplate", f"{replicas} * {size}")
-    return f"({has_leader} ? [{leader}] : []) + [{worker}]"
+    leader = _entry(f"{lws}.leaderTemplate", replicas, "'leader'", _counted("leader"))
+    worker = _entry(f"{lws}.workerTemplate", f"{replicas} * {size}", "'worker'",
+                    _counted("group pod"))  # fmt: skip
+    templates = f"({has_leader} ? [{leader}] : []) + [{worker}]"
+    return Operator("LeaderWorkerSet", "leaderworkerset.x-k8s.io", "leaderworkersets", templates)
 
 
-def _why() -> str:
-    return (
-        "object.kind == 'PyTorchJob' ? 'its replica specs run together' : "
-        "object.kind == 'RayCluster' ? 'the head and worker groups run together' : "
-        f"object.kind == 'JobSet' ? ({SERIALISED} ? "
-        "'its largest replicated job; dependsOn Complete serialises the others' : "
-        "'its replicated jobs run together') : "
-        "'replicas x size group pods'"
+def _volcano() -> Operator:
+    """Volcano's `spec.volumes`: "all the volumes are shared by all pods within a Job";
+    one that names an existing claim and no claim spec to create it from is one the plan
+    may know (one it creates has the template's own access modes: render time's)."""
+    job_claims = (
+        "object.spec.?volumes.orValue([]).filter(v, v.?volumeClaimName.orValue('') != '' && "
+        "!v.?volumeClaim.hasValue()).map(v, v.volumeClaimName)"
     )
+    pods = _positive("t.?replicas.orValue(0)")
+    entry = _entry("t.template", pods, "t.?name.orValue('')", _counted("Volcano task pod"),
+                   claims=job_claims)  # fmt: skip
+    templates = (
+        f"object.spec.?tasks.orValue([]).filter(t, t.?template.spec.hasValue()).map(t, {entry})"
+    )
+    return Operator("Job", "batch.volcano.sh", "jobs", templates)
+
+
+def _spark(kind: str, resource: str, app: str) -> Operator:
+    """A Spark application at ``app``: labels, annotations and scheduling sit on the
+    driver and executor themselves; a pod gets the application's volumes it mounts."""
+    overlap = "object.spec.?concurrencyPolicy.orValue('Allow') == 'Allow'"
+    runs = f"a {kind} with concurrencyPolicy Allow: runs overlap"
+
+    def pod(role: str, pods: str, why: Callable[[str], str]) -> str:
+        part = f"{app}.{role}"
+        mounted = (
+            f"dyn({app}).?volumes.orValue([]).filter(v, "
+            f"dyn({part}).?volumeMounts.orValue([]).exists(m, m.name == v.name))"
+        )
+        total, said = (lambda n: n), why
+        if kind == "ScheduledSparkApplication":
+
+            def total(n: str) -> str:
+                return f"({overlap} ? ({n} * 2 > {MANY} ? {MANY} : {n} * 2) : {n})"
+
+            def said(n: str) -> str:  # render time: a run's count, then why runs overlap
+                return f"{why(n)} + ({overlap} ? {cel.string('; ' + runs)} : '')"
+
+        entry = _entry(part, pods, cel.string(role), said, total=total,
+                       meta=f"dyn({part})", spec=f"dyn({part})", volumes=mounted)  # fmt: skip
+        has = f"{app.replace('object.spec.', 'object.spec.?', 1)}.?{role}.hasValue()"
+        return f"({has} ? [{entry}] : [])"
+
+    instances = f"{app}.?executor.?instances.orValue(0)"
+    most = f"{app}.?dynamicAllocation.?maxExecutors.orValue(0)"
+    executors = _positive(_larger(instances, most))
+    templates = (
+        f"{pod('driver', '1', _fixed('1 Spark driver'))} + "
+        f"{pod('executor', executors, _counted('Spark executor'))}"
+    )
+    return Operator(kind, "sparkoperator.k8s.io", resource, templates)
+
+
+def _dask(kind: str, resource: str, parts: tuple[tuple[str, str], ...]) -> Operator:
+    """dask-kubernetes: (component, where its pod template sits); a worker group's
+    `replicas` beside its template (a Deployment each, render time says)."""
+    templates = []
+    for component, where in parts:
+        optional = where.replace("object.spec.", "object.spec.?", 1)
+        pods, why = "1", _fixed("1 pod")
+        if component == "worker":
+            pods, why = f"{optional}.?replicas.orValue(1)", _dask_workers
+        has = f"{optional}.?spec.hasValue()"
+        entry = _entry(where, pods, cel.string(component), why)
+        templates.append(f"({has} ? [{entry}] : [])")
+    return Operator(kind, "kubernetes.dask.org", resource, " + ".join(templates))
+
+
+def _dask_workers(pods: str) -> str:
+    return f"{_plural(pods, 'Dask worker')} + ', one Deployment each'"
+
+
+OPERATORS: tuple[Operator, ...] = (
+    _kubeflow("PyTorchJob", "pytorchReplicaSpecs"),
+    _kubeflow("TFJob", "tfReplicaSpecs"),
+    _kubeflow("MPIJob", "mpiReplicaSpecs"),
+    _kubeflow("XGBoostJob", "xgbReplicaSpecs"),
+    _kubeflow("PaddleJob", "paddleReplicaSpecs"),
+    _kubeflow("JAXJob", "jaxReplicaSpecs"),
+    _ray("RayCluster", "rayclusters", ""),
+    _ray("RayJob", "rayjobs", "rayClusterSpec"),
+    _ray("RayService", "rayservices", "rayClusterConfig"),
+    _jobset(),
+    _lws(),
+    _volcano(),
+    _spark("SparkApplication", "sparkapplications", "object.spec"),
+    _spark("ScheduledSparkApplication", "scheduledsparkapplications", "object.spec.template"),
+    _dask("DaskCluster", "daskclusters",
+          (("scheduler", "object.spec.scheduler"), ("worker", "object.spec.worker"))),
+    _dask("DaskWorkerGroup", "daskworkergroups", (("worker", "object.spec.worker"),)),
+    _dask("DaskJob", "daskjobs", (
+        ("job", "object.spec.job"),
+        ("scheduler", "object.spec.cluster.spec.scheduler"),
+        ("worker", "object.spec.cluster.spec.worker"),
+    )),
+)  # fmt: skip
+RESOURCES = tuple(dict.fromkeys((o.group, o.resource) for o in OPERATORS))
+
+
+def _is(operator: Operator) -> str:
+    return (
+        f"(object.kind == {cel.string(operator.kind)} && "
+        f"object.apiVersion.startsWith({cel.string(operator.group + '/')}))"
+    )
+
+
+IS_OPERATOR = " || ".join(_is(o) for o in OPERATORS)
+
+
+def variables(claims: list[Claim], added: Added, pinned: Pinned) -> Iterator[tuple[str, str]]:
+    """`opParts`: one list of strings per pod template, `#<pods>`, `@<component>` and
+    `?<why>` first, then the claims it mounts or gets, then `!` when it is pinned to one
+    node (CEL has no tuples, and this keeps the per-template expressions out of the
+    per-claim ones); `op<N>`: pods at once on the Nth claim (0 when unjudged); `opOver`:
+    the claims over one pod; `opLive` and `opTail`: the first such claim's running
+    templates and render time's account of them, for the message."""
+    yield "opTemplates", _templates()
+    yield "opParts", f"variables.opTemplates.map(x, {_part(added, pinned)})"
+    yield "opSerialised", f"object.kind == 'JobSet' && {SERIALISED}"
+    for index, (name, _) in enumerate(claims):
+        yield f"op{index}", _count(cel.string(name))
+    over = " + ".join(
+        f"(variables.op{i} > 1 ? {cel.strings([name])} : [])" for i, (name, _) in enumerate(claims)
+    )
+    yield "opOver", over or "[]"
+    yield (
+        "opLive",
+        "variables.opOver.size() == 0 ? [] : variables.opParts.filter(p, "
+        "variables.opOver[0] in p && int(p[0].substring(1)) > 0)",
+    )
+    yield "opTail", _tail()
+
+
+def message(claims: list[Claim]) -> str:
+    origins = "{" + ", ".join(f"{cel.string(n)}: {cel.string(o)}" for n, o in claims) + "}"
+    counts = "{" + ", ".join(f"{cel.string(n)}: variables.op{i}" for i, (n, _) in enumerate(claims))
+    counts += "}"
+    claim = "variables.opOver[0]"
+    count = f"{counts}[{claim}]"
+    return (
+        f'"{sw101.ID} " + variables.ref + ": ReadWriteOnce claim \'" + {claim} + '
+        f'"\' (" + {origins}[{claim}] + ") is mounted by " + '
+        f'({count} >= {MANY} ? "many" : string({count})) + '
+        '" pods that can run on different nodes: " + variables.opTail'
+        f" + {cel.string(f'; fix: {sw101.FIX}')}"
+    )
+
+
+def _count(claim: str) -> str:
+    """CEL: the pods at once of the templates that mount ``claim``; 0 when one of them
+    is pinned to one node (left to render time)."""
+    mounting = f"variables.opParts.filter(part, {claim} in part)"
+    each = f"{mounting}.map(part, int(part[0].substring(1)))"
+    total = f"({mounting}.size() == 0 ? 0 : variables.opSerialised ? {each}.max() : {each}.sum())"
+    return f"{mounting}.exists(part, '!' in part) ? 0 : {total}"
+
+
+def _part(added: Added, pinned: Pinned) -> str:
+    """CEL: one template's list: `#<pods>`, `@<component>`, `?<why>`, its claims, `!`
+    when pinned or held beside another pod."""
+    own = (
+        "x.v.filter(vol, vol.?persistentVolumeClaim.claimName.hasValue())"
+        ".map(vol, vol.persistentVolumeClaim.claimName)"
+    )
+    required = "requiredDuringSchedulingIgnoredDuringExecution"
+    follows = (
+        f"x.s.?affinity.podAffinity.{required}.orValue([])"
+        f".exists(t, t.?topologyKey.orValue('') == {cel.string(HOSTNAME)})"
+    )
+    return (
+        f"['#' + string(x.p), '@' + x.l, '?' + x.w] + {own} + x.c + ({added('x.m')}) + "
+        f"({pinned('x.s')} || {follows} ? ['!'] : [])"
+    )
+
+
+def _templates() -> str:
+    """CEL: the operator's pod templates, each with its pods at once."""
+    result = "[]"
+    for operator in reversed(OPERATORS):
+        result = f"{_is(operator)} ? ({operator.templates}) : {result}"
+    return result
+
+
+def _tail() -> str:
+    """CEL: render time's account of the first shared claim's pods: the components that
+    mount it (`Kind/name (component)`) and why they run together (`Group.why`)."""
+    live = "variables.opLive"
+    name = (
+        "object.kind + '/' + object.metadata.?name.orValue("
+        "object.metadata.?generateName.orValue('')) + ' ('"
+    )
+    labels = f"{live}.map(p, p[1].substring(1)).distinct().map(l, {name} + l + ')').join(', ')"
+    first = f"{live}[0][2].substring(1)"
+    same = f"{live}.all(p, p[2] == {live}[0][2])"
+    whys = f"{live}.map(p, p[2].substring(1)).join(' + ')"
+    why = (
+        f"{live}.size() > 1 ? ({same} ? {first} + ', for each of ' + string({live}.size()) : "
+        f"{whys}) + ' (they run together)' : {first}"
+    )
+    jobset = (
+        f"variables.ref + ' (' + ({SERIALISED} ? "
+        "'its largest replicated job; dependsOn Complete serialises the others' : "
+        "'its replicated jobs run together') + ')'"
+    )
+    return f"object.kind == 'JobSet' ? {jobset} : {labels} + ' (' + ({why}) + ')'"

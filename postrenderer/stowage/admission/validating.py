@@ -113,8 +113,9 @@ def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
                 {
                     "key": "sw101-waived",
                     "valueExpression": (
-                        "variables.isWorkload && variables.sharedRwo.size() > 0 && "
-                        "variables.waiver != '' ? variables.waiver : ''"
+                        "variables.isWorkload && variables.waiver != '' && "
+                        "(variables.isOperator ? variables.opOver : variables.sharedRwo)"
+                        ".size() > 0 ? variables.waiver : ''"
                     ),
                 }
             ],
