@@ -68,7 +68,8 @@ class SpecRule:
     its alternative paths (their wildcards bound to the site's), 1 when none is set.
     ``view`` says how the spec is shaped: ``pod`` (a PodSpec), ``fragment`` (Owl's
     volumes/volumeMounts/securityContext side by side), ``argo`` (an Argo template),
-    ``spark`` (a SparkApplication driver or executor).
+    ``spark`` (a SparkApplication driver or executor), ``flink-overlay`` (a PodSpec that
+    its operator lays over the kind's shared one: a Flink job or task manager's own).
     """
 
     component: str  # fixed name; "{key}" takes the wildcard's mapping key or item name
@@ -152,17 +153,24 @@ _POD_TEMPLATE = SpecRule(
 
 def _flink() -> KindRule:
     """Flink's FlinkDeployment: a pod template for both, then the job manager's and the
-    task managers' own (the operator merges them); counts in stowage.pods.concurrency."""
+    task managers' own, which the operator lays over it (read as that merge: see
+    stowage.pods.flink); counts in stowage.pods.concurrency."""
     return KindRule(
         "flink.apache.org",
         "FlinkDeployment",
         (
             SpecRule("pod", ("spec", "podTemplate", "spec"), unit="Flink pod"),
             SpecRule(
-                "jobmanager", ("spec", "jobManager", "podTemplate", "spec"), unit="job manager"
+                "jobmanager",
+                ("spec", "jobManager", "podTemplate", "spec"),
+                unit="job manager",
+                view="flink-overlay",
             ),
             SpecRule(
-                "taskmanager", ("spec", "taskManager", "podTemplate", "spec"), unit="task manager"
+                "taskmanager",
+                ("spec", "taskManager", "podTemplate", "spec"),
+                unit="task manager",
+                view="flink-overlay",
             ),
         ),
     )
