@@ -106,3 +106,24 @@ def test_a_manager_template_without_a_shared_one_is_the_pod_itself() -> None:
     (written,) = load_all(output(render(dump_all(deployment), CONFIG)))
     own = written["spec"]["taskManager"]["podTemplate"]["spec"]
     assert [v["name"] for v in own["volumes"]] == ["training", "results"]
+
+
+def test_a_flink_deployment_without_a_pod_template_gets_one_with_flinks_main_container() -> None:
+    """Flink's basic example has no pod template: its pods still run, from the image. The
+    storage goes into a `podTemplate` stowage writes, on the container Flink merges with
+    its own (`flink-main-container`); run again, stowage changes nothing."""
+    outcome = render(labelled("flink-basic.yaml"), CONFIG)
+    assert [p.workload for p in outcome.placements] == ["FlinkDeployment/basic-example"]
+    written = output(outcome)
+    (deployment,) = load_all(written)
+    spec = deployment["spec"]["podTemplate"]["spec"]
+    (main,) = spec["containers"]
+    assert main["name"] == "flink-main-container"
+    assert [m["mountPath"] for m in main["volumeMounts"]] == ["/data/training", "/outputs"]
+    assert [v["name"] for v in spec["volumes"]] == ["training", "results"]
+    assert output(render(written, CONFIG)) == written
+
+
+def test_a_flink_deployment_no_target_selects_is_left_as_it_is() -> None:
+    text = (THIRD_PARTY / "flink-basic.yaml").read_text()  # no team=ml label
+    assert output(render(text, CONFIG)) == text

@@ -93,10 +93,6 @@ NOTHING_TO_ATTACH = {
     "kserve-llmisvc-model-pvc.yaml": "a PersistentVolumeClaim only",
     "trainer-multi-node.yaml": "a TrainJob: its pods are its ClusterTrainingRuntime's (SW905)",
     "volcano-jobflow.yaml": "a JobFlow orders JobTemplates, it has no pod spec",
-    # A FlinkDeployment without `podTemplate`: stowage has no pod template to write into
-    # (the operator makes its pods from the image); SW901 warns that the target reached none.
-    "flink-basic.yaml": "a FlinkDeployment without podTemplate",
-    "flink-session-deployment-and-job.yaml": "a FlinkDeployment without podTemplate, its jobs",
 }
 FIXTURE_FILES = sorted(p.name for p in THIRD_PARTY.glob("*.yaml"))
 

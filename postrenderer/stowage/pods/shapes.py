@@ -213,6 +213,7 @@ VIEW_SHAPES: dict[str, dict[str, Any]] = {
     "tekton-v1": {"taskRunTemplate": {"podTemplate": TEKTON_POD_TEMPLATE}},
     "kserve-model": {**POD_SPEC, "model": CONTAINER},
     "flink-overlay": POD_SPEC,
+    "created": POD_SPEC,
 }
 # A pod template in config data is read by its launcher, which converts env values
 # (Owl's dask templates set `value: 1`): stowage does not read them, so any scalar goes.

@@ -187,6 +187,10 @@ class Workload:
             self._view = None  # read the merge again: only the manager's own parts were kept
         if self._view is None:
             return
+        if self.site.view == "created":
+            if self._view.pod != _created_stub(self.site):
+                _set_in(self.manifest, self.site.path, self._view.pod)
+            return
         for holder, key, path in self._view.slots:
             value = holder.get(key)
             if value is not None and get_in(self.manifest, path) is not value:
@@ -237,7 +241,14 @@ class Workload:
         return merged
 
 
+def _created_stub(site: PodSite) -> dict[str, Any]:
+    """A PodSpec the kind lacks: its main container, by the name its operator merges."""
+    return {"containers": [{"name": site.rule.created if site.rule else site.component}]}
+
+
 def _build_view(manifest: dict[str, Any], site: PodSite) -> PodView:
+    if site.view == "created":
+        return PodView(_created_stub(site), [])  # written whole by commit, once it holds more
     if site.view == "flink-overlay":
         # The pod the operator builds; attach writes nothing back (no slots): the shared
         # template, attached before it, carries the storage into this pod.
