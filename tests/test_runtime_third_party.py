@@ -169,3 +169,19 @@ def test_jobset_single_pvc_example_is_rejected() -> None:
 def test_argo_volumes_pvc_example_with_steps_in_sequence_passes() -> None:
     outcome = render(fixture("argo-volumes-pvc.yaml"))
     assert outcome.findings == []
+
+
+def test_tfjob_mnist_volume_named_like_a_planned_one_is_refused_not_replaced() -> None:
+    """The example's own volume `training` is the claim `tfevent-volume`; a plan whose data
+    volume is also called `training` (claim `training`) cannot have both in one pod, and
+    mounting the example's claim at /data/training would hand the job the wrong data: SW801
+    keeps the example's volume and refuses, naming both. (The e2e tier renames the plan's.)"""
+    text = with_labels(fixture("kubeflow-tfjob-mnist-with-summaries.yaml"), {"team": "ml"})
+    config = {**STORAGE, "targets": {"ml": {"matchLabels": {"team": "ml"}}}}
+    outcome = render(text, config)
+    (finding,) = [f for f in outcome.findings if f.rule == "SW801"]
+    assert "volumes[training]" in finding.message
+    assert "'claim tfevent-volume' in the chart" in finding.message
+    assert outcome.rejected
+    renamed = {"persistence": {"data": {"mnist": DATA["training"]}, "outputs": OUTPUTS}}
+    assert not render(text, {**config, **renamed}).rejected

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 Path = tuple[str | int, ...]
@@ -68,7 +68,9 @@ class SpecRule:
     its alternative paths (their wildcards bound to the site's), 1 when none is set.
     ``view`` says how the spec is shaped: ``pod`` (a PodSpec), ``fragment`` (Owl's
     volumes/volumeMounts/securityContext side by side), ``argo`` (an Argo template),
-    ``spark`` (a SparkApplication driver or executor).
+    ``spark`` (a SparkApplication driver or executor), ``flink-overlay`` (a PodSpec that
+    its operator lays over the kind's shared one: a Flink job or task manager's own),
+    ``created`` (a missing PodSpec stowage writes, from ``created``: see :func:`rule_sites`).
     """
 
     component: str  # fixed name; "{key}" takes the wildcard's mapping key or item name
@@ -83,6 +85,9 @@ class SpecRule:
     uri_claims: tuple[Path, ...] = ()  # `pvc://claim/path` model URIs its pods mount (KServe)
     inline: bool = False  # PodSpec fields among others (KServe): a pod spec only with containers
     versions: tuple[str, ...] = ()  # the apiVersions it applies to (Tekton v1 vs v1beta1); all
+    # Non-empty: the operator runs pods from nothing when the kind holds no pod spec at all
+    # (Flink's image), and this one, missing, is written with a main container of this name.
+    created: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,17 +157,29 @@ _POD_TEMPLATE = SpecRule(
 
 def _flink() -> KindRule:
     """Flink's FlinkDeployment: a pod template for both, then the job manager's and the
-    task managers' own (the operator merges them); counts in stowage.pods.concurrency."""
+    task managers' own, which the operator lays over it (read as that merge: see
+    stowage.pods.flink); counts in stowage.pods.concurrency."""
     return KindRule(
         "flink.apache.org",
         "FlinkDeployment",
         (
-            SpecRule("pod", ("spec", "podTemplate", "spec"), unit="Flink pod"),
             SpecRule(
-                "jobmanager", ("spec", "jobManager", "podTemplate", "spec"), unit="job manager"
+                "pod",
+                ("spec", "podTemplate", "spec"),
+                unit="Flink pod",
+                created="flink-main-container",  # the name Flink merges its own container with
             ),
             SpecRule(
-                "taskmanager", ("spec", "taskManager", "podTemplate", "spec"), unit="task manager"
+                "jobmanager",
+                ("spec", "jobManager", "podTemplate", "spec"),
+                unit="job manager",
+                view="flink-overlay",
+            ),
+            SpecRule(
+                "taskmanager",
+                ("spec", "taskManager", "podTemplate", "spec"),
+                unit="task manager",
+                view="flink-overlay",
             ),
         ),
     )
@@ -573,6 +590,7 @@ def kind_rule(group: str | None, kind: str, declared: tuple[KindRule, ...] = ())
 
 
 def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
+    found = False
     for spec in rule.specs:
         if spec.versions and body.get("apiVersion") not in spec.versions:
             continue
@@ -580,7 +598,13 @@ def rule_sites(body: dict[str, Any], rule: KindRule) -> Iterator[PodSite]:
             node = get_in(body, path)
             if _is_pod_like(node, spec.view) and (not spec.inline or _inline_pod(node)):
                 component = _component(body, spec, path, bindings)
+                found = True
                 yield PodSite(rule.kind, component, path, rule=spec, bindings=bindings)
+    if found:
+        return
+    for spec in rule.specs:
+        if spec.created and get_in(body, spec.path) is None:
+            yield PodSite(rule.kind, spec.component, spec.path, rule=replace(spec, view="created"))
 
 
 def _is_pod_like(node: Any, view: str) -> bool:

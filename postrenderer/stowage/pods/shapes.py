@@ -212,6 +212,8 @@ VIEW_SHAPES: dict[str, dict[str, Any]] = {
     "tekton": {"podTemplate": TEKTON_POD_TEMPLATE},
     "tekton-v1": {"taskRunTemplate": {"podTemplate": TEKTON_POD_TEMPLATE}},
     "kserve-model": {**POD_SPEC, "model": CONTAINER},
+    "flink-overlay": POD_SPEC,
+    "created": POD_SPEC,
 }
 # A pod template in config data is read by its launcher, which converts env values
 # (Owl's dask templates set `value: 1`): stowage does not read them, so any scalar goes.
@@ -251,7 +253,7 @@ def rule_shape(rule: KindRule) -> dict[str, Any]:
         for claims in spec.claim_templates:
             _nest_wild(shape, claims, CLAIM)
         _nest_wild(shape, spec.path, VIEW_SHAPES[spec.view])
-        if spec.view == "pod":
+        if spec.view in ("pod", "flink-overlay"):
             _nest_wild(shape, (*spec.path[:-1], "metadata"), METADATA)
         if spec.view in ("argo", "spark"):
             volumes = (*spec.path[: -2 if spec.view == "argo" else -1], "volumes")

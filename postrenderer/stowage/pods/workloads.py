@@ -18,7 +18,7 @@ from typing import Any
 from stowage.errors import UsageError
 from stowage.findings import ResourceRef
 from stowage.plan.configdata import Config, TemplateSite
-from stowage.pods import tekton
+from stowage.pods import flink, tekton
 from stowage.pods.podspecs import (
     WILD,
     KindRule,
@@ -166,7 +166,7 @@ class Workload:
     def pod_spec(self) -> dict[str, Any]:
         if self._spec is not None:  # checks ask tens of thousands of times
             return self._spec
-        if self.site.view == "pod":
+        if self.site.view == "pod" or self._overlay_alone:
             spec = get_in(self.manifest, self.site.path)
             if not isinstance(spec, dict):
                 return {}
@@ -176,9 +176,20 @@ class Workload:
             self._view = _build_view(self.manifest, self.site)
         return self._view.pod
 
+    @property
+    def _overlay_alone(self) -> bool:
+        """A Flink manager's own template with no shared one to lay it over: the pod itself."""
+        return self.site.view == "flink-overlay" and flink.shared_spec(self.manifest) is None
+
     def commit(self) -> None:
         """Write what attach added to a view's new parts back into the manifest."""
+        if self.site.view == "flink-overlay":
+            self._view = None  # read the merge again: only the manager's own parts were kept
         if self._view is None:
+            return
+        if self.site.view == "created":
+            if self._view.pod != _created_stub(self.site):
+                _set_in(self.manifest, self.site.path, self._view.pod)
             return
         for holder, key, path in self._view.slots:
             value = holder.get(key)
@@ -230,7 +241,20 @@ class Workload:
         return merged
 
 
+def _created_stub(site: PodSite) -> dict[str, Any]:
+    """A PodSpec the kind lacks: its main container, by the name its operator merges."""
+    return {"containers": [{"name": site.rule.created if site.rule else site.component}]}
+
+
 def _build_view(manifest: dict[str, Any], site: PodSite) -> PodView:
+    if site.view == "created":
+        return PodView(_created_stub(site), [])  # written whole by commit, once it holds more
+    if site.view == "flink-overlay":
+        # The pod the operator builds; attach writes nothing back (no slots): the shared
+        # template, attached before it, carries the storage into this pod.
+        own = get_in(manifest, site.path)
+        shared = flink.shared_spec(manifest)
+        return PodView(flink.merged_pod(shared or {}, own if isinstance(own, dict) else {}), [])
     pod: dict[str, Any] = {}
     slots: list[tuple[dict[str, Any], str, Path]] = []
     for key, relative in POD_SLOTS.get(site.view, {}).items():
