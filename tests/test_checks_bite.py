@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkhelpers import claim_volume, context, findings, mounting, pod, pvc
+from stowage.findings import ResourceRef
 
 RWO = pvc("db", "ReadWriteOnce")
 MOUNT = [{"name": "data", "mountPath": "/data"}]
@@ -47,3 +48,90 @@ def test_dask_workers_without_replicas_are_one_worker() -> None:
     assert not sw101(RWO, _dask_cluster(worker, {"spec": pod()}))
     (message,) = sw101(RWO, _dask_cluster({**worker, "replicas": 2}, {"spec": pod()}))
     assert "2 Dask workers" in message
+
+
+# SW905: pods a resource makes at run time from specs stowage cannot see.
+TARGETS = {"targets": {"ml": {"matchLabels": {"team": "ml"}}}}
+TRAINER = "trainer.kubeflow.org/v1alpha1"
+
+
+def sw905(*docs: dict[str, Any], config: dict[str, Any] | None = TARGETS) -> list[Any]:
+    return findings(context(*docs, config=config), "SW905")
+
+
+def _train_job(namespace: str = "ml", **runtime_ref: str) -> dict[str, Any]:
+    meta = {"name": "train", "namespace": namespace}
+    return {
+        "apiVersion": TRAINER,
+        "kind": "TrainJob",
+        "metadata": meta,
+        "spec": {"runtimeRef": runtime_ref},
+    }
+
+
+def _runtime(kind: str, name: str, namespace: str = "", api: str = TRAINER) -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": {}}
+
+
+def test_a_train_job_without_its_runtime_in_the_stream_is_named_with_the_runtime() -> None:
+    (finding,) = sw905(_train_job(name="torch", kind="TrainingRuntime"))
+    assert finding.resource == ResourceRef("TrainJob", "ml", "train")
+    assert finding.message.startswith("TrainJob/train takes its pods from TrainingRuntime 'torch'")
+    assert finding.fix.startswith("render the TrainingRuntime in the same stream")
+    assert finding.related == (ResourceRef("TrainingRuntime", "ml", "torch"),)
+    # no kind: a ClusterTrainingRuntime, which has no namespace
+    (cluster,) = sw905(_train_job(name="torch"))
+    assert cluster.related == (ResourceRef("ClusterTrainingRuntime", "", "torch"),)
+
+
+def test_a_train_job_whose_runtime_is_in_the_stream_is_not_named() -> None:
+    local = _train_job(name="torch", kind="TrainingRuntime")
+    assert not sw905(local, _runtime("TrainingRuntime", "torch", "ml"))
+    assert not sw905(local, _runtime("TrainingRuntime", "torch"))  # the release's namespace
+    assert not sw905(_train_job(name="torch"), _runtime("ClusterTrainingRuntime", "torch"))
+    # another namespace's runtime, another name, another API group: not its runtime
+    assert sw905(local, _runtime("TrainingRuntime", "torch", "other"))
+    assert sw905(local, _runtime("TrainingRuntime", "tf", "ml"))
+    assert sw905(local, _runtime("TrainingRuntime", "torch", "ml", api="kubeflow.org/v1"))
+    assert not sw905(local, config={})  # nothing to attach: nothing missed
+
+
+def _workflow(manifest: str, kind: str = "Workflow") -> dict[str, Any]:
+    templates = [
+        {"name": "run", "container": {"image": "busybox"}},
+        {"name": "make", "resource": {"action": "create", "manifest": manifest}},
+    ]
+    spec: dict[str, Any] = {"entrypoint": "run", "templates": templates}
+    if kind == "CronWorkflow":
+        spec = {"schedule": "@daily", "workflowSpec": spec}
+    meta = {"generateName": "flow-"}
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": meta, "spec": spec}
+
+
+JOB = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: rand-\nspec:\n" + (
+    "  template:\n    spec:\n      containers: [{name: c, image: busybox}]\n"
+)
+
+
+def test_an_argo_resource_step_that_creates_pods_is_named_with_what_it_creates() -> None:
+    (finding,) = sw905(_workflow(JOB))
+    assert finding.message.startswith(
+        "Workflow/flow- template 'make' creates Job/rand- at run time (a resource step)"
+    )
+    assert "stowage admission" in finding.fix
+    (cron,) = sw905(_workflow(JOB, kind="CronWorkflow"))
+    assert "template 'make' creates Job/rand-" in cron.message
+    # a manifest Argo fills in at run time: its kind line and `containers:` tell
+    filled = JOB.replace("[{name: c, image: busybox}]", "{{inputs.parameters.c}}")
+    (templated,) = sw905(_workflow(filled))
+    assert "creates Job/rand- at run time" in templated.message
+    nameless = filled.replace("  generateName: rand-\n", "")
+    assert "creates Job/? at run time" in sw905(_workflow(nameless))[0].message
+
+
+def test_an_argo_resource_step_that_creates_no_pods_is_not_named() -> None:
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {a: b}\n"
+    assert not sw905(_workflow(config_map))
+    assert not sw905(_workflow("kind: Job\nspec: {{x}}\n"))  # no containers: key
+    assert not sw905(_workflow("- a list\n"))

@@ -350,3 +350,29 @@ def test_a_stream_with_nothing_to_attach_is_split_once(
     outcome = run("".join(big_stream()), options(config))
     assert not outcome.changed
     assert len(splits) == 1
+
+
+def test_the_child_sends_back_each_document_attached_and_rendered() -> None:
+    """What the second process returns is what one process makes of its documents."""
+    from stowage.plan import plan
+
+    web = workload("Deployment", "w0", WEB, pod_spec(set()))
+    other = workload("Job", "other", {"app": "other"}, pod_spec(set()))
+    part = halves.attach_part(split(dump_all(web, other)), plan.build(_merged(CONFIG)))
+    assert part.changed == [True, False]
+    assert part.rendered[1] is None
+    rendered = part.rendered[0]
+    assert rendered is not None
+    assert rendered == write(run(dump_all(web), options()).stream)
+    assert yaml.safe_load(rendered) == part.bodies[0]
+    assert part.sites == [(0, ("spec", "template", "spec")), (1, ("spec", "template", "spec"))]
+    assert [a.role if a else None for a in part.each] == ["web", None]
+
+
+def test_the_child_refuses_a_document_whose_kind_its_text_does_not_show_whole() -> None:
+    from stowage.plan import plan
+
+    text = dump_all(workload("Deployment", "w0", WEB, pod_spec(set())))
+    folded = text.replace("kind: Deployment\n", "kind: Deployment\n  Set\n")
+    with pytest.raises(ValueError, match="not the kind its text first names"):
+        halves.attach_part(split(folded), plan.build(_merged(CONFIG)))

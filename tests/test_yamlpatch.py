@@ -65,6 +65,22 @@ def test_json_stays_json_with_its_indentation() -> None:
     assert out == '{\n    "a": [\n        1,\n        2\n    ]\n}\n'
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a":[1],"b":"é"}', '{"a":[1,2],"b":"é"}'),
+        ('{"a": [1], "b": "é"}\n', '{"a": [1, 2], "b": "é"}\n'),
+        ('{"a":[1, 0]}', '{"a": [1, 0, 2]}'),
+        ('{"a":[1],\n"b": 0}', '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 0\n}'),
+    ],
+    ids=["compact", "spaced", "some-spaces", "unindented-lines"],
+)
+def test_json_keeps_its_layout_and_characters(text: str, expected: str) -> None:
+    """A one-line JSON value stays one line, compact or spaced as it was; a multi-line one
+    is indented (by two when its lines are not); non-ASCII characters stay as they are."""
+    assert patched(text, lambda d: d["a"].append(2)) == expected
+
+
 _keys = st.sampled_from(["a", "b", "volumes", "c"])
 _scalars = st.one_of(
     st.integers(), st.booleans(), st.sampled_from(["x", "/storage/${USER}", "y z"])
