@@ -501,7 +501,10 @@ pipeline:
         name: owl-owl-config
 """
 DATA_TRAINING = {"training": {"mountPath": "/data/t", "existingClaim": "training"}}
-PER_USER = {"home": {"mountPath": "/home/${USER}", "hostPath": "/storage/${USER}"}}
+PER_USER = {
+    "home": {"mountPath": "/home/${USER}", "hostPath": "/storage/${USER}"},
+    "scratch": {"mountPath": "/scratch/${USER}", "hostPath": "/scratch/${USER}"},
+}
 S3_DATA = {"s3data": {"store": "s3", "bucket": "s3://bkt", "secret": "creds", "secretKey": "k"}}
 
 
@@ -540,7 +543,7 @@ def test_a_fragment_gets_only_the_env_values_its_launcher_can_use() -> None:
     assert placement.notes[1:] == [
         "left out STOWAGE_STORE_S3DATA: it is read from a Secret, and the fragment's "
         "extraEnv takes only values",
-        "left out of STOWAGE_DATA_PATHS: home (Owl reads extraEnv before it fills in the "
+        "left out of STOWAGE_DATA_PATHS: home, scratch (Owl reads extraEnv before it fills in the "
         "run's variables)",
     ]
     # what `stowage plan` reports is what the fragment holds
@@ -553,7 +556,11 @@ def test_a_fragment_whose_data_paths_all_wait_for_the_run_gets_no_data_paths_env
     placement, pipeline = _owl_fragment(dict(PER_USER))
     assert pipeline["extraEnv"] == [{"name": "OWN", "value": "${HOME}/x"}]
     assert placement.env == []
-    assert placement.notes[-1].startswith("left out of STOWAGE_DATA_PATHS: home (")
+    assert placement.notes[-1].startswith("left out of STOWAGE_DATA_PATHS: home, scratch (")
+    _, shared_only = _owl_fragment(dict(DATA_TRAINING))
+    assert shared_only["extraEnv"][1:] == [
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"training":"/data/t"}'}
+    ]
 
 
 def test_the_plan_says_why_a_workload_was_not_auto_mounted() -> None:

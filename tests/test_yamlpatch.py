@@ -71,14 +71,75 @@ def test_json_stays_json_with_its_indentation() -> None:
         ('{"a":[1],"b":"é"}', '{"a":[1,2],"b":"é"}'),
         ('{"a": [1], "b": "é"}\n', '{"a": [1, 2], "b": "é"}\n'),
         ('{"a":[1, 0]}', '{"a": [1, 0, 2]}'),
+        ('{"a": [1]}', '{"a": [1, 2]}'),
         ('{"a":[1],\n"b": 0}', '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 0\n}'),
     ],
-    ids=["compact", "spaced", "some-spaces", "unindented-lines"],
+    ids=["compact", "spaced", "some-spaces", "colon-space", "unindented-lines"],
 )
 def test_json_keeps_its_layout_and_characters(text: str, expected: str) -> None:
     """A one-line JSON value stays one line, compact or spaced as it was; a multi-line one
     is indented (by two when its lines are not); non-ASCII characters stay as they are."""
     assert patched(text, lambda d: d["a"].append(2)) == expected
+
+
+LIST = "a:\n  - x  # one\n  - y  # two\nb: 1  # keep\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "change", "expected"),
+    [
+        (
+            "spec:\n  volumes:\n  x: 1  # keep\n",
+            lambda d: d["spec"].update(volumes=[{"name": "a"}]),
+            "spec:\n  volumes:\n    - name: a\n  x: 1  # keep\n",
+        ),
+        (
+            "spec:\n  volumes: {}\n  x: 1  # keep\n",
+            lambda d: d["spec"].update(volumes={"a": 1}),
+            "spec:\n  volumes:\n    a: 1\n  x: 1  # keep\n",
+        ),
+        (
+            "top:\n  a:\n    - x  # one\n  b: 1  # keep\n",
+            lambda d: d["top"].update(a={"k": "v"}),
+            "top:\n  a:\n    k: v  # one\n  b: 1  # keep\n",
+        ),
+        (LIST, lambda d: d["a"].__setitem__(1, "z"), LIST.replace("- y", "- z")),
+        (LIST, lambda d: d["a"].pop(), "a:\n  - x  # two\nb: 1  # keep\n"),
+        (
+            LIST,
+            lambda d: d["a"].__setitem__(1, {"k": "v"}),
+            "a:\n  - x  # one\n  -\n    k: v  # two\nb: 1  # keep\n",
+        ),
+        (
+            "a:\n  - k: 1  # one\n  - y  # two\nb: 1  # keep\n",
+            lambda d: d["a"][0].update(k={"n": [1, 2]}),
+            'a:\n  - k:\n      "n":\n        - 1\n        - 2  # one\n  - y  # two\nb: 1  # keep\n',
+        ),
+        (
+            "a:\n  k: |\n    line\nb: 1  # keep\n",
+            lambda d: d["a"].update(n="x"),
+            'a:\n  k: |\n    line\n  "n": x\nb: 1  # keep\n',
+        ),
+        ("a:\n  - 1", lambda d: d["a"].append("aX"), "a:\n  - 1\n  - aX"),
+    ],
+    ids=[
+        "empty-value",
+        "flow-mapping",
+        "list-to-mapping",
+        "list-item",
+        "list-shortened",
+        "item-to-mapping",
+        "nested-value",
+        "after-a-block-scalar",
+        "no-final-newline",
+    ],
+)
+def test_changed_values_are_rewritten_where_they_stand_keeping_the_other_lines(
+    text: str, change: Any, expected: str
+) -> None:
+    """Comments and lines around a changed value stay: the whole document is rewritten
+    only when the edits cannot express the change."""
+    assert patched(text, change) == expected
 
 
 _keys = st.sampled_from(["a", "b", "volumes", "c"])
