@@ -589,3 +589,43 @@ def test_the_plan_says_why_a_workload_was_not_auto_mounted() -> None:
         }
     ]
     assert skipped({"stowage.io/auto-mount": "true"}) == []
+
+
+def test_each_placement_reads_as_docs_plan_schema_describes_it() -> None:
+    """`stowage plan --format json` and the JSON report carry these objects."""
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "plan.schema.json").read_text())
+    placement_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/placement"}
+    config = simple_config(
+        nodeSelector={"dask": {"pool": "gpu"}},
+        securityContext={"enabled": True},
+    )
+    config["persistence"]["data"].update(S3_DATA)
+    config["persistence"]["data"]["a"]["subPath"] = "team"
+    (placement,) = render(dump_all(deployment("w", ROLE)), config).placements
+    document = placement.as_json()
+    Draft202012Validator(placement_schema).validate(document)
+    assert document["volumes"][0] == {
+        "volume": "a",
+        "purpose": "data",
+        "source": {"kind": "claim", "ref": "data-a"},
+        "mountPath": "/data/a",
+        "readOnly": False,
+        "subPath": "team",
+        "env": [],
+    }
+    assert document["volumes"][1]["env"] == ["STOWAGE_STORE_S3DATA"]
+    assert {k: document[k] for k in ("workload", "kind", "namespace", "name", "role")} == {
+        "workload": "Deployment/w",
+        "kind": "Deployment",
+        "namespace": "",
+        "name": "w",
+        "role": "dask",
+    }
+    assert document["pool"] == "dask"
+    assert document["nodeSelector"] == {"pool": "gpu"}
+    assert document["securityContext"]["runAsNonRoot"] is True
+    assert document["reason"] == "matchLabels stowage.io/role=dask"

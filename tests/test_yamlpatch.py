@@ -60,6 +60,10 @@ def test_unchanged_data_returns_the_same_text() -> None:
     assert rewrite(text, load_document(text, LIMITS), LIMITS) == text
 
 
+def test_a_key_with_no_document_gets_the_new_data_written() -> None:
+    assert rewrite("# only a comment\n", {"a": 1}, LIMITS) == "a: 1\n"
+
+
 def test_json_stays_json_with_its_indentation() -> None:
     out = patched('{\n    "a": [1]\n}\n', lambda d: d["a"].append(2))
     assert out == '{\n    "a": [\n        1,\n        2\n    ]\n}\n'
@@ -121,6 +125,19 @@ LIST = "a:\n  - x  # one\n  - y  # two\nb: 1  # keep\n"
             'a:\n  k: |\n    line\n  "n": x\nb: 1  # keep\n',
         ),
         ("a:\n  - 1", lambda d: d["a"].append("aX"), "a:\n  - 1\n  - aX"),
+        (
+            "a:\n  x: 1\n  y: 2  # c\nb: 1  # keep\n",
+            lambda d: d["a"].pop("y"),
+            "a:\n  x: 1  # c\nb: 1  # keep\n",
+        ),
+        (
+            "a: {b: 1}  # c\nc: 1  # keep\n",
+            lambda d: d["a"].update(b=2),
+            "a:\n  b: 2  # c\nc: 1  # keep\n",
+        ),
+        ("{a: [1]}\n", lambda d: d["a"].append(2), "a:\n  - 1\n  - 2\n"),
+        ('\n{"a": [1]}\n', lambda d: d["a"].append(2), '{"a": [1, 2]}\n'),
+        ("[1, 2]\n", lambda d: d.append(3), "[1, 2, 3]\n"),
     ],
     ids=[
         "empty-value",
@@ -132,6 +149,11 @@ LIST = "a:\n  - x  # one\n  - y  # two\nb: 1  # keep\n"
         "nested-value",
         "after-a-block-scalar",
         "no-final-newline",
+        "key-removed",
+        "flow-mapping-changed",
+        "yaml-flow-not-json",
+        "json-after-a-blank-line",
+        "json-list",
     ],
 )
 def test_changed_values_are_rewritten_where_they_stand_keeping_the_other_lines(
