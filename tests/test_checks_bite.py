@@ -135,3 +135,42 @@ def test_an_argo_resource_step_that_creates_no_pods_is_not_named() -> None:
     assert not sw905(_workflow(config_map))
     assert not sw905(_workflow("kind: Job\nspec: {{x}}\n"))  # no containers: key
     assert not sw905(_workflow("- a list\n"))
+
+
+def _pinned_by_affinity(name: str, host: str) -> dict[str, Any]:
+    term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                  "values": [host]}]}  # fmt: skip
+    return mounting(name, "db", replicas=1, pod_extra=_node_affinity(term))
+
+
+def test_pods_pinned_by_node_affinity_share_a_claim_only_on_the_same_node() -> None:
+    assert not sw101(RWO, _pinned_by_affinity("a", "n1"), _pinned_by_affinity("b", "n1"))
+    assert sw101(RWO, _pinned_by_affinity("a", "n1"), _pinned_by_affinity("b", "n2"))
+
+
+def _sw103(*docs: dict[str, Any]) -> list[Any]:
+    return findings(context(*docs), "SW103")
+
+
+def test_a_rolling_deployment_is_named_after_a_workload_that_does_not_roll() -> None:
+    # the follower keeps to the rolling Deployment's node: one node, so SW103's, not SW101's
+    term = {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": {"app": "web"}},
+    }
+    affinity = {
+        "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+    }
+    follower = mounting("sidecar", "db", replicas=1, pod_extra=affinity)
+    web = mounting("web", "db", replicas=1, strategy="RollingUpdate")
+    assert not sw101(RWO, follower, web)
+    assert [f.resource.name for f in _sw103(RWO, follower, web)] == ["web"]
+
+
+def test_pinning_is_offered_as_a_fix_only_where_it_helps() -> None:
+    (rwo,) = _sw103(RWO, mounting("web", "db", replicas=1, strategy="RollingUpdate"))
+    assert "pin the pod to one node" in rwo.fix
+    solo = pvc("solo", "ReadWriteOncePod")
+    (rwop,) = _sw103(solo, mounting("web", "solo", replicas=1, strategy="RollingUpdate"))
+    assert "pin the pod" not in rwop.fix  # ReadWriteOncePod admits one pod even on one node
+    assert rwop.fix.startswith("set spec.strategy.type: Recreate")
