@@ -3,7 +3,10 @@ rule's logic is changed in the way named."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from checkhelpers import claim_volume, context, findings, mounting, pod, pvc
 from stowage.findings import ResourceRef
@@ -174,3 +177,47 @@ def test_pinning_is_offered_as_a_fix_only_where_it_helps() -> None:
     (rwop,) = _sw103(solo, mounting("web", "solo", replicas=1, strategy="RollingUpdate"))
     assert "pin the pod" not in rwop.fix  # ReadWriteOncePod admits one pod even on one node
     assert rwop.fix.startswith("set spec.strategy.type: Recreate")
+
+
+def test_pods_following_a_multi_replica_deployment_do_not_pin_it() -> None:
+    term = {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": {"app": "web"}},
+    }
+    affinity = {
+        "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+    }
+    follower = mounting("sidecar", "db", replicas=1, pod_extra=affinity)
+    assert sw101(RWO, follower, mounting("web", "db", replicas=2))
+
+
+def _job_template(name: str) -> dict[str, Any]:
+    task = {"name": "t", "replicas": 1, "template": {"spec": pod([claim_volume("db")], MOUNT)}}
+    return {
+        "apiVersion": "flow.volcano.sh/v1alpha1",
+        "kind": "JobTemplate",
+        "metadata": {"name": name},
+        "spec": {"minAvailable": 1, "tasks": [task]},
+    }
+
+
+def test_jobs_a_volcano_job_flow_runs_one_after_the_other_may_share_a_claim() -> None:
+    flows: list[dict[str, Any]] = [{"name": "a"}, {"name": "b", "dependsOn": {"targets": ["a"]}}]
+    flow = {
+        "apiVersion": "flow.volcano.sh/v1alpha1",
+        "kind": "JobFlow",
+        "metadata": {"name": "flow"},
+        "spec": {"flows": flows},
+    }
+    assert not sw101(RWO, flow, _job_template("a"), _job_template("b"))
+    flows[1].pop("dependsOn")
+    assert sw101(RWO, flow, _job_template("a"), _job_template("b"))
+
+
+def test_one_pipeline_run_s_tasks_share_its_workspace_claim_on_one_node() -> None:
+    """Tekton's affinity assistant keeps one run's pods on one node; two runs are apart."""
+    fixture = Path(__file__).parent / "fixtures" / "third-party" / "tekton-workspaces.yaml"
+    docs = [d for d in yaml.safe_load_all(fixture.read_text()) if d]
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    assert not sw101(*docs)
+    assert sw101(*docs, dict(run, metadata={"generateName": "recipe-again-"}))
