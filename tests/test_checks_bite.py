@@ -221,3 +221,36 @@ def test_one_pipeline_run_s_tasks_share_its_workspace_claim_on_one_node() -> Non
     run = next(d for d in docs if d["kind"] == "PipelineRun")
     assert not sw101(*docs)
     assert sw101(*docs, dict(run, metadata={"generateName": "recipe-again-"}))
+
+
+def _argo_workflow(second_step: str, reader_mounts: bool = True) -> dict[str, Any]:
+    """Two steps in parallel; `reader` mounts the workflow's claim, `unused` is never run."""
+    mounting_container = {"image": "busybox", "volumeMounts": MOUNT}
+    reader = mounting_container if reader_mounts else {"image": "busybox"}
+    templates = [
+        {
+            "name": "main",
+            "steps": [
+                [{"name": "a", "template": "reader"}, {"name": "b", "template": second_step}]
+            ],
+        },
+        {"name": "reader", "container": reader},
+        {"name": "other", "container": {"image": "busybox"}},
+        {"name": "unused", "container": mounting_container},
+    ]
+    spec = {"entrypoint": "main", "templates": templates, "volumes": [claim_volume("db")]}
+    meta = {"name": "flow"}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": meta,
+        "spec": spec,
+    }
+
+
+def test_only_the_steps_that_mount_a_claim_count_toward_its_pods() -> None:
+    assert not sw101(RWO, _argo_workflow("other"))
+    assert sw101(RWO, _argo_workflow("reader"))
+    # a template no step runs mounts it: its pods never run, the one Deployment's pod does
+    never_run = _argo_workflow("other", reader_mounts=False)
+    assert not sw101(RWO, never_run, mounting("web", "db", replicas=1))
