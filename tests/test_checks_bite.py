@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from checkhelpers import claim_volume, context, findings, mounting, pod, pvc
+from checkhelpers import claim_volume, context, findings, mounting, pod, pvc, workload
 from stowage.findings import ResourceRef
 
 RWO = pvc("db", "ReadWriteOnce")
@@ -254,3 +254,14 @@ def test_only_the_steps_that_mount_a_claim_count_toward_its_pods() -> None:
     # a template no step runs mounts it: its pods never run, the one Deployment's pod does
     never_run = _argo_workflow("other", reader_mounts=False)
     assert not sw101(RWO, never_run, mounting("web", "db", replicas=1))
+
+
+def test_read_only_mounts_of_a_read_only_many_claim_may_run_anywhere() -> None:
+    """The claim's volume is writable; every container mounts it readOnly: read-only users."""
+    rox = pvc("db", "ReadWriteOnce", "ReadOnlyMany")
+    read_only = [{"name": "data", "mountPath": "/data", "readOnly": True}]
+    other = {"name": "scratch", "emptyDir": {}}
+    spec = pod([other, claim_volume("db")], read_only)
+    assert not sw101(rox, workload("readers", replicas=3, spec=spec))
+    writer = pod([other, claim_volume("db")], [*read_only, {"name": "data", "mountPath": "/w"}])
+    assert sw101(rox, workload("readers", replicas=3, spec=writer))
