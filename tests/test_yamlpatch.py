@@ -138,6 +138,22 @@ LIST = "a:\n  - x  # one\n  - y  # two\nb: 1  # keep\n"
         ("{a: [1]}\n", lambda d: d["a"].append(2), "a:\n  - 1\n  - 2\n"),
         ('\n{"a": [1]}\n', lambda d: d["a"].append(2), '{"a": [1, 2]}\n'),
         ("[1, 2]\n", lambda d: d.append(3), "[1, 2, 3]\n"),
+        (
+            "a:\n- x  # one\n- y\nb: 1  # keep\n",
+            lambda d: d["a"].__setitem__(1, {"k": "v"}),
+            "a:\n- x  # one\n-\n  k: v\nb: 1  # keep\n",
+        ),
+        (
+            "a: 1  # c\nb: 2  # keep\n",
+            lambda d: d.update(a={"k": "X"}),
+            "a:\n  k: X  # c\nb: 2  # keep\n",
+        ),
+        (
+            "a:\n  - 1\nb: 2  # keep\n",
+            lambda d: d["a"].append("aX"),
+            "a:\n  - 1\n  - aX\nb: 2  # keep\n",
+        ),
+        ("a: 1  # c\nb: 2  # keep\n", lambda d: d.update(a="x\ny\n"), "a: |\n  x\n  y\nb: 2\n"),
     ],
     ids=[
         "empty-value",
@@ -154,6 +170,10 @@ LIST = "a:\n  - x  # one\n  - y  # two\nb: 1  # keep\n"
         "yaml-flow-not-json",
         "json-after-a-blank-line",
         "json-list",
+        "unindented-list-item",
+        "value-to-block-ending-in-x",
+        "item-ending-in-x-mid-text",
+        "multi-line-string-rewrites-the-document",
     ],
 )
 def test_changed_values_are_rewritten_where_they_stand_keeping_the_other_lines(
