@@ -265,3 +265,40 @@ def test_read_only_mounts_of_a_read_only_many_claim_may_run_anywhere() -> None:
     assert not sw101(rox, workload("readers", replicas=3, spec=spec))
     writer = pod([other, claim_volume("db")], [*read_only, {"name": "data", "mountPath": "/w"}])
     assert sw101(rox, workload("readers", replicas=3, spec=writer))
+
+
+def _volcano_job(replicas: int) -> dict[str, Any]:
+    task = {"name": "w", "replicas": replicas, "template": {"spec": pod()}}
+    return {
+        "apiVersion": "batch.volcano.sh/v1alpha1",
+        "kind": "Job",
+        "metadata": {"name": "vj"},
+        "spec": {"volumes": [{"mountPath": "/data", "volumeClaimName": "db"}], "tasks": [task]},
+    }
+
+
+def test_a_volcano_job_s_own_claim_reaches_every_pod_writable() -> None:
+    rox = pvc("db", "ReadWriteOnce", "ReadOnlyMany")
+    assert sw101(rox, _volcano_job(2))
+    assert not sw101(rox, _volcano_job(1))
+
+
+def _spark(executor_mounts: bool) -> dict[str, Any]:
+    executor: dict[str, Any] = {"instances": 3, "cores": 1}
+    if executor_mounts:
+        executor["volumeMounts"] = MOUNT
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": "spark"},
+        "spec": {
+            "volumes": [claim_volume("db")],
+            "driver": {"cores": 1, "volumeMounts": MOUNT},
+            "executor": executor,
+        },
+    }
+
+
+def test_a_spark_application_s_volume_reaches_only_the_pods_that_mount_it() -> None:
+    assert not sw101(RWO, _spark(executor_mounts=False))
+    assert sw101(RWO, _spark(executor_mounts=True))
