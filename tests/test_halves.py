@@ -376,3 +376,25 @@ def test_the_child_refuses_a_document_whose_kind_its_text_does_not_show_whole() 
     folded = text.replace("kind: Deployment\n", "kind: Deployment\n  Set\n")
     with pytest.raises(ValueError, match="not the kind its text first names"):
         halves.attach_part(split(folded), plan.build(_merged(CONFIG)))
+
+
+def test_template_sources_are_matched_the_same_in_two_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Owl ConfigMap stays in this process; SW901 still sees what its source reached."""
+    from test_engine_attach import OWL_FRAGMENT
+
+    owl = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "owl-owl-config"},
+        "data": {"owl.yaml": OWL_FRAGMENT},
+    }
+    config = json.loads(json.dumps(CONFIG))
+    config["targets"]["pipeline"] = {}
+    config["templates"] = [{"preset": "owl", "configMap": {"name": "owl-owl-config"}}]
+    text = dump_all(owl) + "".join(big_stream(extras=frozenset()))
+    one, two, runs = both_ways(text, options(config), monkeypatch)
+    assert runs.in_halves == 1
+    assert two == one
+    assert "matches no ConfigMap" not in one["text"]
