@@ -302,3 +302,18 @@ def _spark(executor_mounts: bool) -> dict[str, Any]:
 def test_a_spark_application_s_volume_reaches_only_the_pods_that_mount_it() -> None:
     assert not sw101(RWO, _spark(executor_mounts=False))
     assert sw101(RWO, _spark(executor_mounts=True))
+
+
+def test_each_claim_a_job_set_creates_is_judged_on_its_own() -> None:
+    """jobset's single-pvc.yaml: one claim per volumeClaimPolicies template, per JobSet."""
+    fixture = Path(__file__).parent / "fixtures" / "third-party" / "jobset-single-pvc.yaml"
+    docs = [d for d in yaml.safe_load_all(fixture.read_text()) if d]
+    found = findings(context(*docs), "SW101")
+    assert sorted((f.resource.namespace, f.resource.name) for f in found) == [
+        ("", "checkpoints"),
+        ("", "initializer"),
+    ]
+    for doc in docs:
+        doc.setdefault("metadata", {})["namespace"] = "team"
+    found = findings(context(*docs), "SW101")
+    assert {f.resource.namespace for f in found} == {"team"}

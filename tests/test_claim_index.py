@@ -108,3 +108,10 @@ def test_an_nfs_claim_is_found_in_its_namespace_only() -> None:
     stream = stream_of(volume("pv-nfs", nfs=True), claim)
     assert is_nfs_claim(stream, "db", "team-a")
     assert not is_nfs_claim(stream, "db", "team-b")
+
+
+def test_a_claim_bound_to_an_nfs_volume_is_known_to_be_on_nfs() -> None:
+    stream = stream_of(volume("pv-nfs", nfs=True), pvc("db", "ReadWriteMany", volumeName="pv-nfs"))
+    assert access_modes(stream, Config(), "db", "").nfs
+    stream = stream_of(volume("pv-local"), pvc("db", "ReadWriteMany", volumeName="pv-local"))
+    assert not access_modes(stream, Config(), "db", "").nfs
