@@ -317,3 +317,18 @@ def test_each_claim_a_job_set_creates_is_judged_on_its_own() -> None:
         doc.setdefault("metadata", {})["namespace"] = "team"
     found = findings(context(*docs), "SW101")
     assert {f.resource.namespace for f in found} == {"team"}
+
+
+def test_a_claim_a_volcano_job_creates_is_judged_by_its_template_s_modes() -> None:
+    def created(*modes: str) -> dict[str, Any]:
+        job = _volcano_job(2)
+        claim = {"accessModes": list(modes), "resources": {"requests": {"storage": "1Gi"}}}
+        job["spec"]["volumes"] = [{"mountPath": "/scratch", "volumeClaim": claim}]
+        return job
+
+    (finding,) = findings(context(created("ReadWriteOnce")), "SW101")
+    assert finding.resource.name == "vj spec.volumes[0]"
+    assert "created by Job/vj from its spec.volumes" in finding.message
+    assert not findings(context(created("ReadWriteMany")), "SW101")
+    assert not findings(context(created("ReadWriteMany")), "SW104")
+    assert findings(context(created()), "SW104")  # no modes: unknown
