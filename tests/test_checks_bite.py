@@ -304,10 +304,14 @@ def test_a_spark_application_s_volume_reaches_only_the_pods_that_mount_it() -> N
     assert sw101(RWO, _spark(executor_mounts=True))
 
 
+def _job_set() -> list[dict[str, Any]]:
+    fixture = Path(__file__).parent / "fixtures" / "third-party" / "jobset-single-pvc.yaml"
+    return [d for d in yaml.safe_load_all(fixture.read_text()) if d]
+
+
 def test_each_claim_a_job_set_creates_is_judged_on_its_own() -> None:
     """jobset's single-pvc.yaml: one claim per volumeClaimPolicies template, per JobSet."""
-    fixture = Path(__file__).parent / "fixtures" / "third-party" / "jobset-single-pvc.yaml"
-    docs = [d for d in yaml.safe_load_all(fixture.read_text()) if d]
+    docs = _job_set()
     found = findings(context(*docs), "SW101")
     assert sorted((f.resource.namespace, f.resource.name) for f in found) == [
         ("", "checkpoints"),
@@ -332,3 +336,24 @@ def test_a_claim_a_volcano_job_creates_is_judged_by_its_template_s_modes() -> No
     assert not findings(context(created("ReadWriteMany")), "SW101")
     assert not findings(context(created("ReadWriteMany")), "SW104")
     assert findings(context(created()), "SW104")  # no modes: unknown
+
+
+def test_two_job_sets_get_a_claim_each_from_the_same_template() -> None:
+    first, second = _job_set()[0], _job_set()[0]
+    second["metadata"]["name"] = "another"
+    found = findings(context(first, second), "SW101")
+    assert sorted(f.resource.name for f in found) == ["checkpoints", "checkpoints",
+                                                      "initializer", "initializer"]  # fmt: skip
+
+
+def test_read_only_users_of_a_read_only_many_claim_template_may_run_anywhere() -> None:
+    (job_set,) = [d for d in _job_set() if d["kind"] == "JobSet"]
+    for policy in job_set["spec"]["volumeClaimPolicies"]:
+        for template in policy["templates"]:
+            template["spec"]["accessModes"] = ["ReadWriteOnce", "ReadOnlyMany"]
+    assert findings(context(job_set), "SW101")  # the pods write to them
+    for job in job_set["spec"]["replicatedJobs"]:
+        for container in job["template"]["spec"]["template"]["spec"]["containers"]:
+            for mount in container.get("volumeMounts", []):
+                mount["readOnly"] = True
+    assert not findings(context(job_set), "SW101")
