@@ -357,3 +357,12 @@ def test_read_only_users_of_a_read_only_many_claim_template_may_run_anywhere() -
             for mount in container.get("volumeMounts", []):
                 mount["readOnly"] = True
     assert not findings(context(job_set), "SW101")
+
+
+def test_a_pod_s_own_volume_of_a_claim_template_s_name_is_its_own() -> None:
+    (job_set,) = [d for d in _job_set() if d["kind"] == "JobSet"]
+    for job in job_set["spec"]["replicatedJobs"]:
+        pod_spec = job["template"]["spec"]["template"]["spec"]
+        pod_spec["volumes"] = [{"name": "checkpoints", "emptyDir": {}}]
+    found = findings(context(job_set), "SW101")
+    assert [f.resource.name for f in found] == ["initializer"]
