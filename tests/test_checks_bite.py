@@ -366,3 +366,22 @@ def test_a_pod_s_own_volume_of_a_claim_template_s_name_is_its_own() -> None:
         pod_spec["volumes"] = [{"name": "checkpoints", "emptyDir": {}}]
     found = findings(context(job_set), "SW101")
     assert [f.resource.name for f in found] == ["initializer"]
+
+
+def _flink(kind: str, namespace: str = "", api: str = "flink.apache.org/v1beta1") -> dict[str, Any]:
+    meta = {"name": "session", **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": {}}
+
+
+def test_a_flink_session_job_is_named_unless_its_own_session_cluster_is_in_the_stream() -> None:
+    job = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkSessionJob",
+        "metadata": {"name": "wordcount", "namespace": "team", "labels": {"team": "ml"}},
+        "spec": {"deploymentName": "session"},
+    }
+    assert not sw905(job, _flink("FlinkDeployment", "team"))
+    assert not sw905(job, _flink("FlinkDeployment"))  # the release's namespace
+    assert sw905(job, _flink("FlinkDeployment", "other"))
+    assert sw905(job, _flink("FlinkSessionJob", "team"))
+    assert sw905(job, _flink("FlinkDeployment", "team", api="example.com/v1"))
