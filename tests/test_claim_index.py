@@ -87,3 +87,31 @@ def test_claims_and_volumes_inside_a_list_are_indexed() -> None:
     assert modes.modes == ("ReadWriteMany",)
     assert modes.origin == "per its PersistentVolume"
     assert is_nfs_claim(stream, "db", "")
+
+
+def test_a_claim_that_names_and_selects_the_same_volume_binds_to_it() -> None:
+    both = volume("pv-a", {"tier": "fast"}, nfs=True)
+    claim = pvc("db", volumeName="pv-a", selector={"matchLabels": {"tier": "fast"}})
+    assert ClaimIndex(stream_of(both, claim)).bound_volume(claim["spec"]) == both
+
+
+def test_a_selector_no_volume_matches_binds_to_nothing() -> None:
+    labelled = volume("pv-a", {"tier": "fast"})
+    for selector in ({"tier": "slow"}, {"tier": "fast", "zone": "b"}):
+        claim = pvc("db", selector={"matchLabels": selector})
+        assert ClaimIndex(stream_of(labelled, claim)).bound_volume(claim["spec"]) is None
+
+
+def test_an_nfs_claim_is_found_in_its_namespace_only() -> None:
+    claim = pvc("db", volumeName="pv-nfs")
+    claim["metadata"]["namespace"] = "team-a"
+    stream = stream_of(volume("pv-nfs", nfs=True), claim)
+    assert is_nfs_claim(stream, "db", "team-a")
+    assert not is_nfs_claim(stream, "db", "team-b")
+
+
+def test_a_claim_bound_to_an_nfs_volume_is_known_to_be_on_nfs() -> None:
+    stream = stream_of(volume("pv-nfs", nfs=True), pvc("db", "ReadWriteMany", volumeName="pv-nfs"))
+    assert access_modes(stream, Config(), "db", "").nfs
+    stream = stream_of(volume("pv-local"), pvc("db", "ReadWriteMany", volumeName="pv-local"))
+    assert not access_modes(stream, Config(), "db", "").nfs

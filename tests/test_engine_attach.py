@@ -469,7 +469,9 @@ def test_a_plan_volume_whose_name_the_pod_uses_for_another_source_is_a_conflict(
     pod_spec_of(doc)["volumes"] = [{"name": "a", "emptyDir": {}}]
     outcome = render(dump_all(doc), simple_config())
     (conflict,) = [f for f in outcome.findings if f.rule == "SW801"]
-    assert "volumes[a] is 'emptyDir' in the chart, the plan wants 'claim" in conflict.message
+    assert conflict.message.startswith(
+        "Deployment/w: volumes[a] is 'emptyDir' in the chart, the plan wants 'claim"
+    )
     assert "volumes[a]" in conflict.fix
     env = pod_spec_of(load_all(output(outcome))[0])["containers"][0].get("env", [])
     paths = [e for e in env if e["name"] == "STOWAGE_DATA_PATHS"]
@@ -481,3 +483,149 @@ def test_shared_by_all_nodes_is_only_for_a_host_path() -> None:
     config["persistence"]["data"]["b"] = {**DATA_CLAIM, "sharedByAllNodes": True}
     with pytest.raises(UsageError, match="sharedByAllNodes is only declared for a hostPath"):
         render(dump_all(deployment("w", ROLE)), config)
+
+
+# An Owl pipeline fragment: its launcher reads `extraEnv` as name/value pairs, before it
+# fills in the run's variables.
+OWL_FRAGMENT = """\
+pipeline:
+  extraEnv:
+    - name: OWN
+      value: ${HOME}/x
+  volumeMounts:
+    - name: owl-config
+      mountPath: /etc/owl
+  volumes:
+    - name: owl-config
+      configMap:
+        name: owl-owl-config
+"""
+DATA_TRAINING = {"training": {"mountPath": "/data/t", "existingClaim": "training"}}
+PER_USER = {
+    "home": {"mountPath": "/home/${USER}", "hostPath": "/storage/${USER}"},
+    "scratch": {"mountPath": "/scratch/${USER}", "hostPath": "/scratch/${USER}"},
+}
+S3_DATA = {"s3data": {"store": "s3", "bucket": "s3://bkt", "secret": "creds", "secretKey": "k"}}
+
+
+def _owl_fragment(data: dict[str, Any], **extra: Any) -> tuple[Any, dict[str, Any]]:
+    """The Owl pipeline fragment's placement and the pipeline as the ConfigMap holds it."""
+    config = {
+        "persistence": {"data": data},
+        "targets": {"pipeline": {}},
+        "templates": [{"preset": "owl", "configMap": {"name": "owl-owl-config"}}],
+        **extra,
+    }
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "owl-owl-config"},
+        "data": {"owl.yaml": OWL_FRAGMENT},
+    }
+    outcome = render(dump_all(configmap), config)
+    (placement,) = outcome.placements
+    owl = load_all(output(outcome))[0]["data"]["owl.yaml"]
+    return placement, load_all(owl)[0]["pipeline"]
+
+
+def test_a_fragment_gets_only_the_env_values_its_launcher_can_use() -> None:
+    placement, pipeline = _owl_fragment(
+        {**DATA_TRAINING, **PER_USER, **S3_DATA},
+        nodeSelector={"pipeline": {"pool": "gpu"}},
+        tolerations={"pipeline": [{"key": "gpu", "operator": "Exists"}]},
+    )
+    # the chart's own entry as written; the data paths without the per-user one (Owl would
+    # fill in the previous run's user); no Secret reference (extraEnv takes values only)
+    assert pipeline["extraEnv"] == [
+        {"name": "OWN", "value": "${HOME}/x"},
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"s3data":"s3://bkt","training":"/data/t"}'},
+    ]
+    assert placement.notes[1:] == [
+        "left out STOWAGE_STORE_S3DATA: it is read from a Secret, and the fragment's "
+        "extraEnv takes only values",
+        "left out of STOWAGE_DATA_PATHS: home, scratch (Owl reads extraEnv before it fills in the "
+        "run's variables)",
+    ]
+    # what `stowage plan` reports is what the fragment holds
+    assert [e["name"] for e in placement.env] == ["STOWAGE_DATA_PATHS"]
+    assert {v.volume: v.env for v in placement.volumes}["s3data"] == []
+    assert (placement.node_selector, placement.tolerations) == ({}, [])
+
+
+def test_a_fragment_whose_data_paths_all_wait_for_the_run_gets_no_data_paths_env() -> None:
+    placement, pipeline = _owl_fragment(dict(PER_USER))
+    assert pipeline["extraEnv"] == [{"name": "OWN", "value": "${HOME}/x"}]
+    assert placement.env == []
+    assert placement.notes[-1].startswith("left out of STOWAGE_DATA_PATHS: home, scratch (")
+    _, shared_only = _owl_fragment(dict(DATA_TRAINING))
+    assert shared_only["extraEnv"][1:] == [
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"training":"/data/t"}'}
+    ]
+
+
+def test_the_plan_says_why_a_workload_was_not_auto_mounted() -> None:
+    def skipped(annotations: dict[str, str], auto_mount: bool = True) -> list[dict[str, str]]:
+        config = _auto("pvc", {"pvc_name": "p"})
+        config["targets"]["dask"]["autoMount"] = auto_mount
+        doc = deployment("w", ROLE)
+        doc["metadata"]["annotations"] = annotations
+        (placement,) = render(dump_all(doc), config).placements
+        return placement.skipped
+
+    assert skipped({}, auto_mount=False) == [
+        {"volume": "pipeline", "reason": "auto-mount: target dask has autoMount false"}
+    ]
+    assert skipped({"stowage.io/auto-mount": "False"}) == [
+        {
+            "volume": "pipeline",
+            "reason": "auto-mount: the workload opts out (annotation stowage.io/auto-mount)",
+        }
+    ]
+    assert skipped({"stowage.io/data-refs": "a"}) == [
+        {
+            "volume": "pipeline",
+            "reason": "auto-mount: the workload chose its own data (annotation "
+            "stowage.io/data-refs)",
+        }
+    ]
+    assert skipped({"stowage.io/auto-mount": "true"}) == []
+
+
+def test_each_placement_reads_as_docs_plan_schema_describes_it() -> None:
+    """`stowage plan --format json` and the JSON report carry these objects."""
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "plan.schema.json").read_text())
+    placement_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/placement"}
+    config = simple_config(
+        nodeSelector={"dask": {"pool": "gpu"}},
+        securityContext={"enabled": True},
+    )
+    config["persistence"]["data"].update(S3_DATA)
+    config["persistence"]["data"]["a"]["subPath"] = "team"
+    (placement,) = render(dump_all(deployment("w", ROLE)), config).placements
+    document = placement.as_json()
+    Draft202012Validator(placement_schema).validate(document)
+    assert document["volumes"][0] == {
+        "volume": "a",
+        "purpose": "data",
+        "source": {"kind": "claim", "ref": "data-a"},
+        "mountPath": "/data/a",
+        "readOnly": False,
+        "subPath": "team",
+        "env": [],
+    }
+    assert document["volumes"][1]["env"] == ["STOWAGE_STORE_S3DATA"]
+    assert {k: document[k] for k in ("workload", "kind", "namespace", "name", "role")} == {
+        "workload": "Deployment/w",
+        "kind": "Deployment",
+        "namespace": "",
+        "name": "w",
+        "role": "dask",
+    }
+    assert document["pool"] == "dask"
+    assert document["nodeSelector"] == {"pool": "gpu"}
+    assert document["securityContext"]["runAsNonRoot"] is True
+    assert document["reason"] == "matchLabels stowage.io/role=dask"

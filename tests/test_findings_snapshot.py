@@ -175,6 +175,23 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
 }
 
 
+def _pods_out_of_reach() -> Callable[[], list[Finding]]:
+    from test_checks_bite import JOB, _train_job, _workflow
+    from test_operator_kinds import FLINK_SESSION_JOB
+
+    tekton = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "build", "labels": dict(LABELS)},
+        "spec": {"pipelineRef": {"name": "build"}},
+    }
+    docs = [_train_job(name="torch"), tekton, FLINK_SESSION_JOB, _workflow(JOB)]
+    return _rendered(*docs, config=CONFIG)
+
+
+SCENARIOS["pods out of reach"] = _pods_out_of_reach()
+
+
 def _text(finding: Finding) -> str:
     """The finding as the text report prints it, then the JSON report's whole-sentence
     message (where it says more than the first line) and related resources."""

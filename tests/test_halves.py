@@ -366,3 +366,51 @@ def test_a_large_stream_with_nothing_to_attach_is_parsed_once(
     before = manifests.parse_count()
     everything(text, options(config))
     assert manifests.parse_count() - before == 20
+
+
+def test_the_child_sends_back_each_document_attached_and_rendered() -> None:
+    """What the second process returns is what one process makes of its documents."""
+    from stowage.plan import plan
+
+    web = workload("Deployment", "w0", WEB, pod_spec(set()))
+    other = workload("Job", "other", {"app": "other"}, pod_spec(set()))
+    part = halves.attach_part(split(dump_all(web, other)), plan.build(_merged(CONFIG)))
+    assert part.changed == [True, False]
+    assert part.rendered[1] is None
+    rendered = part.rendered[0]
+    assert rendered is not None
+    assert rendered == write(run(dump_all(web), options()).stream)
+    assert yaml.safe_load(rendered) == part.bodies[0]
+    assert part.sites == [(0, ("spec", "template", "spec")), (1, ("spec", "template", "spec"))]
+    assert [a.role if a else None for a in part.each] == ["web", None]
+
+
+def test_the_child_refuses_a_document_whose_kind_its_text_does_not_show_whole() -> None:
+    from stowage.plan import plan
+
+    text = dump_all(workload("Deployment", "w0", WEB, pod_spec(set())))
+    folded = text.replace("kind: Deployment\n", "kind: Deployment\n  Set\n")
+    with pytest.raises(ValueError, match="not the kind its text first names"):
+        halves.attach_part(split(folded), plan.build(_merged(CONFIG)))
+
+
+def test_template_sources_are_matched_the_same_in_two_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Owl ConfigMap stays in this process; SW901 still sees what its source reached."""
+    from test_engine_attach import OWL_FRAGMENT
+
+    owl = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "owl-owl-config"},
+        "data": {"owl.yaml": OWL_FRAGMENT},
+    }
+    config = json.loads(json.dumps(CONFIG))
+    config["targets"]["pipeline"] = {}
+    config["templates"] = [{"preset": "owl", "configMap": {"name": "owl-owl-config"}}]
+    text = dump_all(owl) + "".join(big_stream(extras=frozenset()))
+    one, two, runs = both_ways(text, options(config), monkeypatch)
+    assert runs.in_halves == 1
+    assert two == one
+    assert "matches no ConfigMap" not in one["text"]
