@@ -840,11 +840,47 @@ OPERATOR_CRDS = (
 
 
 def install_crds(kube: Kube) -> None:
-    for name in OPERATOR_CRDS:
-        text = gzip.decompress((CRDS / name).read_bytes()).decode()
+    texts = [gzip.decompress((CRDS / name).read_bytes()).decode() for name in OPERATOR_CRDS]
+    for text in (*texts, dump([DECLARED_CRD])):
         kube.run("apply", "--server-side", "-f", "-", stdin=text)
         crd = load(text)[0]["metadata"]["name"]
         kube.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+
+
+# A kind the config declares (`kinds:`): its CRD is this test's own, like a platform's.
+DECLARED_KIND = {
+    "group": "example.com",
+    "kind": "Trainer",
+    "podSpecs": [
+        {"component": "worker", "path": "spec.workers[*].template.spec",
+         "replicas": "spec.workers[*].replicas"},
+        {"component": "role", "path": "spec.roles[*].template.spec",
+         "replicas": "spec.roles[*].replicas"},
+        {"component": "chief", "path": "spec.chief.template.spec"},
+    ],
+}  # fmt: skip
+DECLARED_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "trainers.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"kind": "Trainer", "plural": "trainers", "singular": "trainer",
+                  "listKind": "TrainerList"},
+        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+            "openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}],
+    },
+}  # fmt: skip
+
+
+def declared_case(tmp_path: Path) -> Path:
+    """rwo_case's config, declaring the Trainer kind."""
+    config, _ = rwo_case(tmp_path)
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "kinds": [DECLARED_KIND]}))
+    return config
 
 
 def _pod(labels: str = "workers", claim: bool = False) -> dict[str, Any]:
@@ -877,6 +913,7 @@ OPERATOR_VERSIONS = {
                     "sparkoperator.k8s.io/v1beta2"),
     **dict.fromkeys(("DaskCluster", "DaskWorkerGroup", "DaskJob"), "kubernetes.dask.org/v1"),
     "Workflow": "argoproj.io/v1alpha1",
+    "Trainer": "example.com/v1",
 }  # fmt: skip
 
 
@@ -1083,6 +1120,14 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
      True),
     (_operator("RayCluster", "ray-groups", _ray_cluster("workers", "workers", 2)), True),
     (_operator("LeaderWorkerSet", "lws-size", _lws(3)), True),
+    # the config's own kind: `[*]` over a list and over a mapping, replicas bound to each item
+    (_operator("Trainer", "trainer-workers", {"workers": [{"replicas": 2, "template": _pod()}],
+                                              "chief": _pod("other")}), True),
+    (_operator("Trainer", "trainer-roles", {"roles": {"a": {"template": _pod()},
+                                                      "b": {"replicas": 1, "template": _pod()}}}),
+     True),
+    (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
+                                            "chief": _pod()}), False),
 ]  # fmt: skip
 
 
@@ -1114,11 +1159,13 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication and the Dask kinds: the API server (with each kind's CRD) refuses
-    exactly what `stowage check` refuses, with the same SW101 message and fix, and admits
+    (Scheduled)SparkApplication, the Dask kinds and a kind the config declares: the API
+    server (with each kind's CRD) refuses exactly what `stowage check` refuses, with the
+    same SW101 message and fix, and admits
     the safe case of each; a waived one is admitted."""
     install_crds(kube)
-    config, deployment = rwo_case(tmp_path)
+    _, deployment = rwo_case(tmp_path)
+    config = declared_case(tmp_path)
     text = stowage("admission", f"--config={config}", stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
@@ -1135,7 +1182,7 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
             assert admission_sw101(kube, resource) == expected, label
             kinds.add(resource["kind"])
         # every kind admission judges but JobSet (its own test: its why is shorter)
-        assert kinds == {o.kind for o in OPERATORS} - {"JobSet"}
+        assert kinds == {o.kind for o in OPERATORS} - {"JobSet"} | {"Trainer"}
         waived = json.loads(json.dumps(PARITY_CASES[0][0]))
         waived["metadata"]["annotations"] = {"waive.stowage.io/SW101": "one node, by hand"}
         assert admission_sw101(kube, waived) is None

@@ -17,6 +17,8 @@ kinds CEL can follow, every pod spec of one object running at the same time:
   Spark pod counts a claim of the application's `volumes` when it mounts it;
 - DaskCluster, DaskWorkerGroup and DaskJob: the job and scheduler pods and
   `worker.replicas` workers;
+- a kind the config declares (`kinds:`): every pod spec its paths reach, the int at
+  its `replicas` path each (else 1), matched under its likely plurals (:func:`plurals`);
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
   completions). `dependsOn` with `status: Complete` serialises jobs; CEL cannot list
   the cliques of that graph, so a JobSet with such a dependency is judged by its
@@ -37,17 +39,20 @@ groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflo
 Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
 TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
 AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
-Flink, KServe, SparkConnect, PodTemplate and config-declared kinds are not judged yet.
+Flink, KServe, SparkConnect and PodTemplate are not judged yet.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from stowage.admission import cel
 from stowage.checks import sw101_rwo_multi_node as sw101
+from stowage.plan.configdata import KindSpec
 from stowage.pods.groups import MANY
+from stowage.pods.podspecs import CORE_GROUPS, WILD, Path, parse_path
 
 Claim = tuple[str, str]  # name, where its access modes come from
 Added = Callable[[str], str]  # a template's metadata -> the claims the mutation attaches
@@ -63,6 +68,7 @@ class Operator:
     group: str
     resource: str
     templates: str  # CEL: a list of :func:`_entry` maps
+    also: tuple[str, ...] = ()  # other names its resource may have (a declared kind's plural)
 
 
 def _count_text(pods: str) -> str:
@@ -265,6 +271,102 @@ def _dask_workers(pods: str) -> str:
     return f"{_plural(pods, 'Dask worker')} + ', one Deployment each'"
 
 
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# CEL's reserved words: a field of one of these names is read by index, not by `.?`.
+RESERVED = frozenset({
+    "as", "break", "const", "continue", "else", "false", "for", "function", "if", "import",
+    "in", "let", "loop", "package", "namespace", "null", "return", "true", "var", "void",
+})  # fmt: skip
+
+
+def declared_operator(spec: KindSpec) -> Operator | None:
+    """A kind the config declares (`kinds:`), judged as render time judges it
+    (`declared_rule`, `rule_count`): every pod spec its paths reach, all at once, each
+    with the positive int at its `replicas` path (wildcards bound to the pod spec's,
+    in order), else 1. None when admission cannot say the same: a core-group or
+    built-in kind (render time counts those as built-in), or a component named
+    `{key}` (render time names it by the wildcard's key)."""
+    if not spec.group or CORE_GROUPS.get(spec.kind) == spec.group:
+        return None
+    if any(p.component == "{key}" for p in spec.podSpecs):
+        return None
+    parts = [
+        _declared_sites(parse_path(p.path), parse_path(p.replicas) if p.replicas else None,
+                        p.component, f"{spec.kind} pod")
+        for p in spec.podSpecs
+    ]  # fmt: skip
+    names = plurals(spec.kind)
+    return Operator(spec.kind, spec.group, names[0], " + ".join(parts), names[1:])
+
+
+def plurals(kind: str) -> tuple[str, ...]:
+    """The resource names a kind's CRD is likely served as: the config names no plural,
+    so the policy matches both the lowercase kind + `s` and its English plural (what
+    kubebuilder and controller-gen derive: `Policy` -> `policies`, `Batch` -> `batches`);
+    a rule for a name the API server does not serve matches nothing."""
+    lower = kind.lower()
+    english = lower + "s"
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        english = lower + "es"
+    elif lower.endswith("y") and lower[-2:-1] not in ("", *"aeiou"):
+        english = lower[:-1] + "ies"
+    return tuple(dict.fromkeys((english, lower + "s")))
+
+
+def _declared_sites(path: Path, replicas: Path | None, component: str, unit: str) -> str:
+    """CEL: the entries of every pod spec ``path`` reaches, `[*]` over list items or
+    mapping values (bound to `k0`, `k1`... as render time binds its wildcards)."""
+
+    def walk(node: str, rest: Path, bound: list[str]) -> str:
+        if WILD not in rest:
+            spec = _optional(node, rest)
+            meta = "{}"  # beside a list item, render time finds no metadata
+            if rest and isinstance(rest[-1], str):
+                meta = f"{_optional(node, rest[:-1])}.?metadata.orValue({{}})"
+            pods = _declared_pods(replicas, bound)
+            entry = _entry("", pods, cel.string(component), _counted(unit),
+                           meta=f"dyn({meta})", spec=f"dyn({spec}.value())",
+                           volumes=f"dyn({spec}.value()).?volumes.orValue([])")  # fmt: skip
+            return f"({spec}.hasValue() ? [{entry}] : [])"
+        at = rest.index(WILD)
+        key = f"k{len(bound)}"
+        container = f"dyn({_optional(node, rest[:at])}.orValue([]))"
+        keys = (
+            f"(type({container}) == list ? lists.range({container}.size()) : {container}.map(k, k))"
+        )
+        inner = walk(f"{container}[{key}]", rest[at + 1 :], [*bound, key])
+        return f"{keys}.map({key}, {inner}).flatten()"
+
+    return walk("object", path, [])
+
+
+def _optional(node: str, path: Path, bound: list[str] | None = None) -> str:
+    """CEL: the optional value at ``path`` under ``node`` (`get_in`); a wildcard takes
+    the next of the ``bound`` keys, one left over is read as a `*` key (as `bind` leaves
+    it)."""
+    keys = iter(bound or [])
+    text = f"optional.of(dyn({node}))"
+    for key in path:
+        if key == WILD and (name := next(keys, None)) is not None:
+            text += f"[?{name}]"
+        elif isinstance(key, int):
+            text += f"[?{key}]"
+        elif IDENTIFIER.match(key) and key not in RESERVED:
+            text += f".?{key}"
+        else:
+            text += f"[?{cel.string(key)}]"
+    return text
+
+
+def _declared_pods(replicas: Path | None, bound: list[str]) -> str:
+    """CEL: render time's count of one site: the int at ``replicas`` (its wildcards
+    bound in order), when positive, else 1."""
+    if replicas is None:
+        return "1"
+    text = _optional("object", replicas, bound)
+    return f"[{text}.orValue(0)].map(r, type(r) == int && r > 0 ? r : 1)[0]"
+
+
 OPERATORS: tuple[Operator, ...] = (
     _kubeflow("PyTorchJob", "pytorchReplicaSpecs"),
     _kubeflow("TFJob", "tfReplicaSpecs"),
@@ -289,7 +391,20 @@ OPERATORS: tuple[Operator, ...] = (
         ("worker", "object.spec.cluster.spec.worker"),
     )),
 )  # fmt: skip
-RESOURCES = tuple(dict.fromkeys((o.group, o.resource) for o in OPERATORS))
+
+
+def judged(kinds: list[KindSpec]) -> tuple[Operator, ...]:
+    """The operator kinds the policy judges for a config: the config's declared kinds
+    (`kinds:`) first, in its order, then the built-in ones it does not redeclare (a
+    declared kind is counted as declared, at render time too)."""
+    declared = tuple(d for k in kinds if (d := declared_operator(k)) is not None)
+    mine = {(d.group, d.kind) for d in declared}
+    return declared + tuple(o for o in OPERATORS if (o.group, o.kind) not in mine)
+
+
+def resources(operators: tuple[Operator, ...]) -> tuple[tuple[str, str], ...]:
+    """(API group, resource) of every judged kind, each once."""
+    return tuple(dict.fromkeys((o.group, r) for o in operators for r in (o.resource, *o.also)))
 
 
 def _is(operator: Operator) -> str:
@@ -299,17 +414,21 @@ def _is(operator: Operator) -> str:
     )
 
 
-IS_OPERATOR = " || ".join(_is(o) for o in OPERATORS)
+def is_operator(operators: tuple[Operator, ...]) -> str:
+    """CEL: the object is one of ``operators``."""
+    return " || ".join(_is(o) for o in operators)
 
 
-def variables(claims: list[Claim], added: Added, pinned: Pinned) -> Iterator[tuple[str, str]]:
+def variables(
+    claims: list[Claim], added: Added, pinned: Pinned, operators: tuple[Operator, ...] = OPERATORS
+) -> Iterator[tuple[str, str]]:
     """`opParts`: one list of strings per pod template, `#<pods>`, `@<component>` and
     `?<why>` first, then the claims it mounts or gets, then `!` when it is pinned to one
     node (CEL has no tuples, and this keeps the per-template expressions out of the
     per-claim ones); `op<N>`: pods at once on the Nth claim (0 when unjudged); `opOver`:
     the claims over one pod; `opLive` and `opTail`: the first such claim's running
     templates and render time's account of them, for the message."""
-    yield "opTemplates", _templates()
+    yield "opTemplates", _templates(operators)
     yield "opParts", f"variables.opTemplates.map(x, {_part(added, pinned)})"
     yield "opSerialised", f"object.kind == 'JobSet' && {SERIALISED}"
     for index, (name, _) in enumerate(claims):
@@ -368,10 +487,10 @@ def _part(added: Added, pinned: Pinned) -> str:
     )
 
 
-def _templates() -> str:
+def _templates(operators: tuple[Operator, ...]) -> str:
     """CEL: the operator's pod templates, each with its pods at once."""
     result = "[]"
-    for operator in reversed(OPERATORS):
+    for operator in reversed(operators):
         result = f"{_is(operator)} ? ({operator.templates}) : {result}"
     return result
 
