@@ -343,6 +343,7 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
         ("sparkoperator.k8s.io", "sparkapplications"),
         ("sparkoperator.k8s.io", "scheduledsparkapplications"),
         *(("kubernetes.dask.org", k) for k in ("daskclusters", "daskworkergroups", "daskjobs")),
+        ("flink.apache.org", "flinkdeployments"),
     ):
         assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
     judged = {group for group, _ in operator_rules}
@@ -353,6 +354,10 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
     assert "elasticPolicy" in variables["opTemplates"] and "dependsOn" in variables["opSerialised"]
     assert "opParts" in variables["op0"] and len(variables["op0"]) < 600  # small: per claim
+    # Flink: task managers from the job's parallelism over the slots; a claim in the shared
+    # and a manager's own template counts the managers once (the cap)
+    assert '"taskmanager.numberOfTaskSlots"' in variables["opTemplates"]
+    assert "variables.opCap" in variables["op0"] and "FlinkDeployment" in variables["opCap"]
     # A Volcano Job is told from a batch/v1 Job by its API group.
     assert 'object.apiVersion.startsWith("batch.volcano.sh/")' in variables["isOperator"]
 

@@ -836,6 +836,7 @@ OPERATOR_CRDS = (
       for k in ("sparkapplications", "scheduledsparkapplications")),
     *(f"dask-kubernetes-{k}.yaml.gz" for k in ("daskcluster", "daskworkergroup", "daskjob")),
     "argo-workflows-argoproj.io_workflows.yaml.gz",
+    "flink-kubernetes-operator-flinkdeployments.flink.apache.org-v1.yaml.gz",
 )  # fmt: skip
 
 
@@ -914,6 +915,7 @@ OPERATOR_VERSIONS = {
     **dict.fromkeys(("DaskCluster", "DaskWorkerGroup", "DaskJob"), "kubernetes.dask.org/v1"),
     "Workflow": "argoproj.io/v1alpha1",
     "Trainer": "example.com/v1",
+    "FlinkDeployment": "flink.apache.org/v1beta1",
 }  # fmt: skip
 
 
@@ -1051,6 +1053,23 @@ def _dask_job(workers: str, replicas: int) -> dict[str, Any]:
     return {"job": _pod(), "cluster": {"spec": cluster}}
 
 
+def _flink(job: bool = True, **spec: Any) -> dict[str, Any]:
+    """A FlinkDeployment: an application (a job of parallelism 3 on 2-slot task managers:
+    2 of them) unless ``job`` is False (a session cluster)."""
+    slots = {"taskmanager.numberOfTaskSlots": "2"}
+    base: dict[str, Any] = {"image": "flink:1.20", "flinkVersion": "v1_20",
+                            "flinkConfiguration": slots}  # fmt: skip
+    if job:
+        base["job"] = {"jarURI": "local:///opt/flink/job.jar", "parallelism": 3}
+    return {**base, **spec}
+
+
+def _labelled(resource: dict[str, Any], app: str) -> dict[str, Any]:
+    resource["metadata"]["labels"] = {"app": app}
+    return resource
+
+
+FLINK_OWN = {"spec": {"containers": [{"name": "flink-main-container"}]}}
 RAY_JOB = {"entrypoint": "python main.py"}
 JOB_VOLUMES = [{"mountPath": "/f", "volumeClaimName": "stowage-features"}]
 BOTH = {"Master": (1, "workers"), "Worker": (2, "workers")}
@@ -1126,6 +1145,17 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
     (_operator("Trainer", "trainer-roles", {"roles": {"a": {"template": _pod()},
                                                       "b": {"replicas": 1, "template": _pod()}}}),
      True),
+    # every manager's pod is the shared template's: job manager + task managers
+    (_operator("FlinkDeployment", "flink-shared", _flink(podTemplate=_pod())), True),
+    # a manager's own template merged over the shared one: the managers counted once
+    (_operator("FlinkDeployment", "flink-merged", _flink(
+        podTemplate=_pod("other", claim=True), jobManager={"podTemplate": FLINK_OWN})), True),
+    (_operator("FlinkDeployment", "flink-session", _flink(job=False, podTemplate=_pod())), True),
+    # no template at all: stowage writes the shared one, selected by the object's labels
+    (_labelled(_operator("FlinkDeployment", "flink-created", _flink()), "workers"), True),
+    (_operator("FlinkDeployment", "flink-job-manager", _flink(
+        jobManager={"podTemplate": _pod()},
+        taskManager={"replicas": 2, "podTemplate": _pod("other")})), False),
     (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
                                             "chief": _pod()}), False),
 ]  # fmt: skip
@@ -1159,10 +1189,10 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication, the Dask kinds and a kind the config declares: the API
-    server (with each kind's CRD) refuses exactly what `stowage check` refuses, with the
-    same SW101 message and fix, and admits
-    the safe case of each; a waived one is admitted."""
+    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment and a kind the config
+    declares: the API server (with each kind's CRD) refuses exactly what `stowage check`
+    refuses, with the same SW101 message and fix, and admits the safe case of each; a
+    waived one is admitted."""
     install_crds(kube)
     _, deployment = rwo_case(tmp_path)
     config = declared_case(tmp_path)

@@ -17,6 +17,10 @@ kinds CEL can follow, every pod spec of one object running at the same time:
   Spark pod counts a claim of the application's `volumes` when it mounts it;
 - DaskCluster, DaskWorkerGroup and DaskJob: the job and scheduler pods and
   `worker.replicas` workers;
+- FlinkDeployment: the job manager(s) and task managers (replicas, else the job's
+  parallelism over each one's task slots, else many: a session cluster); a manager's own
+  template is read merged over the shared one by position, and a claim in both counts
+  the managers once (the operator's `cap`);
 - a kind the config declares (`kinds:`): every pod spec its paths reach, the int at
   its `replicas` path each (else 1), matched under its likely plurals (:func:`plurals`);
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
@@ -39,7 +43,7 @@ groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflo
 Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
 TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
 AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
-Flink, KServe, SparkConnect and PodTemplate are not judged yet.
+KServe, SparkConnect and PodTemplate are not judged yet.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ class Operator:
     resource: str
     templates: str  # CEL: a list of :func:`_entry` maps
     also: tuple[str, ...] = ()  # other names its resource may have (a declared kind's plural)
+    cap: str = ""  # CEL: the most pods of one claim, whichever templates mount it (Flink)
+    cap_why: str = ""  # CEL: why, said after the count when the cap bites
 
 
 def _count_text(pods: str) -> str:
@@ -113,6 +119,11 @@ def _entry(
     }  # fmt: skip
     body = ", ".join(f'"{k}": dyn({v})' for k, v in fields.items())
     return f"[{pods}].map(n, {{{body}}})[0]"
+
+
+def _said(why: str) -> Callable[[str], str]:
+    """A why that is CEL already, whatever the pods."""
+    return lambda _: why
 
 
 def _fixed(text: str) -> Callable[[str], str]:
@@ -271,6 +282,99 @@ def _dask_workers(pods: str) -> str:
     return f"{_plural(pods, 'Dask worker')} + ', one Deployment each'"
 
 
+FLINK_SLOTS = '"taskmanager.numberOfTaskSlots"'
+
+
+def _flink() -> Operator:
+    """FlinkDeployment (render time's `_flink`): `jobManager.replicas` job managers (1)
+    and the task managers (`taskManager.replicas`, else the job's parallelism over each
+    one's task slots, else many for a session cluster), all at once. The shared
+    `spec.podTemplate` is every manager's pod; a manager's own template is laid over it
+    by position (`pods/flink.py`), so its pods mount the merge's claims. A claim in
+    both counts the managers once (the cap)."""
+    spec = "object.spec"
+    managers = f"{spec}.?jobManager.?replicas.orValue(1)"
+    replicas = f"{spec}.?taskManager.?replicas.orValue(0)"
+    given = f"{spec}.?job.?parallelism.orValue(0)"
+    session = f"{given} <= 0 && !{spec}.?job.hasValue()"
+    parallelism = f"({given} > 0 ? {given} : 1)"
+    raw = f"{spec}.?flinkConfiguration[?{FLINK_SLOTS}]"
+    slots = (
+        f"({raw}.hasValue() ? [dyn({raw}.value())].map(s, type(s) == int ? (s >= 0 ? s : 1) : "
+        "type(s) == string && s.matches('^[0-9]+$') ? int(s) : 1)[0] : 1)"
+    )
+    per = f"({slots} > 1 ? {slots} : 1)"
+    by_slots = f"({parallelism} + {per} - 1) / {per}"
+    workers = f"({replicas} > 0 ? {replicas} : {session} ? {MANY} : {by_slots})"
+    counted = (
+        f"{_plural('f.w', 'task manager')} + ({replicas} > 0 ? '' : "
+        f"' (parallelism ' + string({parallelism}) + ', ' + string({slots}) + ' slots each)')"
+    )
+    workers_why = f"({replicas} <= 0 && {session} ? {cel.string(SESSION)} : {counted})"
+    facts = f'{{"m": dyn({managers}), "w": dyn({workers})}}'
+    managers_why = _plural("f.m", "job manager")
+    both = f"{managers_why} + ' + ' + f.ww"
+    shared = f"{spec}.podTemplate"
+    has_shared = f"{spec}.?podTemplate.?spec.hasValue()"
+    pod = _entry(shared, "f.m + f.w", "'pod'", lambda _: both)
+    entries = [f"({has_shared} ? [{pod}] : [])"]
+    own_paths = []
+    for component, field, pods, why in (
+        ("jobmanager", "jobManager", "f.m", managers_why),
+        ("taskmanager", "taskManager", "f.w", "f.ww"),
+    ):
+        own = f"{spec}.{field}.podTemplate"
+        has_own = f"{spec}.?{field}.?podTemplate.?spec.hasValue()"
+        own_paths.append(has_own)
+        entry = _entry("", pods, cel.string(component), _said(why),
+                       meta=f"({has_shared} ? dyn({shared}).?metadata.orValue({{}}) : "
+                            f"dyn({own}).?metadata.orValue({{}}))",
+                       spec=_flink_merged_spec(shared, own, has_shared),
+                       volumes=_flink_merged_volumes(shared, own, has_shared))  # fmt: skip
+        entries.append(f"({has_own} ? [{entry}] : [])")
+    # No template at all: stowage writes the shared one, selected by the object's labels.
+    created = _entry("", "f.m + f.w", "'pod'", lambda _: both, meta="object.metadata",
+                     spec="{}", volumes="[]")  # fmt: skip
+    nothing = " && ".join(f"!{h}" for h in (has_shared, *own_paths))
+    entries.append(f"({nothing} ? [{created}] : [])")
+    bound = f'[{facts}].map(f, {{"m": f.m, "w": f.w, "ww": dyn({workers_why})}})[0]'
+    templates = f"[{bound}].map(f, {' + '.join(entries)})[0]"
+    cap = f"[{facts}].map(f, f.m + f.w > {MANY} ? {MANY} : f.m + f.w)[0]"
+    cap_why = f"[{bound}].map(f, {both} + ' in all')[0]"
+    return Operator("FlinkDeployment", "flink.apache.org", "flinkdeployments", templates,
+                    cap=cap, cap_why=cap_why)  # fmt: skip
+
+
+SESSION = "task managers started on demand (a session cluster)"
+
+
+def _flink_merged_volumes(shared: str, own: str, has_shared: str) -> str:
+    """CEL: a manager's volumes as the operator merges them by position: item i is the
+    shared template's, unless the manager's own item i names a claim; the manager's
+    items past the shared list's end are its own."""
+    mine = f"dyn({own}).spec.?volumes.orValue([])"
+    theirs = f"({has_shared} ? dyn({shared}).spec.?volumes.orValue([]) : [])"
+    size = f"({mine}.size() > {theirs}.size() ? {mine}.size() : {theirs}.size())"
+    pick = (
+        f"i < {mine}.size() && {mine}[i].?persistentVolumeClaim.?claimName.hasValue() ? "
+        f"{mine}[i] : i < {theirs}.size() ? {theirs}[i] : {mine}[i]"
+    )
+    return f"lists.range({size}).map(i, {pick})"
+
+
+def _flink_merged_spec(shared: str, own: str, has_shared: str) -> str:
+    """CEL: what pins a manager's merged pod: its own `nodeName` and `affinity` over the
+    shared template's, and a hostname nodeSelector from either."""
+    mine, theirs = f"dyn({own}).spec", f"({has_shared} ? dyn({shared}).spec : {{}})"
+    host = cel.string(HOSTNAME)
+    selector = f"{mine}.?nodeSelector[?{host}].orValue({theirs}.?nodeSelector[?{host}].orValue(''))"
+    return (
+        f'{{"nodeName": dyn({mine}.?nodeName.orValue({theirs}.?nodeName.orValue(""))), '
+        f'"nodeSelector": dyn({selector} != "" ? {{{host}: {selector}}} : {{}}), '
+        f'"affinity": dyn({mine}.?affinity.orValue({theirs}.?affinity.orValue({{}})))}}'
+    )
+
+
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # CEL's reserved words: a field of one of these names is read by index, not by `.?`.
 RESERVED = frozenset({
@@ -385,6 +489,7 @@ OPERATORS: tuple[Operator, ...] = (
     _dask("DaskCluster", "daskclusters",
           (("scheduler", "object.spec.scheduler"), ("worker", "object.spec.worker"))),
     _dask("DaskWorkerGroup", "daskworkergroups", (("worker", "object.spec.worker"),)),
+    _flink(),
     _dask("DaskJob", "daskjobs", (
         ("job", "object.spec.job"),
         ("scheduler", "object.spec.cluster.spec.scheduler"),
@@ -431,6 +536,9 @@ def variables(
     yield "opTemplates", _templates(operators)
     yield "opParts", f"variables.opTemplates.map(x, {_part(added, pinned)})"
     yield "opSerialised", f"object.kind == 'JobSet' && {SERIALISED}"
+    capped = [o for o in operators if o.cap]
+    yield "opCap", _chain([(o, o.cap) for o in capped], "0")
+    yield "opCapWhy", _chain([(o, o.cap_why) for o in capped], "''")
     for index, (name, _) in enumerate(claims):
         yield f"op{index}", _count(cel.string(name))
     over = " + ".join(
@@ -460,13 +568,23 @@ def message(claims: list[Claim]) -> str:
     )
 
 
+def _chain(branches: list[tuple[Operator, str]], otherwise: str) -> str:
+    result = otherwise
+    for operator, value in reversed(branches):
+        result = f"{_is(operator)} ? ({value}) : {result}"
+    return result
+
+
 def _count(claim: str) -> str:
-    """CEL: the pods at once of the templates that mount ``claim``; 0 when one of them
-    is pinned to one node (left to render time)."""
+    """CEL: the pods at once of the templates that mount ``claim``, at most the kind's
+    cap; 0 when one of them is pinned to one node (left to render time)."""
     mounting = f"variables.opParts.filter(part, {claim} in part)"
     each = f"{mounting}.map(part, int(part[0].substring(1)))"
     total = f"({mounting}.size() == 0 ? 0 : variables.opSerialised ? {each}.max() : {each}.sum())"
-    return f"{mounting}.exists(part, '!' in part) ? 0 : {total}"
+    capped = (
+        f"[{total}].map(t, variables.opCap > 0 && t > variables.opCap ? variables.opCap : t)[0]"
+    )
+    return f"{mounting}.exists(part, '!' in part) ? 0 : {capped}"
 
 
 def _part(added: Added, pinned: Pinned) -> str:
@@ -501,9 +619,11 @@ def _tail() -> str:
     live = "variables.opLive"
     name = (
         "object.kind + '/' + object.metadata.?name.orValue("
-        "object.metadata.?generateName.orValue('')) + ' ('"
+        "object.metadata.?generateName.orValue(''))"
     )
-    labels = f"{live}.map(p, p[1].substring(1)).distinct().map(l, {name} + l + ')').join(', ')"
+    # render time names a component other than `pod` after the object
+    named = f"{name} + (l == 'pod' ? '' : ' (' + l + ')')"
+    labels = f"{live}.map(p, p[1].substring(1)).distinct().map(l, {named}).join(', ')"
     first = f"{live}[0][2].substring(1)"
     same = f"{live}.all(p, p[2] == {live}[0][2])"
     whys = f"{live}.map(p, p[2].substring(1)).join(' + ')"
@@ -516,4 +636,6 @@ def _tail() -> str:
         "'its largest replicated job; dependsOn Complete serialises the others' : "
         "'its replicated jobs run together') + ')'"
     )
-    return f"object.kind == 'JobSet' ? {jobset} : {labels} + ' (' + ({why}) + ')'"
+    pods = f"{live}.map(p, int(p[0].substring(1))).sum()"
+    cap = f"(variables.opCap > 0 && {pods} > variables.opCap ? '; ' + variables.opCapWhy : '')"
+    return f"object.kind == 'JobSet' ? {jobset} : {labels} + ' (' + ({why}) + {cap} + ')'"
