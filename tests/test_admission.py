@@ -344,6 +344,7 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
         ("sparkoperator.k8s.io", "scheduledsparkapplications"),
         *(("kubernetes.dask.org", k) for k in ("daskclusters", "daskworkergroups", "daskjobs")),
         ("flink.apache.org", "flinkdeployments"),
+        ("serving.kserve.io", "inferenceservices"),
     ):
         assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
     judged = {group for group, _ in operator_rules}
@@ -358,6 +359,9 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     # and a manager's own template counts the managers once (the cap)
     assert '"taskmanager.numberOfTaskSlots"' in variables["opTemplates"]
     assert "variables.opCap" in variables["op0"] and "FlinkDeployment" in variables["opCap"]
+    # KServe: serverless without maxReplicas is many; a pvc:// model URI is a claim
+    assert '"serving.kserve.io/deploymentMode"' in variables["opTemplates"]
+    assert "startsWith('pvc://')" in variables["opTemplates"]
     # A Volcano Job is told from a batch/v1 Job by its API group.
     assert 'object.apiVersion.startsWith("batch.volcano.sh/")' in variables["isOperator"]
 

@@ -837,6 +837,7 @@ OPERATOR_CRDS = (
     *(f"dask-kubernetes-{k}.yaml.gz" for k in ("daskcluster", "daskworkergroup", "daskjob")),
     "argo-workflows-argoproj.io_workflows.yaml.gz",
     "flink-kubernetes-operator-flinkdeployments.flink.apache.org-v1.yaml.gz",
+    "kserve-serving.kserve.io_inferenceservices.yaml.gz",
 )  # fmt: skip
 
 
@@ -916,6 +917,7 @@ OPERATOR_VERSIONS = {
     "Workflow": "argoproj.io/v1alpha1",
     "Trainer": "example.com/v1",
     "FlinkDeployment": "flink.apache.org/v1beta1",
+    "InferenceService": "serving.kserve.io/v1beta1",
 }  # fmt: skip
 
 
@@ -1069,6 +1071,17 @@ def _labelled(resource: dict[str, Any], app: str) -> dict[str, Any]:
     return resource
 
 
+def _isvc(name: str, labels: str, raw: bool = True, **spec: Any) -> dict[str, Any]:
+    """An InferenceService labelled ``labels`` (KServe's components carry no labels of
+    their own), a raw Deployment unless ``raw`` is False (serverless: the default)."""
+    resource = _labelled(_operator("InferenceService", name, spec), labels)
+    if raw:
+        resource["metadata"]["annotations"] = {"serving.kserve.io/deploymentMode": "Standard"}
+    return resource
+
+
+SERVER = {"containers": [{"name": "kserve-container", "image": "busybox"}]}
+MODEL_ON_CLAIM = {"modelFormat": {"name": "sklearn"}, "storageUri": "pvc://stowage-features/m"}
 FLINK_OWN = {"spec": {"containers": [{"name": "flink-main-container"}]}}
 RAY_JOB = {"entrypoint": "python main.py"}
 JOB_VOLUMES = [{"mountPath": "/f", "volumeClaimName": "stowage-features"}]
@@ -1156,6 +1169,13 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
     (_operator("FlinkDeployment", "flink-job-manager", _flink(
         jobManager={"podTemplate": _pod()},
         taskManager={"replicas": 2, "podTemplate": _pod("other")})), False),
+    # KServe: each component's larger of min and maxReplicas; serverless without
+    # maxReplicas scales without a limit; a `pvc://` model URI is a claim the predictor mounts
+    (_isvc("isvc-raw", "workers", predictor={"minReplicas": 2, **SERVER}), True),
+    (_isvc("isvc-serverless", "other", raw=False, predictor={"model": MODEL_ON_CLAIM}), True),
+    (_isvc("isvc-together", "workers", predictor={"model": {"modelFormat": {"name": "x"}}},
+           transformer=SERVER), True),
+    (_isvc("isvc-one", "other", predictor={"maxReplicas": 1, "model": MODEL_ON_CLAIM}), False),
     (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
                                             "chief": _pod()}), False),
 ]  # fmt: skip
@@ -1189,10 +1209,10 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment and a kind the config
-    declares: the API server (with each kind's CRD) refuses exactly what `stowage check`
-    refuses, with the same SW101 message and fix, and admits the safe case of each; a
-    waived one is admitted."""
+    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment, InferenceService and a
+    kind the config declares: the API server (with each kind's CRD) refuses exactly what
+    `stowage check` refuses, with the same SW101 message and fix, and admits the safe case
+    of each; a waived one is admitted."""
     install_crds(kube)
     _, deployment = rwo_case(tmp_path)
     config = declared_case(tmp_path)

@@ -21,6 +21,9 @@ kinds CEL can follow, every pod spec of one object running at the same time:
   parallelism over each one's task slots, else many: a session cluster); a manager's own
   template is read merged over the shared one by position, and a claim in both counts
   the managers once (the operator's `cap`);
+- KServe InferenceService: its components together, each the larger of min and
+  maxReplicas (many when serverless without maxReplicas), a multi-node predictor's
+  workers times `pipelineParallelSize`; a `pvc://` model URI is a claim;
 - a kind the config declares (`kinds:`): every pod spec its paths reach, the int at
   its `replicas` path each (else 1), matched under its likely plurals (:func:`plurals`);
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
@@ -43,7 +46,8 @@ groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflo
 Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
 TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
 AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
-KServe, SparkConnect and PodTemplate are not judged yet.
+KServe's runtimes and LLMInferenceService, SparkConnect and PodTemplate are not judged
+yet.
 """
 
 from __future__ import annotations
@@ -282,6 +286,70 @@ def _dask_workers(pods: str) -> str:
     return f"{_plural(pods, 'Dask worker')} + ', one Deployment each'"
 
 
+KSERVE_RAW = ("RawDeployment", "Standard")
+KSERVE_MODE = "serving.kserve.io/deploymentMode"
+
+
+def _kserve() -> Operator:
+    """InferenceService (render time's `_kserve`): its components together, each the
+    larger of `maxReplicas` and `minReplicas` (1); serverless (the default deployment
+    mode) without `maxReplicas` scales one without a limit (many). A multi-node
+    predictor's `workerSpec` runs its pods times `pipelineParallelSize`. A predictor's
+    `pvc://` model URI is a claim its pods (and workers) mount. Targets select by the
+    object's labels: KServe's components carry none of their own."""
+    spec = "object.spec"
+    mode = cel.annotation("object.metadata", KSERVE_MODE)
+    uris = [f"{spec}.?predictor.?model.?storageUri.orValue('')",
+            f"{spec}.?predictor.?storageUri.orValue('')"]  # fmt: skip
+    model_claims = (
+        f"[{', '.join(uris)}].filter(u, u.startsWith('pvc://'))"
+        ".map(u, u.substring(6).split('/')[0]).filter(c, c != '')"
+    )
+
+    def replicas(component: str) -> str:
+        most = f"{spec}.?{component}.?maxReplicas.orValue(0)"
+        least = f"{spec}.?{component}.?minReplicas.orValue(0)"
+        return f"({most} > 0 || {least} > 0 ? {_larger(most, least)} : 1)"
+
+    def unbounded(component: str) -> str:
+        return f"!({mode} in {cel.strings(list(KSERVE_RAW))}) && " + (
+            f"{spec}.?{component}.?maxReplicas.orValue(0) <= 0"
+        )
+
+    def entry(label: str, at: str, pods: str, unit: str, *, claims: str) -> str:
+        """A component at ``at`` (under `spec`), scaled as the predictor when a worker."""
+        limit = "predictor" if label == "worker" else label
+
+        def why(n: str) -> str:
+            scaled = cel.string("; no maxReplicas: KServe scales it without a limit")
+            return f"{_plural(n, unit)} + ({unbounded(limit)} ? {scaled} : '')"
+
+        total = f"({unbounded(limit)} ? {MANY} : {pods})"
+        where = f"dyn({spec}.{at})"
+        return _entry("", pods, cel.string(label), why, meta="object.metadata", spec=where,
+                      volumes=f"{where}.?volumes.orValue([])", claims=claims,
+                      total=lambda _: total)  # fmt: skip
+
+    def inline(at: str) -> str:
+        optional = f"{spec}.?" + at.replace(".", ".?")
+        return f"{optional}.?containers.hasValue() && !{optional}.?model.hasValue()"
+
+    entries = []
+    for name in ("predictor", "transformer", "explainer"):
+        claims = model_claims if name == "predictor" else "[]"
+        built = entry(name, name, replicas(name), f"{name} pod", claims=claims)
+        entries.append(f"({inline(name)} ? [{built}] : [])")
+    model = entry("predictor", "predictor", replicas("predictor"), "predictor pod",
+                  claims=model_claims)  # fmt: skip
+    entries.append(f"({spec}.?predictor.?model.hasValue() ? [{model}] : [])")
+    hosts = _positive(f"{spec}.?predictor.?workerSpec.?pipelineParallelSize.orValue(0)")
+    worker = entry("worker", "predictor.workerSpec", f"{replicas('predictor')} * {hosts}",
+                   "predictor worker pod", claims=model_claims)  # fmt: skip
+    entries.append(f"({inline('predictor.workerSpec')} ? [{worker}] : [])")
+    return Operator("InferenceService", "serving.kserve.io", "inferenceservices",
+                    " + ".join(entries))  # fmt: skip
+
+
 FLINK_SLOTS = '"taskmanager.numberOfTaskSlots"'
 
 
@@ -490,6 +558,7 @@ OPERATORS: tuple[Operator, ...] = (
           (("scheduler", "object.spec.scheduler"), ("worker", "object.spec.worker"))),
     _dask("DaskWorkerGroup", "daskworkergroups", (("worker", "object.spec.worker"),)),
     _flink(),
+    _kserve(),
     _dask("DaskJob", "daskjobs", (
         ("job", "object.spec.job"),
         ("scheduler", "object.spec.cluster.spec.scheduler"),
