@@ -344,7 +344,15 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
         ("sparkoperator.k8s.io", "scheduledsparkapplications"),
         *(("kubernetes.dask.org", k) for k in ("daskclusters", "daskworkergroups", "daskjobs")),
         ("flink.apache.org", "flinkdeployments"),
-        ("serving.kserve.io", "inferenceservices"),
+        *(
+            ("serving.kserve.io", k)
+            for k in (
+                "inferenceservices",
+                "servingruntimes",
+                "clusterservingruntimes",
+                "llminferenceservices",
+            )
+        ),
     ):
         assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
     judged = {group for group, _ in operator_rules}
@@ -362,6 +370,7 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     # KServe: serverless without maxReplicas is many; a pvc:// model URI is a claim
     assert '"serving.kserve.io/deploymentMode"' in variables["opTemplates"]
     assert "startsWith('pvc://')" in variables["opTemplates"]
+    assert "a ServingRuntime: every InferenceService that uses it" in variables["opTemplates"]
     # A Volcano Job is told from a batch/v1 Job by its API group.
     assert 'object.apiVersion.startsWith("batch.volcano.sh/")' in variables["isOperator"]
 

@@ -837,7 +837,8 @@ OPERATOR_CRDS = (
     *(f"dask-kubernetes-{k}.yaml.gz" for k in ("daskcluster", "daskworkergroup", "daskjob")),
     "argo-workflows-argoproj.io_workflows.yaml.gz",
     "flink-kubernetes-operator-flinkdeployments.flink.apache.org-v1.yaml.gz",
-    "kserve-serving.kserve.io_inferenceservices.yaml.gz",
+    *(f"kserve-serving.kserve.io_{k}.yaml.gz" for k in (
+        "inferenceservices", "servingruntimes", "clusterservingruntimes", "llminferenceservices")),
 )  # fmt: skip
 
 
@@ -918,6 +919,8 @@ OPERATOR_VERSIONS = {
     "Trainer": "example.com/v1",
     "FlinkDeployment": "flink.apache.org/v1beta1",
     "InferenceService": "serving.kserve.io/v1beta1",
+    **dict.fromkeys(("ServingRuntime", "ClusterServingRuntime"), "serving.kserve.io/v1alpha1"),
+    "LLMInferenceService": "serving.kserve.io/v1alpha2",
 }  # fmt: skip
 
 
@@ -1081,6 +1084,18 @@ def _isvc(name: str, labels: str, raw: bool = True, **spec: Any) -> dict[str, An
 
 
 SERVER = {"containers": [{"name": "kserve-container", "image": "busybox"}]}
+
+
+def _cluster_scoped(resource: dict[str, Any]) -> dict[str, Any]:
+    del resource["metadata"]["namespace"]
+    return resource
+
+
+def _llm(name: str, labels: str, replicas: int, **spec: Any) -> dict[str, Any]:
+    body = {"model": {"uri": "hf://org/model"}, "replicas": replicas, "template": SERVER}
+    return _labelled(_operator("LLMInferenceService", name, {**body, **spec}), labels)
+
+
 MODEL_ON_CLAIM = {"modelFormat": {"name": "sklearn"}, "storageUri": "pvc://stowage-features/m"}
 FLINK_OWN = {"spec": {"containers": [{"name": "flink-main-container"}]}}
 RAY_JOB = {"entrypoint": "python main.py"}
@@ -1176,6 +1191,17 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
     (_isvc("isvc-together", "workers", predictor={"model": {"modelFormat": {"name": "x"}}},
            transformer=SERVER), True),
     (_isvc("isvc-one", "other", predictor={"maxReplicas": 1, "model": MODEL_ON_CLAIM}), False),
+    # a serving runtime runs for every InferenceService that uses it: many
+    (_labelled(_operator("ServingRuntime", "runtime-shared", SERVER), "workers"), True),
+    (_labelled(_operator("ServingRuntime", "runtime-other", SERVER), "other"), False),
+    (_cluster_scoped(_labelled(_operator("ClusterServingRuntime", "cluster-runtime", SERVER),
+                               "workers")), True),
+    (_cluster_scoped(_labelled(_operator("ClusterServingRuntime", "cluster-runtime-other",
+                                         SERVER), "other")), False),
+    (_llm("llm-two", "workers", 2), True),
+    (_llm("llm-prefill", "other", 1, model={"uri": "pvc://stowage-features/m"},
+          prefill={"replicas": 1, "template": SERVER}), True),
+    (_llm("llm-one", "workers", 1), False),
     (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
                                             "chief": _pod()}), False),
 ]  # fmt: skip
@@ -1191,7 +1217,9 @@ def render_time_sw101(config: Path, resource: dict[str, Any]) -> str | None:
     if not findings:
         return None
     (finding,) = findings
-    ref = f"{resource['kind']}/{resource['metadata']['name']} -n rwo"
+    namespace = resource["metadata"].get("namespace")
+    ref = f"{resource['kind']}/{resource['metadata']['name']}"
+    ref += f" -n {namespace}" if namespace else ""
     return f"SW101 {ref}: {finding['message']}; fix: {finding['fix']}"
 
 
@@ -1209,7 +1237,7 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment, InferenceService and a
+    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment, KServe's kinds and a
     kind the config declares: the API server (with each kind's CRD) refuses exactly what
     `stowage check` refuses, with the same SW101 message and fix, and admits the safe case
     of each; a waived one is admitted."""

@@ -24,6 +24,9 @@ kinds CEL can follow, every pod spec of one object running at the same time:
 - KServe InferenceService: its components together, each the larger of min and
   maxReplicas (many when serverless without maxReplicas), a multi-node predictor's
   workers times `pipelineParallelSize`; a `pvc://` model URI is a claim;
+- KServe ServingRuntime and ClusterServingRuntime: many (every InferenceService that
+  uses one runs its pods); LLMInferenceService: decode and prefill templates and their
+  workers, `replicas` each;
 - a kind the config declares (`kinds:`): every pod spec its paths reach, the int at
   its `replicas` path each (else 1), matched under its likely plurals (:func:`plurals`);
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
@@ -46,8 +49,7 @@ groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflo
 Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
 TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
 AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
-KServe's runtimes and LLMInferenceService, SparkConnect and PodTemplate are not judged
-yet.
+SparkConnect and PodTemplate are not judged yet.
 """
 
 from __future__ import annotations
@@ -350,6 +352,46 @@ def _kserve() -> Operator:
                     " + ".join(entries))  # fmt: skip
 
 
+def _serving_runtime(kind: str, resource: str) -> Operator:
+    """ServingRuntime, ClusterServingRuntime (render time's `many`): its pod spec is
+    `spec` itself, run by every InferenceService that uses it, so as many pods as they
+    start; the runtime's own labels select it."""
+    why = f"a {kind}: every InferenceService that uses it runs these pods"
+    volumes = "dyn(object.spec).?volumes.orValue([])"
+    entry = _entry("", str(MANY), "'runtime'", _fixed(why), meta="object.metadata",
+                   spec="dyn(object.spec)", volumes=volumes)  # fmt: skip
+    templates = f"(object.?spec.hasValue() ? [{entry}] : [])"
+    return Operator(kind, "serving.kserve.io", resource, templates)
+
+
+def _llm_inference_service() -> Operator:
+    """LLMInferenceService: the decode template and its workers (`replicas`), the prefill
+    template and its workers (`prefill.replicas`), all at once; `model.uri` a `pvc://`
+    claim each mounts. Its pod specs carry no labels: the object's select it."""
+    uri = "object.spec.?model.?uri.orValue('')"
+    claims = (
+        f"[{uri}].filter(u, u.startsWith('pvc://'))"
+        ".map(u, u.substring(6).split('/')[0]).filter(c, c != '')"
+    )
+    entries = []
+    for label, at, replicas in (
+        ("decode", "template", "replicas"),
+        ("decode-worker", "worker", "replicas"),
+        ("prefill", "prefill.template", "prefill.replicas"),
+        ("prefill-worker", "prefill.worker", "prefill.replicas"),
+    ):
+        optional = "object.spec.?" + at.replace(".", ".?")
+        pods = _positive(f"object.spec.?{replicas.replace('.', '.?')}.orValue(0)")
+        where = f"dyn(object.spec.{at})"
+        entry = _entry("", pods, cel.string(label), _counted(f"{label} pod"),
+                       meta="object.metadata", spec=where,
+                       volumes=f"{where}.?volumes.orValue([])", claims=claims)  # fmt: skip
+        inline = f"{optional}.?containers.hasValue() && !{optional}.?model.hasValue()"
+        entries.append(f"({inline} ? [{entry}] : [])")
+    return Operator("LLMInferenceService", "serving.kserve.io", "llminferenceservices",
+                    " + ".join(entries))  # fmt: skip
+
+
 FLINK_SLOTS = '"taskmanager.numberOfTaskSlots"'
 
 
@@ -559,6 +601,9 @@ OPERATORS: tuple[Operator, ...] = (
     _dask("DaskWorkerGroup", "daskworkergroups", (("worker", "object.spec.worker"),)),
     _flink(),
     _kserve(),
+    _serving_runtime("ServingRuntime", "servingruntimes"),
+    _serving_runtime("ClusterServingRuntime", "clusterservingruntimes"),
+    _llm_inference_service(),
     _dask("DaskJob", "daskjobs", (
         ("job", "object.spec.job"),
         ("scheduler", "object.spec.cluster.spec.scheduler"),
