@@ -342,6 +342,7 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
         ("batch.volcano.sh", "jobs"),
         ("sparkoperator.k8s.io", "sparkapplications"),
         ("sparkoperator.k8s.io", "scheduledsparkapplications"),
+        ("sparkoperator.k8s.io", "sparkconnects"),
         *(("kubernetes.dask.org", k) for k in ("daskclusters", "daskworkergroups", "daskjobs")),
         ("flink.apache.org", "flinkdeployments"),
         *(

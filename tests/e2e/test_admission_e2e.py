@@ -833,7 +833,7 @@ OPERATOR_CRDS = (
     "lws-leaderworkerset.x-k8s.io_leaderworkersets.yaml.gz",
     "volcano-batch.volcano.sh_jobs.yaml.gz",
     *(f"spark-operator-sparkoperator.k8s.io_{k}.yaml.gz"
-      for k in ("sparkapplications", "scheduledsparkapplications")),
+      for k in ("sparkapplications", "scheduledsparkapplications", "sparkconnects")),
     *(f"dask-kubernetes-{k}.yaml.gz" for k in ("daskcluster", "daskworkergroup", "daskjob")),
     "argo-workflows-argoproj.io_workflows.yaml.gz",
     "flink-kubernetes-operator-flinkdeployments.flink.apache.org-v1.yaml.gz",
@@ -921,6 +921,7 @@ OPERATOR_VERSIONS = {
     "InferenceService": "serving.kserve.io/v1beta1",
     **dict.fromkeys(("ServingRuntime", "ClusterServingRuntime"), "serving.kserve.io/v1alpha1"),
     "LLMInferenceService": "serving.kserve.io/v1alpha2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
 }  # fmt: skip
 
 
@@ -1097,6 +1098,13 @@ def _llm(name: str, labels: str, replicas: int, **spec: Any) -> dict[str, Any]:
 
 
 MODEL_ON_CLAIM = {"modelFormat": {"name": "sklearn"}, "storageUri": "pvc://stowage-features/m"}
+
+
+def _spark_connect(server: str, executor: str, instances: int) -> dict[str, Any]:
+    return {"sparkVersion": "4.0.0", "server": {"template": _pod(server)},
+            "executor": {"instances": instances, "template": _pod(executor)}}  # fmt: skip
+
+
 FLINK_OWN = {"spec": {"containers": [{"name": "flink-main-container"}]}}
 RAY_JOB = {"entrypoint": "python main.py"}
 JOB_VOLUMES = [{"mountPath": "/f", "volumeClaimName": "stowage-features"}]
@@ -1202,6 +1210,8 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
     (_llm("llm-prefill", "other", 1, model={"uri": "pvc://stowage-features/m"},
           prefill={"replicas": 1, "template": SERVER}), True),
     (_llm("llm-one", "workers", 1), False),
+    (_operator("SparkConnect", "connect-all", _spark_connect("workers", "workers", 2)), True),
+    (_operator("SparkConnect", "connect-server", _spark_connect("workers", "other", 2)), False),
     (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
                                             "chief": _pod()}), False),
 ]  # fmt: skip
@@ -1237,8 +1247,8 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication, the Dask kinds, FlinkDeployment, KServe's kinds and a
-    kind the config declares: the API server (with each kind's CRD) refuses exactly what
+    (Scheduled)SparkApplication, SparkConnect, the Dask kinds, FlinkDeployment, KServe's
+    kinds and a kind the config declares: the API server (with each kind's CRD) refuses exactly what
     `stowage check` refuses, with the same SW101 message and fix, and admits the safe case
     of each; a waived one is admitted."""
     install_crds(kube)

@@ -27,6 +27,7 @@ kinds CEL can follow, every pod spec of one object running at the same time:
 - KServe ServingRuntime and ClusterServingRuntime: many (every InferenceService that
   uses one runs its pods); LLMInferenceService: decode and prefill templates and their
   workers, `replicas` each;
+- SparkConnect: the server pod and `executor.instances` executors;
 - a kind the config declares (`kinds:`): every pod spec its paths reach, the int at
   its `replicas` path each (else 1), matched under its likely plurals (:func:`plurals`);
 - JobSet: replicated jobs together, each `replicas` x its Job's parallelism (capped by
@@ -49,7 +50,7 @@ groups, DAGs, fan-out), Tekton runs (the Pipeline's and Tasks' objects), Kubeflo
 Trainer's TrainJob and runtimes (the runtime is another object; a runtime runs once per
 TrainJob), Volcano CronJob, JobFlow and JobTemplate (a flow orders other objects),
 AppWrapper (its pod sets name paths into the wrapped objects). A Notebook runs one pod.
-SparkConnect and PodTemplate are not judged yet.
+PodTemplate is not judged (many pods: whatever uses it starts them, from other objects).
 """
 
 from __future__ import annotations
@@ -392,6 +393,20 @@ def _llm_inference_service() -> Operator:
                     " + ".join(entries))  # fmt: skip
 
 
+def _spark_connect() -> Operator:
+    """SparkConnect: its server pod and `executor.instances` executors (1), together."""
+    server = _entry("object.spec.server.template", "1", "'server'",
+                    _fixed("1 Spark Connect server"))  # fmt: skip
+    executors = _positive("object.spec.?executor.?instances.orValue(0)")
+    executor = _entry("object.spec.executor.template", executors, "'executor'",
+                      _counted("Spark executor"))  # fmt: skip
+    templates = (
+        f"(object.spec.?server.?template.?spec.hasValue() ? [{server}] : []) + "
+        f"(object.spec.?executor.?template.?spec.hasValue() ? [{executor}] : [])"
+    )
+    return Operator("SparkConnect", "sparkoperator.k8s.io", "sparkconnects", templates)
+
+
 FLINK_SLOTS = '"taskmanager.numberOfTaskSlots"'
 
 
@@ -604,6 +619,7 @@ OPERATORS: tuple[Operator, ...] = (
     _serving_runtime("ServingRuntime", "servingruntimes"),
     _serving_runtime("ClusterServingRuntime", "clusterservingruntimes"),
     _llm_inference_service(),
+    _spark_connect(),
     _dask("DaskJob", "daskjobs", (
         ("job", "object.spec.job"),
         ("scheduler", "object.spec.cluster.spec.scheduler"),
