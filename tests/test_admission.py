@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import CHART, EXAMPLES, FIXTURES, Helm
-from stowage.admission.operators import OPERATORS
+from stowage.admission.operators import OPERATORS, plurals
 from stowage.admission.validating import glob_regex
 
 RWO_CONFIG = """
@@ -342,7 +342,18 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
         ("batch.volcano.sh", "jobs"),
         ("sparkoperator.k8s.io", "sparkapplications"),
         ("sparkoperator.k8s.io", "scheduledsparkapplications"),
+        ("sparkoperator.k8s.io", "sparkconnects"),
         *(("kubernetes.dask.org", k) for k in ("daskclusters", "daskworkergroups", "daskjobs")),
+        ("flink.apache.org", "flinkdeployments"),
+        *(
+            ("serving.kserve.io", k)
+            for k in (
+                "inferenceservices",
+                "servingruntimes",
+                "clusterservingruntimes",
+                "llminferenceservices",
+            )
+        ),
     ):
         assert operator_rules[key]["operations"] == ["CREATE", "UPDATE"], key
     judged = {group for group, _ in operator_rules}
@@ -353,8 +364,65 @@ def test_sw101_judges_the_operator_kinds_cel_can_follow(config: Path) -> None:
     assert '"stowage-features"' in variables["opOver"]  # the plan's one RWO claim
     assert "elasticPolicy" in variables["opTemplates"] and "dependsOn" in variables["opSerialised"]
     assert "opParts" in variables["op0"] and len(variables["op0"]) < 600  # small: per claim
+    # Flink: task managers from the job's parallelism over the slots; a claim in the shared
+    # and a manager's own template counts the managers once (the cap)
+    assert '"taskmanager.numberOfTaskSlots"' in variables["opTemplates"]
+    assert "variables.opCap" in variables["op0"] and "FlinkDeployment" in variables["opCap"]
+    # KServe: serverless without maxReplicas is many; a pvc:// model URI is a claim
+    assert '"serving.kserve.io/deploymentMode"' in variables["opTemplates"]
+    assert "startsWith('pvc://')" in variables["opTemplates"]
+    assert "a ServingRuntime: every InferenceService that uses it" in variables["opTemplates"]
     # A Volcano Job is told from a batch/v1 Job by its API group.
     assert 'object.apiVersion.startsWith("batch.volcano.sh/")' in variables["isOperator"]
+
+
+DECLARED_KINDS = """
+kinds:
+  - group: example.com
+    kind: TrainPolicy
+    podSpecs:
+      - component: worker
+        path: "spec.workers[*].template.spec"
+        replicas: "spec.workers[*].replicas"
+  - group: kubeflow.org
+    kind: PyTorchJob
+    podSpecs: [{path: spec.pod.template.spec}]
+  - group: apps
+    kind: Deployment
+    podSpecs: [{path: spec.other.spec}]
+"""
+
+
+def test_sw101_judges_the_kinds_a_config_declares(config: Path) -> None:
+    """A declared kind is judged from its own paths, served under its derived plurals; a
+    declared kind that redeclares an operator kind replaces it (render time counts it as
+    declared too); a built-in kind stays built-in."""
+    config.write_text(RWO_CONFIG + DECLARED_KINDS)
+    (vap,) = by_kind(policies(f"--config={config}"), "ValidatingAdmissionPolicy")
+    rules = {
+        (r["apiGroups"][0], r["resources"][0]): r for r in vap["spec"]["matchConstraints"][
+            "resourceRules"]
+    }  # fmt: skip
+    for plural in ("trainpolicies", "trainpolicys"):
+        assert rules[("example.com", plural)]["operations"] == ["CREATE", "UPDATE"]
+    variables = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
+    assert 'object.apiVersion.startsWith("example.com/")' in variables["isOperator"]
+    templates = variables["opTemplates"]
+    assert ".?spec.?workers[?k0].?replicas" in templates  # replicas bound to each worker
+    assert ".?spec.?pod.?template.?spec" in templates and "elasticPolicy" not in templates
+    assert ".?spec.?other" not in templates
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("Trainer", ("trainers",)), ("TrainPolicy", ("trainpolicies", "trainpolicys")),
+     ("Batch", ("batches", "batchs")), ("Gateway", ("gateways",)),
+     ("Status", ("statuses", "statuss"))],
+)  # fmt: skip
+def test_a_declared_kind_s_resource_is_matched_by_its_likely_plurals(
+    kind: str, expected: tuple[str, ...]
+) -> None:
+    assert plurals(kind) == expected
 
 
 def test_every_judged_operator_kind_is_served_as_its_crd_names_it() -> None:
@@ -369,3 +437,7 @@ def test_every_judged_operator_kind_is_served_as_its_crd_names_it() -> None:
     for operator in OPERATORS:
         key = (operator.group, operator.resource)
         assert crds.get(key) == operator.kind, (key, operator.kind)
+    # a declared kind's resource is matched under the plurals derived from its kind: every
+    # vendored CRD's own plural is among them
+    for (_, plural), kind in crds.items():
+        assert plural in plurals(kind), (kind, plural)

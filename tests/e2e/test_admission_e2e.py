@@ -833,18 +833,57 @@ OPERATOR_CRDS = (
     "lws-leaderworkerset.x-k8s.io_leaderworkersets.yaml.gz",
     "volcano-batch.volcano.sh_jobs.yaml.gz",
     *(f"spark-operator-sparkoperator.k8s.io_{k}.yaml.gz"
-      for k in ("sparkapplications", "scheduledsparkapplications")),
+      for k in ("sparkapplications", "scheduledsparkapplications", "sparkconnects")),
     *(f"dask-kubernetes-{k}.yaml.gz" for k in ("daskcluster", "daskworkergroup", "daskjob")),
     "argo-workflows-argoproj.io_workflows.yaml.gz",
+    "flink-kubernetes-operator-flinkdeployments.flink.apache.org-v1.yaml.gz",
+    *(f"kserve-serving.kserve.io_{k}.yaml.gz" for k in (
+        "inferenceservices", "servingruntimes", "clusterservingruntimes", "llminferenceservices")),
 )  # fmt: skip
 
 
 def install_crds(kube: Kube) -> None:
-    for name in OPERATOR_CRDS:
-        text = gzip.decompress((CRDS / name).read_bytes()).decode()
+    texts = [gzip.decompress((CRDS / name).read_bytes()).decode() for name in OPERATOR_CRDS]
+    for text in (*texts, dump([DECLARED_CRD])):
         kube.run("apply", "--server-side", "-f", "-", stdin=text)
         crd = load(text)[0]["metadata"]["name"]
         kube.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+
+
+# A kind the config declares (`kinds:`): its CRD is this test's own, like a platform's.
+DECLARED_KIND = {
+    "group": "example.com",
+    "kind": "Trainer",
+    "podSpecs": [
+        {"component": "worker", "path": "spec.workers[*].template.spec",
+         "replicas": "spec.workers[*].replicas"},
+        {"component": "role", "path": "spec.roles[*].template.spec",
+         "replicas": "spec.roles[*].replicas"},
+        {"component": "chief", "path": "spec.chief.template.spec"},
+    ],
+}  # fmt: skip
+DECLARED_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "trainers.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"kind": "Trainer", "plural": "trainers", "singular": "trainer",
+                  "listKind": "TrainerList"},
+        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+            "openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}],
+    },
+}  # fmt: skip
+
+
+def declared_case(tmp_path: Path) -> Path:
+    """rwo_case's config, declaring the Trainer kind."""
+    config, _ = rwo_case(tmp_path)
+    data = json.loads(config.read_text())
+    config.write_text(json.dumps({**data, "kinds": [DECLARED_KIND]}))
+    return config
 
 
 def _pod(labels: str = "workers", claim: bool = False) -> dict[str, Any]:
@@ -877,6 +916,12 @@ OPERATOR_VERSIONS = {
                     "sparkoperator.k8s.io/v1beta2"),
     **dict.fromkeys(("DaskCluster", "DaskWorkerGroup", "DaskJob"), "kubernetes.dask.org/v1"),
     "Workflow": "argoproj.io/v1alpha1",
+    "Trainer": "example.com/v1",
+    "FlinkDeployment": "flink.apache.org/v1beta1",
+    "InferenceService": "serving.kserve.io/v1beta1",
+    **dict.fromkeys(("ServingRuntime", "ClusterServingRuntime"), "serving.kserve.io/v1alpha1"),
+    "LLMInferenceService": "serving.kserve.io/v1alpha2",
+    "SparkConnect": "sparkoperator.k8s.io/v1alpha1",
 }  # fmt: skip
 
 
@@ -1014,6 +1059,53 @@ def _dask_job(workers: str, replicas: int) -> dict[str, Any]:
     return {"job": _pod(), "cluster": {"spec": cluster}}
 
 
+def _flink(job: bool = True, **spec: Any) -> dict[str, Any]:
+    """A FlinkDeployment: an application (a job of parallelism 3 on 2-slot task managers:
+    2 of them) unless ``job`` is False (a session cluster)."""
+    slots = {"taskmanager.numberOfTaskSlots": "2"}
+    base: dict[str, Any] = {"image": "flink:1.20", "flinkVersion": "v1_20",
+                            "flinkConfiguration": slots}  # fmt: skip
+    if job:
+        base["job"] = {"jarURI": "local:///opt/flink/job.jar", "parallelism": 3}
+    return {**base, **spec}
+
+
+def _labelled(resource: dict[str, Any], app: str) -> dict[str, Any]:
+    resource["metadata"]["labels"] = {"app": app}
+    return resource
+
+
+def _isvc(name: str, labels: str, raw: bool = True, **spec: Any) -> dict[str, Any]:
+    """An InferenceService labelled ``labels`` (KServe's components carry no labels of
+    their own), a raw Deployment unless ``raw`` is False (serverless: the default)."""
+    resource = _labelled(_operator("InferenceService", name, spec), labels)
+    if raw:
+        resource["metadata"]["annotations"] = {"serving.kserve.io/deploymentMode": "Standard"}
+    return resource
+
+
+SERVER = {"containers": [{"name": "kserve-container", "image": "busybox"}]}
+
+
+def _cluster_scoped(resource: dict[str, Any]) -> dict[str, Any]:
+    del resource["metadata"]["namespace"]
+    return resource
+
+
+def _llm(name: str, labels: str, replicas: int, **spec: Any) -> dict[str, Any]:
+    body = {"model": {"uri": "hf://org/model"}, "replicas": replicas, "template": SERVER}
+    return _labelled(_operator("LLMInferenceService", name, {**body, **spec}), labels)
+
+
+MODEL_ON_CLAIM = {"modelFormat": {"name": "sklearn"}, "storageUri": "pvc://stowage-features/m"}
+
+
+def _spark_connect(server: str, executor: str, instances: int) -> dict[str, Any]:
+    return {"sparkVersion": "4.0.0", "server": {"template": _pod(server)},
+            "executor": {"instances": instances, "template": _pod(executor)}}  # fmt: skip
+
+
+FLINK_OWN = {"spec": {"containers": [{"name": "flink-main-container"}]}}
 RAY_JOB = {"entrypoint": "python main.py"}
 JOB_VOLUMES = [{"mountPath": "/f", "volumeClaimName": "stowage-features"}]
 BOTH = {"Master": (1, "workers"), "Worker": (2, "workers")}
@@ -1083,6 +1175,45 @@ PARITY_CASES: list[tuple[dict[str, Any], bool]] = [
      True),
     (_operator("RayCluster", "ray-groups", _ray_cluster("workers", "workers", 2)), True),
     (_operator("LeaderWorkerSet", "lws-size", _lws(3)), True),
+    # the config's own kind: `[*]` over a list and over a mapping, replicas bound to each item
+    (_operator("Trainer", "trainer-workers", {"workers": [{"replicas": 2, "template": _pod()}],
+                                              "chief": _pod("other")}), True),
+    (_operator("Trainer", "trainer-roles", {"roles": {"a": {"template": _pod()},
+                                                      "b": {"replicas": 1, "template": _pod()}}}),
+     True),
+    # every manager's pod is the shared template's: job manager + task managers
+    (_operator("FlinkDeployment", "flink-shared", _flink(podTemplate=_pod())), True),
+    # a manager's own template merged over the shared one: the managers counted once
+    (_operator("FlinkDeployment", "flink-merged", _flink(
+        podTemplate=_pod("other", claim=True), jobManager={"podTemplate": FLINK_OWN})), True),
+    (_operator("FlinkDeployment", "flink-session", _flink(job=False, podTemplate=_pod())), True),
+    # no template at all: stowage writes the shared one, selected by the object's labels
+    (_labelled(_operator("FlinkDeployment", "flink-created", _flink()), "workers"), True),
+    (_operator("FlinkDeployment", "flink-job-manager", _flink(
+        jobManager={"podTemplate": _pod()},
+        taskManager={"replicas": 2, "podTemplate": _pod("other")})), False),
+    # KServe: each component's larger of min and maxReplicas; serverless without
+    # maxReplicas scales without a limit; a `pvc://` model URI is a claim the predictor mounts
+    (_isvc("isvc-raw", "workers", predictor={"minReplicas": 2, **SERVER}), True),
+    (_isvc("isvc-serverless", "other", raw=False, predictor={"model": MODEL_ON_CLAIM}), True),
+    (_isvc("isvc-together", "workers", predictor={"model": {"modelFormat": {"name": "x"}}},
+           transformer=SERVER), True),
+    (_isvc("isvc-one", "other", predictor={"maxReplicas": 1, "model": MODEL_ON_CLAIM}), False),
+    # a serving runtime runs for every InferenceService that uses it: many
+    (_labelled(_operator("ServingRuntime", "runtime-shared", SERVER), "workers"), True),
+    (_labelled(_operator("ServingRuntime", "runtime-other", SERVER), "other"), False),
+    (_cluster_scoped(_labelled(_operator("ClusterServingRuntime", "cluster-runtime", SERVER),
+                               "workers")), True),
+    (_cluster_scoped(_labelled(_operator("ClusterServingRuntime", "cluster-runtime-other",
+                                         SERVER), "other")), False),
+    (_llm("llm-two", "workers", 2), True),
+    (_llm("llm-prefill", "other", 1, model={"uri": "pvc://stowage-features/m"},
+          prefill={"replicas": 1, "template": SERVER}), True),
+    (_llm("llm-one", "workers", 1), False),
+    (_operator("SparkConnect", "connect-all", _spark_connect("workers", "workers", 2)), True),
+    (_operator("SparkConnect", "connect-server", _spark_connect("workers", "other", 2)), False),
+    (_operator("Trainer", "trainer-chief", {"workers": [{"replicas": 3, "template": _pod("other")}],
+                                            "chief": _pod()}), False),
 ]  # fmt: skip
 
 
@@ -1096,7 +1227,9 @@ def render_time_sw101(config: Path, resource: dict[str, Any]) -> str | None:
     if not findings:
         return None
     (finding,) = findings
-    ref = f"{resource['kind']}/{resource['metadata']['name']} -n rwo"
+    namespace = resource["metadata"].get("namespace")
+    ref = f"{resource['kind']}/{resource['metadata']['name']}"
+    ref += f" -n {namespace}" if namespace else ""
     return f"SW101 {ref}: {finding['message']}; fix: {finding['fix']}"
 
 
@@ -1114,11 +1247,13 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     kube: Kube, tmp_path: Path
 ) -> None:
     """TFJob, MPIJob, XGBoostJob, PaddleJob, JAXJob, RayJob, RayService, Volcano Job,
-    (Scheduled)SparkApplication and the Dask kinds: the API server (with each kind's CRD) refuses
-    exactly what `stowage check` refuses, with the same SW101 message and fix, and admits
-    the safe case of each; a waived one is admitted."""
+    (Scheduled)SparkApplication, SparkConnect, the Dask kinds, FlinkDeployment, KServe's
+    kinds and a kind the config declares: the API server (with each kind's CRD) refuses exactly what
+    `stowage check` refuses, with the same SW101 message and fix, and admits the safe case
+    of each; a waived one is admitted."""
     install_crds(kube)
-    config, deployment = rwo_case(tmp_path)
+    _, deployment = rwo_case(tmp_path)
+    config = declared_case(tmp_path)
     text = stowage("admission", f"--config={config}", stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
@@ -1135,7 +1270,7 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
             assert admission_sw101(kube, resource) == expected, label
             kinds.add(resource["kind"])
         # every kind admission judges but JobSet (its own test: its why is shorter)
-        assert kinds == {o.kind for o in OPERATORS} - {"JobSet"}
+        assert kinds == {o.kind for o in OPERATORS} - {"JobSet"} | {"Trainer"}
         waived = json.loads(json.dumps(PARITY_CASES[0][0]))
         waived["metadata"]["annotations"] = {"waive.stowage.io/SW101": "one node, by hand"}
         assert admission_sw101(kube, waived) is None

@@ -70,6 +70,7 @@ def rwo_claims(plan: Plan) -> list[KnownClaim]:
 
 def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
     claims = rwo_claims(plan)
+    judged = operators.judged(plan.config.kinds)
     validations = [_pod_problem()]
     if claims and not plan.config.cluster.singleNode:
         validations.insert(0, _sw101(claims))
@@ -103,11 +104,13 @@ def policy(plan: Plan, name: str, failure_policy: str) -> dict[str, Any]:
                             "operations": ["CREATE", "UPDATE"],
                             "resources": [resource],
                         }
-                        for group, resource in operators.RESOURCES
+                        for group, resource in operators.resources(judged)
                     ),
                 ]
             },
-            "variables": [{"name": n, "expression": e} for n, e in _variables(plan, claims)],
+            "variables": [
+                {"name": n, "expression": e} for n, e in _variables(plan, claims, judged)
+            ],
             "validations": validations,
             "auditAnnotations": [
                 {
@@ -158,9 +161,11 @@ def _message(claims: list[KnownClaim]) -> str:
     )
 
 
-def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]]:
+def _variables(
+    plan: Plan, claims: list[KnownClaim], judged: tuple[operators.Operator, ...]
+) -> Iterator[tuple[str, str]]:
     yield "isWorkload", "object.kind != 'Pod'"
-    yield "isOperator", operators.IS_OPERATOR
+    yield "isOperator", operators.is_operator(judged)
     yield (
         "tpl",
         (
@@ -210,7 +215,9 @@ def _variables(plan: Plan, claims: list[KnownClaim]) -> Iterator[tuple[str, str]
         "sharedRwo",
         (f"{known}.filter(n, n in variables.ownClaims || n in variables.addedClaims)"),
     )
-    yield from operators.variables(_pairs(claims), lambda meta: _added_claims(plan, meta), _pinned)
+    yield from operators.variables(
+        _pairs(claims), lambda meta: _added_claims(plan, meta), _pinned, judged
+    )
 
 
 def _pod_count() -> Iterator[tuple[str, str]]:
