@@ -124,6 +124,18 @@ def pod_of(template_owner: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
 
 
+def owned_by(pod: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
+    """``pod`` as ``owner``'s controller would create it: the Owl preset recognises Owl's
+    pipeline pods by their Job. A dry run only: the uid is never looked up."""
+    reference = {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": "00000000-0000-0000-0000-000000000000",
+    }
+    return {**pod, "metadata": {**pod["metadata"], "ownerReferences": [reference]}}
+
+
 def pods_owned(kube: Kube, namespace: str, workload: dict[str, Any]) -> list[dict[str, Any]]:
     """The pods the controllers made for ``workload`` (its selector's labels)."""
     labels = workload["spec"]["selector"]["matchLabels"] if workload["kind"] != "Job" else {}
@@ -357,6 +369,8 @@ def test_owl_pipeline_job_and_dask_pods_get_storage_and_pools(
         kube.apply([d for d in raw if d["kind"] in ("ServiceAccount", "ConfigMap")], namespace)
         admitted(kube, bare["daskWorkerPods"][0], namespace)
         job = bare["pipelineJob"]
+        # Each target has its own policy, loaded on its own: wait for the pipeline's too.
+        admitted(kube, owned_by(pod_of(job), job), namespace)
         kube.apply([job], namespace)
         pod = pods_owned(kube, namespace, job)[0]["spec"]
         view = storage_view(pod)
