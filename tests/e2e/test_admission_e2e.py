@@ -124,6 +124,16 @@ def pod_of(template_owner: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
 
 
+def refusing(kube: Kube, workload: dict[str, Any]) -> None:
+    """Wait until the validating policy is live: a server-side dry run of ``workload``,
+    which it must refuse, is refused (the API server loads new policies asynchronously)."""
+    kube.wait_for(
+        "the validating policy",
+        lambda: kube.run("apply", "--dry-run=server", "-f", "-",
+                         stdin=dump([workload]), check=False).returncode != 0,
+    )  # fmt: skip
+
+
 def owned_by(pod: dict[str, Any], owner: dict[str, Any]) -> dict[str, Any]:
     """``pod`` as ``owner``'s controller would create it: the Owl preset recognises Owl's
     pipeline pods by their Job. A dry run only: the uid is never looked up."""
@@ -664,11 +674,7 @@ def test_sw101_counts_pods_at_once_as_render_time_does(kube: Kube, tmp_path: Pat
     text = stowage("admission", f"--config={config}", stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
-        kube.wait_for(
-            "the validating policy",
-            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
-                             stdin=dump([deployment]), check=False).returncode != 0,
-        )  # fmt: skip
+        refusing(kube, deployment)
         for kind, spec, why in SW101_CASES:
             workload = _kind_variant(deployment, kind, **spec)
             manifest = dump([workload])
@@ -767,11 +773,7 @@ def test_config_waivers_admit_what_render_time_waives(kube: Kube, tmp_path: Path
     text = stowage("admission", *configs, stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
-        kube.wait_for(
-            "the validating policy",
-            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
-                             stdin=dump([deployment]), check=False).returncode != 0,
-        )  # fmt: skip
+        refusing(kube, deployment)
         for kind, name, labels, waived in WAIVER_CASES:
             workload = _kind_variant(deployment, kind, replicas=3)
             workload["metadata"].update(name=name, labels=labels)
@@ -991,11 +993,7 @@ def test_sw101_on_operator_kinds_answers_as_render_time(kube: Kube, tmp_path: Pa
     text = stowage("admission", f"--config={config}", stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
-        kube.wait_for(
-            "the validating policy",
-            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
-                             stdin=dump([deployment]), check=False).returncode != 0,
-        )  # fmt: skip
+        refusing(kube, deployment)
         for resource, at_render, at_admission in OPERATOR_CASES:
             manifest = dump([resource])
             label = f"{resource['kind']}/{resource['metadata']['name']}"
@@ -1271,11 +1269,7 @@ def test_sw101_on_every_operator_kind_says_what_render_time_says(
     text = stowage("admission", f"--config={config}", stdin="").stdout
     kube.namespace("rwo")
     with Policies(kube, text):
-        kube.wait_for(
-            "the validating policy",
-            lambda: kube.run("apply", "--dry-run=server", "-f", "-",
-                             stdin=dump([deployment]), check=False).returncode != 0,
-        )  # fmt: skip
+        refusing(kube, deployment)
         kinds = set()
         for resource, refused in PARITY_CASES:
             label = f"{resource['kind']}/{resource['metadata']['name']}"

@@ -63,7 +63,13 @@ from stowage.admission import cel
 from stowage.checks import sw101_rwo_multi_node as sw101
 from stowage.plan.configdata import KindSpec
 from stowage.pods.groups import MANY
-from stowage.pods.podspecs import CORE_GROUPS, WILD, Path, parse_path
+from stowage.pods.podspecs import (
+    CORE_GROUPS,
+    KUBEFLOW_REPLICA_SPECS,
+    WILD,
+    Path,
+    parse_path,
+)
 
 Claim = tuple[str, str]  # name, where its access modes come from
 Added = Callable[[str], str]  # a template's metadata -> the claims the mutation attaches
@@ -597,12 +603,7 @@ def _declared_pods(replicas: Path | None, bound: list[str]) -> str:
 
 
 OPERATORS: tuple[Operator, ...] = (
-    _kubeflow("PyTorchJob", "pytorchReplicaSpecs"),
-    _kubeflow("TFJob", "tfReplicaSpecs"),
-    _kubeflow("MPIJob", "mpiReplicaSpecs"),
-    _kubeflow("XGBoostJob", "xgbReplicaSpecs"),
-    _kubeflow("PaddleJob", "paddleReplicaSpecs"),
-    _kubeflow("JAXJob", "jaxReplicaSpecs"),
+    *(_kubeflow(kind, field) for kind, field in KUBEFLOW_REPLICA_SPECS.items()),
     _ray("RayCluster", "rayclusters", ""),
     _ray("RayJob", "rayjobs", "rayClusterSpec"),
     _ray("RayService", "rayservices", "rayClusterConfig"),

@@ -110,6 +110,18 @@ def _ray(prefix: Path) -> tuple[SpecRule, ...]:
     )
 
 
+# Kubeflow training operator kinds and the field of their replica specs (the admission
+# policy judges the same kinds from this table).
+KUBEFLOW_REPLICA_SPECS = {
+    "PyTorchJob": "pytorchReplicaSpecs",
+    "TFJob": "tfReplicaSpecs",
+    "MPIJob": "mpiReplicaSpecs",
+    "XGBoostJob": "xgbReplicaSpecs",
+    "PaddleJob": "paddleReplicaSpecs",
+    "JAXJob": "jaxReplicaSpecs",
+}
+
+
 def _kubeflow(kind: str, field: str) -> KindRule:
     role = ("spec", field, WILD)
     return KindRule(
@@ -332,12 +344,7 @@ OPERATOR_KINDS: tuple[KindRule, ...] = (
         ),
     ),
     KindRule("ray.io", "RayService", _ray(("spec", "rayClusterConfig"))),
-    _kubeflow("PyTorchJob", "pytorchReplicaSpecs"),
-    _kubeflow("TFJob", "tfReplicaSpecs"),
-    _kubeflow("MPIJob", "mpiReplicaSpecs"),
-    _kubeflow("XGBoostJob", "xgbReplicaSpecs"),
-    _kubeflow("PaddleJob", "paddleReplicaSpecs"),
-    _kubeflow("JAXJob", "jaxReplicaSpecs"),
+    *(_kubeflow(kind, field) for kind, field in KUBEFLOW_REPLICA_SPECS.items()),
     KindRule(
         "jobset.x-k8s.io",
         "JobSet",
