@@ -15,13 +15,13 @@ the pod sets itself is never overwritten:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from stowage.admission import cel, select
 from stowage.plan.configdata import Config, Target
 from stowage.plan.plan import Plan, PlannedVolume
-from stowage.plan.variables import RUNTIME_VARS, SAFE_VALUE, expand
+from stowage.plan.variables import RUNTIME_VARS, SAFE_VALUE
 from stowage.pods.podspecs import (
     AUTO_MOUNT_ANNOTATION,
     DATA_REFS_ANNOTATION,
@@ -54,29 +54,15 @@ class RolePlan:
 def role_plan(plan: Plan, role: str) -> RolePlan:
     config, target = plan.config, plan.config.targets[role]
     keep = RUNTIME_VARS
-    data = tuple(_expanded(v, config.vars, keep) for v in plan.data.values())
+    data = tuple(v.expanded(config.vars, keep) for v in plan.data.values())
     others = (
-        [_expanded(v, config.vars, keep) for v in plan.outputs.values()] if target.outputs else []
+        [v.expanded(config.vars, keep) for v in plan.outputs.values()] if target.outputs else []
     )
     auto = None
     if plan.auto is not None and target.autoMount:
-        others.append(_expanded(plan.auto, config.vars, keep))
+        others.append(plan.auto.expanded(config.vars, keep))
         auto = plan.auto.name
     return RolePlan(role, target, data, tuple(others), auto, target.pool or role)
-
-
-def _expanded(
-    planned: PlannedVolume, variables: dict[str, str], keep: frozenset[str]
-) -> PlannedVolume:
-    if not planned.has_variables:
-        return planned
-    return replace(
-        planned,
-        volume=expand(planned.volume, variables, keep).value,
-        mount=expand(planned.mount, variables, keep).value,
-        env=tuple(expand(list(planned.env), variables, keep).value),
-        path_value=str(expand(planned.path_value, variables, keep).value),
-    )
 
 
 def policy(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import marshal
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.checks import Conflict
@@ -242,7 +242,7 @@ def _attach_one(
     variables = workload_variables(plan.config.vars, workload.labels)
     keep = RUNTIME_VARS if workload.is_template else frozenset()
     chosen = _chosen_volumes(workload, target, plan, placement)
-    volumes = [_expanded(v, variables, keep) for v in chosen]
+    volumes = [v.expanded(variables, keep) for v in chosen]
     merger = _Merger(workload, pod, conflicts, placement)
     for planned in volumes:
         merger.add_volume(planned, include_init=target.initContainers)
@@ -348,23 +348,6 @@ def _without_run_time_paths(value: str) -> tuple[str | None, list[str]]:
     if not kept:
         return None, dropped
     return json.dumps(kept, separators=(",", ":")), dropped
-
-
-def _expanded(
-    planned: PlannedVolume, variables: Mapping[str, str], keep: frozenset[str]
-) -> PlannedVolume:
-    """The volume with this workload's variables expanded in its volume, mount and env
-    before it is merged: a pod that already has `/data/ml` (stowage's own output, run
-    again) then matches `/data/${TEAM}` instead of getting a second mount there."""
-    if not planned.has_variables:
-        return planned
-    return replace(
-        planned,
-        volume=expand(planned.volume, variables, keep).value,
-        mount=expand(planned.mount, variables, keep).value,
-        env=tuple(expand(list(planned.env), variables, keep).value),
-        path_value=str(expand(planned.path_value, variables, keep).value),
-    )
 
 
 def _chosen_volumes(

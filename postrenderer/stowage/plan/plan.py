@@ -12,7 +12,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
@@ -22,7 +22,7 @@ from stowage.layers import Layer
 from stowage.plan import configdata
 from stowage.plan.automount import AutoMountError, AutoVolume, resolve
 from stowage.plan.configdata import Config, VolumeSpec
-from stowage.plan.variables import mentions_variables
+from stowage.plan.variables import expand, mentions_variables
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -179,6 +179,21 @@ class PlannedVolume:
     def has_variables(self) -> bool:
         """Whether any of it holds a `${VAR}` to expand per workload."""
         return mentions_variables((self.volume, self.mount, self.env, self.path_value))
+
+    def expanded(self, variables: Mapping[str, str], keep: frozenset[str]) -> PlannedVolume:
+        """This volume with ``variables`` expanded in its volume, mount, env and data path
+        (names in ``keep`` stay as written): what one workload, or one pod at admission,
+        gets. A pod that already has `/data/ml` (stowage's own output, run again) then
+        matches `/data/${TEAM}` instead of getting a second mount there."""
+        if not self.has_variables:
+            return self
+        return replace(
+            self,
+            volume=expand(self.volume, variables, keep).value,
+            mount=expand(self.mount, variables, keep).value,
+            env=tuple(expand(list(self.env), variables, keep).value),
+            path_value=str(expand(self.path_value, variables, keep).value),
+        )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stowage.pods import argo, tekton
-from stowage.pods.groups import MANY, Dag, Group, Member, TooManyError, cliques, count_text, plural
+from stowage.pods.groups import MANY, Dag, Group, Member, count_text, plural
 from stowage.pods.podspecs import (
     CORE_GROUPS,
     POD_SPEC_PATHS,
@@ -236,7 +236,8 @@ def _replicated_jobs(
         pods, why = _jobset_pods(job)
         tasks.append(names.get(index, "?"))
         members.append(Member(site.path, pods, why, site.component))
-    return Concurrency(kind, _dag_groups(members, tasks, dag))
+    soft = "{b} dependsOn {a} with status Ready: it starts while {a} runs"
+    return Concurrency(kind, dag.groups(members, tasks, "replicated job", soft))
 
 
 def _jobset_pods(job: Any) -> tuple[int, str]:
@@ -245,27 +246,6 @@ def _jobset_pods(job: Any) -> tuple[int, str]:
     if replicas == 1:
         return pods, why
     return replicas * pods, f"{replicas} Jobs x {why}"
-
-
-def _dag_groups(members: list[Member], tasks: list[str], dag: Dag) -> tuple[Group, ...]:
-    def overlap(a: int, b: int) -> bool:
-        return dag.concurrent(tasks[a], tasks[b])
-
-    soft = "{b} dependsOn {a} with status Ready: it starts while {a} runs"
-    try:
-        found = cliques(len(members), overlap)
-    except TooManyError:
-        return (Group(tuple(members)),)
-    groups = []
-    for clique in found:
-        chosen = tuple(members[i] for i in clique)
-        reasons = tuple(
-            (x, y, dag.why(tasks[clique[x]], tasks[clique[y]], "replicated job", soft))
-            for x in range(len(clique))
-            for y in range(x + 1, len(clique))
-        )
-        groups.append(Group(chosen, reasons))
-    return tuple(groups)
 
 
 def _argo(kind: str, workflow: Path) -> Special:

@@ -161,6 +161,28 @@ class Dag:
             return f"{word}s '{a}' and '{b}' wait for nothing: they start together"
         return f"no dependency path between {word}s '{a}' and '{b}'"
 
+    def groups(
+        self, members: list[Member], names: list[str], word: str, soft: str
+    ) -> tuple[Group, ...]:
+        """The groups of ``members`` (the nodes ``names``, in order) that run at once: the
+        cliques of the nodes no dependency path orders, each pair with :meth:`why`. Past
+        what stowage enumerates, every member in one group (never an overlap missed)."""
+        try:
+            found = cliques(len(members), lambda a, b: self.concurrent(names[a], names[b]))
+        except TooManyError:
+            return (Group(tuple(members)),)
+        return tuple(
+            Group(
+                tuple(members[i] for i in clique),
+                tuple(
+                    (x, y, self.why(names[clique[x]], names[clique[y]], word, soft))
+                    for x in range(len(clique))
+                    for y in range(x + 1, len(clique))
+                ),
+            )
+            for clique in found
+        )
+
 
 class TooManyError(Exception):
     """More pod uses or overlapping groups than stowage enumerates."""

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stowage.pods.groups import MANY, Dag, Group, Member, TooManyError, cliques
+from stowage.pods.groups import MANY, Dag, Group, Member
 from stowage.pods.podspecs import Path, api_group, get_in, list_at
 
 _RESULT_REF = re.compile(r"\$\(tasks\.([-A-Za-z0-9_]+)\.results\.")
@@ -249,7 +249,9 @@ def pipeline_groups(
         for other in tasks:
             dag.need(str(task["name"]), str(other["name"]))
     members = [Member(path, *_fan_out(task), _label(task)) for task in (*tasks, *final)]
-    return _groups(members, names, dag), _workspace_uses((*tasks, *final)), note
+    soft = "{b} starts while {a} runs"  # Tekton has no soft edges: never used
+    groups = dag.groups(members, names, "task", soft)
+    return groups, _workspace_uses((*tasks, *final)), note
 
 
 def _label(task: dict[str, Any]) -> str:
@@ -302,24 +304,3 @@ def _needs(task: dict[str, Any], names: list[str]) -> list[str]:
     text = json.dumps({k: v for k, v in task.items() if k in ("params", "when", "matrix")})
     used = [n for n in _RESULT_REF.findall(text) if n in names]
     return list(dict.fromkeys([*after, *used]))
-
-
-def _groups(members: list[Member], names: list[str], dag: Dag) -> tuple[Group, ...]:
-    soft = "{b} starts while {a} runs"  # Tekton has no soft edges: never used
-
-    def overlap(a: int, b: int) -> bool:
-        return dag.concurrent(names[a], names[b])
-
-    try:
-        found = cliques(len(members), overlap)
-    except TooManyError:
-        return (Group(tuple(members)),)
-    groups = []
-    for clique in found:
-        reasons = tuple(
-            (x, y, dag.why(names[clique[x]], names[clique[y]], "task", soft))
-            for x in range(len(clique))
-            for y in range(x + 1, len(clique))
-        )
-        groups.append(Group(tuple(members[i] for i in clique), reasons))
-    return tuple(groups)
