@@ -124,6 +124,15 @@ def pod_of(template_owner: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
 
 
+def create_pod(kube: Kube, pod: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """``pod`` created in ``namespace`` through the API server: the Pod it stored."""
+    stdin = dump(in_namespace([pod], namespace))
+    created: dict[str, Any] = json.loads(
+        kube.run("create", "-o", "json", "-f", "-", stdin=stdin).stdout
+    )
+    return created
+
+
 def refusing(kube: Kube, workload: dict[str, Any]) -> None:
     """Wait until the validating policy is live: a server-side dry run of ``workload``,
     which it must refuse, is refused (the API server loads new policies asynchronously)."""
@@ -402,10 +411,7 @@ def test_owl_pipeline_job_and_dask_pods_get_storage_and_pools(
             [done["daskSchedulerPod"], *done["daskWorkerPods"]],
             strict=True,
         ):
-            created = json.loads(
-                kube.run("create", "-o", "json", "-f", "-",
-                         stdin=dump(in_namespace([built], namespace))).stdout
-            )  # fmt: skip
+            created = create_pod(kube, built, namespace)
             got, want = storage_view(created["spec"]), storage_view(reference["spec"])
             for key in ("volumes", "nodeSelector", "tolerations"):
                 assert got[key] == want[key], (created["metadata"]["name"], key)
@@ -566,11 +572,7 @@ def test_per_user_storage_comes_from_the_user_label(kube: Kube, tmp_path: Path) 
     with Policies(kube, text):
         ann = notebook("ann", {"app": "notebook", "stowage.io/user": "ann"})
         admitted(kube, ann, "homes")
-        created = json.loads(
-            kube.run(
-                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([ann], "homes"))
-            ).stdout
-        )
+        created = create_pod(kube, ann, "homes")
         view = storage_view(created["spec"])
         assert view["volumes"]["home"]["hostPath"]["path"] == "/srv/home/ann"
         assert view["containers"]["nb"]["mounts"] == [("home", "/home/ann", False, "")]
@@ -624,11 +626,7 @@ def test_a_large_plan_stays_within_the_cel_cost_budget(kube: Kube, tmp_path: Pat
         pod = notebook("wide", {"team": "t19"})
         pod["spec"]["containers"] = [{"name": f"c{i}", "image": "busybox"} for i in range(20)]
         admitted(kube, pod, "large")
-        made = json.loads(
-            kube.run(
-                "create", "-o", "json", "-f", "-", stdin=dump(in_namespace([pod], "large"))
-            ).stdout
-        )
+        made = create_pod(kube, pod, "large")
         view = storage_view(made["spec"])
         rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
         assert view == storage_view(load(rendered)[0]["spec"])
@@ -733,10 +731,7 @@ def test_opt_out_and_data_refs_by_pod_annotation(kube: Kube, tmp_path: Path) -> 
         for name, annotations in pods.items():
             pod = notebook(name, {"team": "ml"})
             pod["metadata"]["annotations"] = annotations
-            made = json.loads(
-                kube.run("create", "-o", "json", "-f", "-",
-                         stdin=dump(in_namespace([pod], "choices"))).stdout
-            )  # fmt: skip
+            made = create_pod(kube, pod, "choices")
             rendered = stowage("--quiet", f"--config={config}", stdin=dump([pod])).stdout
             assert storage_view(made["spec"]) == storage_view(load(rendered)[0]["spec"]), name
             if name == "skipped":
