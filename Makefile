@@ -133,6 +133,7 @@ mutate: setup
 	mkdir -p .mutate
 	ln -sfn ../postrenderer .mutate/src
 	for link in $(MUTATE_LINKS); do ln -sfn ../$$link .mutate/$$link; done
+	mkdir -p .mutate/mutants && ln -sfn ../../.tools .mutate/mutants/.tools  # helm, for charts tests render
 	cd .mutate && $(CURDIR)/$(BIN)/mutmut run --max-children 2 $(MUTATE_ARGS); \
 	  $(CURDIR)/$(BIN)/mutmut results
 
