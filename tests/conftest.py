@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,20 @@ CHART = ROOT / "chart"
 EXAMPLES = ROOT / "values-examples"
 FIXTURES = ROOT / "tests" / "fixtures"
 THIRD_PARTY = FIXTURES / "third-party"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Every session starts with stowage's memo caches (functools) empty.
+
+    A warm cache answers for the function it memoises, so a session that follows another
+    in one process would not run the code under test: mutmut forks each mutant's session
+    from a process that has already run stowage, and a cached `_head` or `_string` of the
+    YAML writer hid every mutant of the functions behind them."""
+    for name, module in list(sys.modules.items()):
+        if name == "stowage" or name.startswith("stowage."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 @dataclass(frozen=True)

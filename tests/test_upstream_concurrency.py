@@ -282,3 +282,54 @@ def test_a_pipeline_run_whose_pipeline_a_resolver_fetches_is_named() -> None:
     (finding,) = [f for f in render(dump_all(run), TARGETED).findings if f.rule == "SW905"]
     assert "takes its Pipeline from the git resolver at run time" in finding.message
     assert "many" in model(run).notes[0]
+
+
+def _parallel_run(**changes: Any) -> list[dict[str, Any]]:
+    """The vendored parallel-tasks example with the affinity assistant off, so its
+    workspace's claim is shared by two pods that can run on two nodes."""
+    docs = [_feature_flags(coschedule="disabled"), *_docs("tekton-parallel-tasks-using-pvc.yaml")]
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    run["metadata"].update(changes)
+    return docs
+
+
+@pytest.mark.parametrize("modes", [None, []])
+def test_a_workspace_template_without_access_modes_is_reported_unknown(modes: Any) -> None:
+    docs = _parallel_run()
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    spec = run["spec"]["workspaces"][0]["volumeClaimTemplate"]["spec"]
+    spec["accessModes"] = modes
+    (finding,) = [f for f in render(dump_all(*docs)).findings if f.rule.startswith("SW10")]
+    assert finding.rule == "SW104"
+    assert finding.message.startswith(
+        "claim 'parallel-pipelinerun- workspace ws' has unknown access modes and is mounted "
+        "by 2 pods"
+    )
+
+
+def test_each_run_s_workspace_template_is_its_own_claim_in_the_run_s_namespace() -> None:
+    """Tekton makes a claim per run: two runs of one Pipeline do not share it, and a TaskRun
+    named like a PipelineRun is another object with another claim."""
+    docs = _parallel_run(namespace="team-a")
+    run = next(d for d in docs if d["kind"] == "PipelineRun")
+    again = {**run, "metadata": {"name": "nightly", "namespace": "team-a"}}
+    task_run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "TaskRun",
+        "metadata": {"generateName": "parallel-pipelinerun-", "namespace": "team-a"},
+        "spec": {
+            "taskSpec": {
+                "steps": [{"name": "s", "image": "busybox"}],
+                "workspaces": [{"name": "ws"}],
+            },
+            "workspaces": run["spec"]["workspaces"],
+        },
+    }
+    findings = [f for f in render(dump_all(*docs, again, task_run)).findings if f.rule == "SW101"]
+    assert sorted(str(f.resource) for f in findings) == [
+        "PersistentVolumeClaim/nightly workspace ws -n team-a",
+        "PersistentVolumeClaim/parallel-pipelinerun- workspace ws -n team-a",
+    ]
+    for finding in findings:
+        assert "mounted by 2 pods" in finding.message
+        assert "TaskRun" not in finding.message

@@ -111,10 +111,30 @@ def test_words_yaml_1_1_reads_as_booleans_or_null_are_quoted(word: str) -> None:
         (" lead\nx", 'k: " lead\\nx"\n'),  # would need an indentation indicator
         ("\tx\ny", 'k: "\\tx\\ny"\n'),
         ("naïve", 'k: "naïve"\n'),  # UTF-8 kept as it is, not \u-escaped
+        ("x  \n", "k: |\n  x  \n"),  # blanks before the last newline are content
+        ("X\nb\nX\n", "k: |\n  X\n  b\n  X\n"),  # X is a letter like any other
     ],
 )
 def test_exact_text_for_floats_and_multi_line_strings(value: Any, written: str) -> None:
     assert dump({"k": value}) == written
+
+
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [
+        (80, "80: v\n"),  # PyYAML reads `80:` in a manifest as an int key
+        (True, "true: v\n"),
+        (None, "null: v\n"),
+        (1e-05, "1.0e-05: v\n"),  # as a value is written, not as JSON's 1e-05 (a string)
+        ("a\nb", '"a\\nb": v\n'),
+    ],
+)
+def test_keys_that_are_not_plain_strings_read_back_as_the_same_key(
+    key: Any, written: str
+) -> None:
+    text = dump({key: "v"})
+    assert text == written
+    assert yaml.safe_load(text) == {key: "v"}
 
 
 def test_a_top_level_block_scalar_is_indented_by_two() -> None:
