@@ -77,9 +77,9 @@ lint: setup
 	$(BIN)/lint-imports  # the stages' layers, pyproject.toml [tool.importlinter]
 
 typecheck: setup
-	MYPYPATH=cluster $(BIN)/mypy postrenderer/stowage tests
+	MYPYPATH=cluster:ci $(BIN)/mypy postrenderer/stowage tests
 	$(BIN)/mypy --strict ci/install_tools.py ci/install_helmfile.py benchmarks/bench.py \
-		benchmarks/compare.py cluster/kcluster.py
+		benchmarks/compare.py cluster/kcluster.py ci/mutation_table.py
 
 chart-check: setup
 	$(TOOLS)/helm lint --strict chart

@@ -51,7 +51,7 @@ def read_accepted(text: str) -> set[str]:
 
 def module_of(name: str) -> str:
     """`stowage.attach.attach.xǁ_Mergerǁadd__mutmut_3` -> `attach.attach`."""
-    dotted = name.split("__mutmut_")[0]
+    dotted = name.split("__mutmut_", maxsplit=1)[0]
     parts = dotted.split(".")
     return ".".join(parts[1:-1])
 

@@ -129,9 +129,7 @@ def test_exact_text_for_floats_and_multi_line_strings(value: Any, written: str) 
         ("a\nb", '"a\\nb": v\n'),
     ],
 )
-def test_keys_that_are_not_plain_strings_read_back_as_the_same_key(
-    key: Any, written: str
-) -> None:
+def test_keys_that_are_not_plain_strings_read_back_as_the_same_key(key: Any, written: str) -> None:
     text = dump({key: "v"})
     assert text == written
     assert yaml.safe_load(text) == {key: "v"}
