@@ -290,13 +290,15 @@ def _note_view_limits(workload: Workload, pod: dict[str, Any], placement: Placem
         placement.notes.append(
             "the fragment has no place for the container securityContext (only the pod's)"
         )
-    kept: set[str] = set()
+    kept: dict[str, Any] = {}
     for container in containers(pod):
         env = container.get("env")
         if isinstance(env, list):
             container["env"] = _fragment_env(env, placement)
-            kept.update(str(e.get("name")) for e in container["env"] if isinstance(e, dict))
-    placement.env = [e for e in placement.env if e["name"] in kept]
+            for entry in container["env"]:
+                if isinstance(entry, dict):
+                    kept.setdefault(str(entry.get("name")), entry)
+    placement.env = [_env_entry(kept[e["name"]]) for e in placement.env if e["name"] in kept]
     placement.node_selector = {}
     placement.tolerations, placement.affinity = [], {}
     for placed in placement.volumes:
