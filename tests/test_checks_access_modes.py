@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from checkhelpers import claim_volume, context, findings, mounting, pod, pvc, workload
+from enginehelpers import deployment, dump_all, render
 from stowage.checks import run_all
 from stowage.findings import Severity
 
@@ -438,3 +439,35 @@ def test_rolling_workload_without_namespace_is_reported_once() -> None:
     assert not sw101(RWO, anchor, team, other)
     found = findings(context(RWO, anchor, team, other), "SW103")
     assert [f.resource.name for f in found] == ["a"]
+
+
+def test_a_workflow_template_no_step_uses_is_named_as_never_running() -> None:
+    """Its pods never start, so they add none to the count, but the message still says the
+    workflow mounts the claim, and why it does not count."""
+    shared = {"name": "s", "persistentVolumeClaim": {"claimName": "db"}}
+    dep = deployment("d", {"app": "d"}, replicas=2)
+    dep["spec"]["template"]["spec"]["volumes"] = [shared]
+    dep["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "s", "mountPath": "/s"}
+    ]
+    unused = {"image": "busybox", "volumeMounts": [{"name": "s", "mountPath": "/s"}]}
+    workflow = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "w"},
+        "spec": {
+            "entrypoint": "main",
+            "volumes": [shared],
+            "templates": [
+                {"name": "main", "steps": [[{"name": "one", "template": "plain"}]]},
+                {"name": "plain", "container": {"image": "busybox"}},
+                {"name": "unused", "container": unused},
+            ],
+        },
+    }
+    (finding,) = render(dump_all(RWO, dep, workflow)).findings
+    assert finding.message == (
+        "ReadWriteOnce claim 'db' (per its manifest) is mounted by 2 pods that can run on "
+        "different nodes: Deployment/d (2 replicas), Workflow/w (unused) (never runs: no step "
+        "or task uses it)"
+    )

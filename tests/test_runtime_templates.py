@@ -202,7 +202,16 @@ def test_owl_templates_count_as_many_pods_for_the_access_mode_checks() -> None:
     rwo = {"mountPath": "/data/x", "existingClaim": "x", "accessModes": ["ReadWriteOnce"]}
     cfg = dict(OWL_CONFIG, persistence={"data": {"x": rwo}})
     outcome = render(configmap("owl-owl-config", {"owl.yaml": OWL_YAML}), cfg)
-    assert [f.rule for f in outcome.findings if f.severity.value == "error"] == ["SW101"]
+    (finding,) = [f for f in outcome.findings if f.severity.value == "error"]
+    assert finding.rule == "SW101"
+    where = "template in ConfigMap/owl-owl-config data.owl.yaml"
+    why = "(a pod template launched once per run: many at once)"
+    assert finding.message == (
+        "ReadWriteOnce claim 'x' (declared in the storage plan) is mounted by many pods that "
+        f"can run on different nodes: pipeline {where}: pipeline {why}, scheduler {where}: "
+        f"dask.kubernetes.scheduler-template.spec {why}, worker {where}: "
+        f"dask.kubernetes.worker-template.spec {why}"
+    )
 
 
 def test_running_twice_changes_nothing_more() -> None:
