@@ -364,7 +364,7 @@ def _rolling(name: str, **rolling_update: Any) -> dict[str, Any]:
     return deployment
 
 
-@pytest.mark.parametrize("surge", [0, "0%"])
+@pytest.mark.parametrize("surge", [0, "0", "0%"])
 def test_rolling_update_without_surge_stops_the_old_pod_first(surge: int | str) -> None:
     assert not findings(context(RWO, _rolling("w", maxSurge=surge, maxUnavailable=1)), "SW103")
     assert findings(context(RWO, _rolling("w", maxSurge=1, maxUnavailable=0)), "SW103")

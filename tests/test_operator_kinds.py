@@ -5,6 +5,7 @@ follow the upstream examples' shapes."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -434,6 +435,27 @@ def test_jobset_single_pvc_three_parallel_pods_on_one_rwo_claim_is_rejected() ->
     outcome = render(dump_all(JOBSET_SINGLE_PVC))
     assert [f.rule for f in outcome.findings] == ["SW101"]
     assert "mounted by 3 pods" in outcome.findings[0].message
+
+
+def test_jobset_claim_message_names_the_template_it_comes_from() -> None:
+    outcome = render(dump_all(JOBSET_SINGLE_PVC))
+    assert outcome.findings[0].message.startswith(
+        "ReadWriteOnce claim 'checkpoints' (a claim template of JobSet/volume-claim-trainjob) "
+        "is mounted by 3 pods that can run on different nodes"
+    )
+
+
+@pytest.mark.parametrize("modes", [None, []])
+def test_a_jobset_claim_template_without_access_modes_is_unknown(modes: Any) -> None:
+    """A template no pod mounts comes first: the mounted one after it is still judged."""
+    job_set = copy.deepcopy(JOBSET_SINGLE_PVC)
+    (policy,) = job_set["spec"]["volumeClaimPolicies"]
+    policy["templates"][0]["spec"]["accessModes"] = modes
+    policy["templates"].insert(0, {"metadata": {"name": "unmounted"}, "spec": {}})
+    outcome = render(dump_all(job_set))
+    assert [(f.rule, str(f.resource)) for f in outcome.findings] == [
+        ("SW104", "PersistentVolumeClaim/checkpoints")
+    ]
 
 
 def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:

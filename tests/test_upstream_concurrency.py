@@ -333,3 +333,52 @@ def test_each_run_s_workspace_template_is_its_own_claim_in_the_run_s_namespace()
     for finding in findings:
         assert "mounted by 2 pods" in finding.message
         assert "TaskRun" not in finding.message
+
+
+def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
+    """The assistant places a PipelineRun's pods; a TaskRun beside it is one pod, and the
+    message says no more about it than that."""
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "d"}},
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox",
+                            "volumeMounts": [{"name": "s", "mountPath": "/s"}],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "s", "persistentVolumeClaim": {"claimName": "my-existing-volume"}}
+                    ],
+                },
+            },
+        },
+    }
+    task_run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "TaskRun",
+        "metadata": {"name": "t"},
+        "spec": {
+            "taskSpec": {
+                "steps": [{"name": "s", "image": "busybox"}],
+                "workspaces": [{"name": "ws"}],
+            },
+            "workspaces": [
+                {"name": "ws", "persistentVolumeClaim": {"claimName": "my-existing-volume"}}
+            ],
+        },
+    }
+    flags = _feature_flags(coschedule="disabled")
+    (finding,) = render(dump_all(flags, RWO, deployment, task_run)).findings
+    assert finding.message == (
+        "ReadWriteOnce claim 'my-existing-volume' (per its manifest) is mounted by 3 pods that "
+        "can run on different nodes: Deployment/d (2 replicas), TaskRun/t (1 TaskRun pod)"
+    )
