@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import THIRD_PARTY
-from enginehelpers import dump_all, render
+from enginehelpers import deployment, dump_all, render
 from stowage.pods import tekton
 from stowage.pods.concurrency import flow_order, model
 
@@ -338,30 +338,10 @@ def test_each_run_s_workspace_template_is_its_own_claim_in_the_run_s_namespace()
 def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
     """The assistant places a PipelineRun's pods; a TaskRun beside it is one pod, and the
     message says no more about it than that."""
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "d"},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "d"}},
-            "template": {
-                "metadata": {"labels": {"app": "d"}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "c",
-                            "image": "busybox",
-                            "volumeMounts": [{"name": "s", "mountPath": "/s"}],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "s", "persistentVolumeClaim": {"claimName": "my-existing-volume"}}
-                    ],
-                },
-            },
-        },
-    }
+    api = deployment("d", {"app": "d"}, replicas=2)
+    pod = api["spec"]["template"]["spec"]
+    pod["volumes"] = [{"name": "s", "persistentVolumeClaim": {"claimName": "my-existing-volume"}}]
+    pod["containers"][0]["volumeMounts"] = [{"name": "s", "mountPath": "/s"}]
     task_run = {
         "apiVersion": "tekton.dev/v1",
         "kind": "TaskRun",
@@ -377,7 +357,7 @@ def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
         },
     }
     flags = _feature_flags(coschedule="disabled")
-    (finding,) = render(dump_all(flags, RWO, deployment, task_run)).findings
+    (finding,) = render(dump_all(flags, RWO, api, task_run)).findings
     assert finding.message == (
         "ReadWriteOnce claim 'my-existing-volume' (per its manifest) is mounted by 3 pods that "
         "can run on different nodes: Deployment/d (2 replicas), TaskRun/t (1 TaskRun pod)"
