@@ -39,3 +39,9 @@ def test_a_workload_that_already_has_its_storage_passes_through_byte_for_byte() 
     assert "/data/ml" in once
     assert not again.changed  # ${TEAM} was expanded the first time: nothing left to do
     assert write(again.stream) == once
+
+
+def test_attach_adding_what_marshal_cannot_write_is_a_change() -> None:
+    snapshot = Snapshot.of({"x": 1})
+    assert snapshot.data is not None
+    assert snapshot.differs({"x": 1, "y": object()})

@@ -260,17 +260,8 @@ def _attach_one(
         _expand_variables(pod, variables, keep)
     if keep:
         placement.notes.append("keeps ${USER} for the launcher to fill at run time")
-    _resolve_sources(pod, placement)
     _note_view_limits(workload, pod, placement)
     return placement
-
-
-def _resolve_sources(pod: dict[str, Any], placement: Placement) -> None:
-    """Record each volume's source as the pod ends up with it (variables expanded)."""
-    volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
-    for placed in placement.volumes:
-        if placed.source != "store" and placed.volume in volumes:
-            placed.source, placed.ref = source_of(volumes[placed.volume])
 
 
 def _reason(workload: Workload, target: Target) -> str:
