@@ -163,6 +163,18 @@ def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     assert outcome.placements == []
 
 
+def test_skipped_workloads_and_helm_hooks_are_not_attached() -> None:
+    config = simple_config()
+    config["targets"]["a-site"] = {}  # a template site's target (no labels), sorted first
+    skipped = deployment("skipped", ROLE)
+    skipped["metadata"]["annotations"] = {"stowage.io/skip": "True"}
+    hook = deployment("hook", ROLE)
+    hook["metadata"]["annotations"] = {"helm.sh/hook": "pre-install"}
+    outcome = render(dump_all(skipped, hook, deployment("w", ROLE)), config)
+    assert [p.workload for p in outcome.placements] == ["Deployment/w"]
+    assert [doc.changed for doc in outcome.stream.documents] == [False, False, True]
+
+
 SOURCES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"mountPath": "/d", "hostPath": "/srv/d"},
@@ -207,6 +219,30 @@ def test_claim_source_generates_one_kept_pvc_and_not_again() -> None:
     assert claims[0]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert claims[0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
     assert output(render(first, config)) == first
+
+
+def test_generated_claims_are_checked_and_only_the_missing_ones_generated() -> None:
+    rwo = {"size": "1Gi", "accessModes": ["ReadWriteOnce"]}
+    data = {
+        "d": {"mountPath": "/d", "claim": {"size": "5Gi"}},
+        "e": {"mountPath": "/e", "claim": rwo},
+    }
+    config = {"persistence": {"data": data}, "targets": TARGET}
+    own = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "stowage-d"},
+        "spec": {"accessModes": ["ReadWriteMany"]},
+    }
+    outcome = render(dump_all(own, deployment("w", ROLE, replicas=3)), config)
+    claims = [d for d in load_all(output(outcome)) if d["kind"] == "PersistentVolumeClaim"]
+    assert claims[0] == own  # the chart's own, not generated again
+    assert [c["metadata"]["name"] for c in claims] == ["stowage-d", "stowage-e"]
+    # the generated claim is judged like the chart's own
+    assert [f.message for f in outcome.findings] == [
+        "ReadWriteOnce claim 'stowage-e' (per its manifest) is mounted by 3 pods that can run "
+        "on different nodes: Deployment/w (3 replicas)"
+    ]
 
 
 def test_store_credentials_come_from_the_secret_key_and_bucket_goes_in_data_paths() -> None:
