@@ -175,6 +175,28 @@ def test_skipped_workloads_and_helm_hooks_are_not_attached() -> None:
     assert [doc.changed for doc in outcome.stream.documents] == [False, False, True]
 
 
+def test_a_workload_gets_the_first_target_whose_kinds_and_components_match() -> None:
+    config = simple_config()
+    config["targets"]["a-jobs"] = {"matchLabels": ROLE, "kinds": ["Job"]}
+    config["targets"]["b-workers"] = {"matchLabels": ROLE, "components": ["worker"]}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}}
+    job["spec"] = {"template": pod_template(ROLE)}
+    dask_spec = {"metadata": {"labels": ROLE}, "spec": POD_SPEC}
+    cluster = {
+        "apiVersion": "kubernetes.dask.org/v1",
+        "kind": "DaskCluster",
+        "metadata": {"name": "dc", "labels": ROLE},
+        "spec": {"scheduler": dask_spec, "worker": {"replicas": 2, **dask_spec}},
+    }
+    outcome = render(dump_all(deployment("w", ROLE), job, cluster), config)
+    assert [(p.workload, p.role) for p in outcome.placements] == [
+        ("Deployment/w", "dask"),
+        ("Job/j", "a-jobs"),
+        ("DaskCluster/dc (scheduler)", "dask"),
+        ("DaskCluster/dc (worker)", "b-workers"),
+    ]
+
+
 SOURCES: list[tuple[dict[str, Any], dict[str, Any]]] = [
     (
         {"mountPath": "/d", "hostPath": "/srv/d"},
