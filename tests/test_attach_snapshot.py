@@ -4,6 +4,7 @@ is never 'changed', whatever objects hold it, and any real change is seen."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from enginehelpers import ROLE, deployment, dump_all, load_all, render, simple_config
 from stowage.attach.attach import Snapshot
@@ -55,7 +56,7 @@ def test_a_carried_json_template_that_already_has_its_storage_keeps_its_layout()
         "targets": {"pipeline": {}},
         "templates": [{"preset": "owl", "configMap": {"name": "owl"}}],
     }
-    fragment = {"pipeline": {"volumeMounts": [], "volumes": []}}
+    fragment: dict[str, Any] = {"pipeline": {"volumeMounts": [], "volumes": []}}
     owl = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owl"}}
     owl["data"] = {"owl.yaml": json.dumps(fragment)}
     (attached,) = load_all(write(render(dump_all(owl), config).stream))
