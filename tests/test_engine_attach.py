@@ -149,6 +149,29 @@ def test_carried_template_inside_a_list_is_written_back_to_its_item() -> None:
     assert [v["name"] for v in pod_spec_of(carried)["volumes"]] == ["a", "out"]
 
 
+def test_a_carried_template_past_the_run_limits_once_attached_is_a_usage_error() -> None:
+    from stowage.engine import Options, run
+    from stowage.layers import Layer
+    from stowage.read.yamlload import Limits
+
+    job = dump_all(deployment("run", ROLE)).removeprefix("---\n")
+    carrier = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tpl", "labels": {"stowage.io/pod-template": "true"}},
+        "data": {"job.yaml": job},
+    }
+    options = Options(layers=[Layer("test", simple_config())], limits=Limits(max_nodes=50))
+    # the template as the chart wrote it fits in 50 nodes; with the plan's volumes it does not
+    with pytest.raises(UsageError) as caught:
+        run(dump_all(carrier), options)
+    assert str(caught.value) == (
+        "document 1 (ConfigMap/tpl) at line 1: carried pod template data.job.yaml, with the "
+        "plan attached: document expands to more than 50 nodes (an alias bomb?); raise "
+        "--max-nodes if it is genuine"
+    )
+
+
 def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     other = deployment("other", {"app": "x"})
     custom = {
