@@ -647,7 +647,7 @@ def test_a_fragment_whose_data_paths_all_wait_for_the_run_gets_no_data_paths_env
     ]
 
 
-def test_a_fragment_that_sets_the_data_paths_env_itself_keeps_its_own_value() -> None:
+def test_a_fragment_that_sets_the_data_paths_env_itself_keeps_it_and_what_follows() -> None:
     own = "    - name: STOWAGE_DATA_PATHS\n      value: /data\n"
     fragment = OWL_FRAGMENT.replace("  volumeMounts:\n", own + "  volumeMounts:\n", 1)
     _, pipeline = _owl_fragment(dict(DATA_TRAINING), fragment)
@@ -655,6 +655,14 @@ def test_a_fragment_that_sets_the_data_paths_env_itself_keeps_its_own_value() ->
     assert pipeline["extraEnv"] == [
         {"name": "OWN", "value": "${HOME}/x"},
         {"name": "STOWAGE_DATA_PATHS", "value": "/data"},
+    ]
+    # its own per-user path is left out as the plan's would be; the entries after it stay
+    own = '    - name: STOWAGE_DATA_PATHS\n      value: \'{"h":"/home/${USER}","t":"/t"}\'\n'
+    fragment = OWL_FRAGMENT.replace("  extraEnv:\n", "  extraEnv:\n" + own, 1)
+    _, pipeline = _owl_fragment(dict(DATA_TRAINING), fragment)
+    assert pipeline["extraEnv"] == [
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"t":"/t"}'},
+        {"name": "OWN", "value": "${HOME}/x"},
     ]
 
 
