@@ -3,7 +3,10 @@ is never 'changed', whatever objects hold it, and any real change is seen."""
 
 from __future__ import annotations
 
-from enginehelpers import ROLE, deployment, dump_all, render, simple_config
+import json
+from typing import Any
+
+from enginehelpers import ROLE, deployment, dump_all, load_all, render, simple_config
 from stowage.attach.attach import Snapshot
 from stowage.engine import Options, run
 from stowage.layers import Layer
@@ -39,3 +42,28 @@ def test_a_workload_that_already_has_its_storage_passes_through_byte_for_byte() 
     assert "/data/ml" in once
     assert not again.changed  # ${TEAM} was expanded the first time: nothing left to do
     assert write(again.stream) == once
+
+
+def test_attach_adding_what_marshal_cannot_write_is_a_change() -> None:
+    snapshot = Snapshot.of({"x": 1})
+    assert snapshot.data is not None
+    assert snapshot.differs({"x": 1, "y": object()})
+
+
+def test_a_carried_json_template_that_already_has_its_storage_keeps_its_layout() -> None:
+    config = {
+        "persistence": {"data": {"t": {"mountPath": "/data/t", "existingClaim": "training"}}},
+        "targets": {"pipeline": {}},
+        "templates": [{"preset": "owl", "configMap": {"name": "owl"}}],
+    }
+    fragment: dict[str, Any] = {"pipeline": {"volumeMounts": [], "volumes": []}}
+    owl = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owl"}}
+    owl["data"] = {"owl.yaml": json.dumps(fragment)}
+    (attached,) = load_all(write(render(dump_all(owl), config).stream))
+    assert "/data/t" in attached["data"]["owl.yaml"]
+    # the same data in a layout stowage would not write: nothing to attach, nothing rewritten
+    owl["data"] = {"owl.yaml": attached["data"]["owl.yaml"].replace("{", "{ ")}
+    text = dump_all(owl)
+    outcome = render(text, config)
+    assert len(outcome.placements) == 1
+    assert write(outcome.stream) == text

@@ -149,6 +149,29 @@ def test_carried_template_inside_a_list_is_written_back_to_its_item() -> None:
     assert [v["name"] for v in pod_spec_of(carried)["volumes"]] == ["a", "out"]
 
 
+def test_a_carried_template_past_the_run_limits_once_attached_is_a_usage_error() -> None:
+    from stowage.engine import Options, run
+    from stowage.layers import Layer
+    from stowage.read.yamlload import Limits
+
+    job = dump_all(deployment("run", ROLE)).removeprefix("---\n")
+    carrier = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tpl", "labels": {"stowage.io/pod-template": "true"}},
+        "data": {"job.yaml": job},
+    }
+    options = Options(layers=[Layer("test", simple_config())], limits=Limits(max_nodes=50))
+    # the template as the chart wrote it fits in 50 nodes; with the plan's volumes it does not
+    with pytest.raises(UsageError) as caught:
+        run(dump_all(carrier), options)
+    assert str(caught.value) == (
+        "document 1 (ConfigMap/tpl) at line 1: carried pod template data.job.yaml, with the "
+        "plan attached: document expands to more than 50 nodes (an alias bomb?); raise "
+        "--max-nodes if it is genuine"
+    )
+
+
 def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     other = deployment("other", {"app": "x"})
     custom = {
@@ -161,6 +184,40 @@ def test_unknown_kinds_and_untargeted_workloads_pass_byte_for_byte() -> None:
     outcome = render(text, simple_config())
     assert output(outcome) == text
     assert outcome.placements == []
+
+
+def test_skipped_workloads_and_helm_hooks_are_not_attached() -> None:
+    config = simple_config()
+    config["targets"]["a-site"] = {}  # a template site's target (no labels), sorted first
+    skipped = deployment("skipped", ROLE)
+    skipped["metadata"]["annotations"] = {"stowage.io/skip": "True"}
+    hook = deployment("hook", ROLE)
+    hook["metadata"]["annotations"] = {"helm.sh/hook": "pre-install"}
+    outcome = render(dump_all(skipped, hook, deployment("w", ROLE)), config)
+    assert [p.workload for p in outcome.placements] == ["Deployment/w"]
+    assert [doc.changed for doc in outcome.stream.documents] == [False, False, True]
+
+
+def test_a_workload_gets_the_first_target_whose_kinds_and_components_match() -> None:
+    config = simple_config()
+    config["targets"]["a-jobs"] = {"matchLabels": ROLE, "kinds": ["Job"]}
+    config["targets"]["b-workers"] = {"matchLabels": ROLE, "components": ["worker"]}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}}
+    job["spec"] = {"template": pod_template(ROLE)}
+    dask_spec = {"metadata": {"labels": ROLE}, "spec": POD_SPEC}
+    cluster = {
+        "apiVersion": "kubernetes.dask.org/v1",
+        "kind": "DaskCluster",
+        "metadata": {"name": "dc", "labels": ROLE},
+        "spec": {"scheduler": dask_spec, "worker": {"replicas": 2, **dask_spec}},
+    }
+    outcome = render(dump_all(deployment("w", ROLE), job, cluster), config)
+    assert [(p.workload, p.role) for p in outcome.placements] == [
+        ("Deployment/w", "dask"),
+        ("Job/j", "a-jobs"),
+        ("DaskCluster/dc (scheduler)", "dask"),
+        ("DaskCluster/dc (worker)", "b-workers"),
+    ]
 
 
 SOURCES: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -207,6 +264,30 @@ def test_claim_source_generates_one_kept_pvc_and_not_again() -> None:
     assert claims[0]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert claims[0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
     assert output(render(first, config)) == first
+
+
+def test_generated_claims_are_checked_and_only_the_missing_ones_generated() -> None:
+    rwo = {"size": "1Gi", "accessModes": ["ReadWriteOnce"]}
+    data = {
+        "d": {"mountPath": "/d", "claim": {"size": "5Gi"}},
+        "e": {"mountPath": "/e", "claim": rwo},
+    }
+    config = {"persistence": {"data": data}, "targets": TARGET}
+    own = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "stowage-d"},
+        "spec": {"accessModes": ["ReadWriteMany"]},
+    }
+    outcome = render(dump_all(own, deployment("w", ROLE, replicas=3)), config)
+    claims = [d for d in load_all(output(outcome)) if d["kind"] == "PersistentVolumeClaim"]
+    assert claims[0] == own  # the chart's own, not generated again
+    assert [c["metadata"]["name"] for c in claims] == ["stowage-d", "stowage-e"]
+    # the generated claim is judged like the chart's own
+    assert [f.message for f in outcome.findings] == [
+        "ReadWriteOnce claim 'stowage-e' (per its manifest) is mounted by 3 pods that can run "
+        "on different nodes: Deployment/w (3 replicas)"
+    ]
 
 
 def test_store_credentials_come_from_the_secret_key_and_bucket_goes_in_data_paths() -> None:
@@ -508,7 +589,9 @@ PER_USER = {
 S3_DATA = {"s3data": {"store": "s3", "bucket": "s3://bkt", "secret": "creds", "secretKey": "k"}}
 
 
-def _owl_fragment(data: dict[str, Any], **extra: Any) -> tuple[Any, dict[str, Any]]:
+def _owl_fragment(
+    data: dict[str, Any], fragment: str = OWL_FRAGMENT, **extra: Any
+) -> tuple[Any, dict[str, Any]]:
     """The Owl pipeline fragment's placement and the pipeline as the ConfigMap holds it."""
     config = {
         "persistence": {"data": data},
@@ -520,7 +603,7 @@ def _owl_fragment(data: dict[str, Any], **extra: Any) -> tuple[Any, dict[str, An
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "owl-owl-config"},
-        "data": {"owl.yaml": OWL_FRAGMENT},
+        "data": {"owl.yaml": fragment},
     }
     outcome = render(dump_all(configmap), config)
     (placement,) = outcome.placements
@@ -540,7 +623,8 @@ def test_a_fragment_gets_only_the_env_values_its_launcher_can_use() -> None:
         {"name": "OWN", "value": "${HOME}/x"},
         {"name": "STOWAGE_DATA_PATHS", "value": '{"s3data":"s3://bkt","training":"/data/t"}'},
     ]
-    assert placement.notes[1:] == [
+    assert placement.notes == [
+        "keeps ${USER} for the launcher to fill at run time",
         "left out STOWAGE_STORE_S3DATA: it is read from a Secret, and the fragment's "
         "extraEnv takes only values",
         "left out of STOWAGE_DATA_PATHS: home, scratch (Owl reads extraEnv before it fills in the "
@@ -560,6 +644,33 @@ def test_a_fragment_whose_data_paths_all_wait_for_the_run_gets_no_data_paths_env
     _, shared_only = _owl_fragment(dict(DATA_TRAINING))
     assert shared_only["extraEnv"][1:] == [
         {"name": "STOWAGE_DATA_PATHS", "value": '{"training":"/data/t"}'}
+    ]
+
+
+def test_a_fragment_that_sets_the_data_paths_env_itself_keeps_it_and_what_follows() -> None:
+    own = "    - name: STOWAGE_DATA_PATHS\n      value: /data\n"
+    fragment = OWL_FRAGMENT.replace("  volumeMounts:\n", own + "  volumeMounts:\n", 1)
+    _, pipeline = _owl_fragment(dict(DATA_TRAINING), fragment)
+    # a merge conflict (SW801): the chart's value stays, as it wrote it
+    assert pipeline["extraEnv"] == [
+        {"name": "OWN", "value": "${HOME}/x"},
+        {"name": "STOWAGE_DATA_PATHS", "value": "/data"},
+    ]
+    # its own per-user path is left out as the plan's would be; the entries after it stay
+    own = '    - name: STOWAGE_DATA_PATHS\n      value: \'{"h":"/home/${USER}","t":"/t"}\'\n'
+    fragment = OWL_FRAGMENT.replace("  extraEnv:\n", "  extraEnv:\n" + own, 1)
+    _, pipeline = _owl_fragment(dict(DATA_TRAINING), fragment)
+    assert pipeline["extraEnv"] == [
+        {"name": "STOWAGE_DATA_PATHS", "value": '{"t":"/t"}'},
+        {"name": "OWN", "value": "${HOME}/x"},
+    ]
+
+
+def test_a_fragment_notes_that_only_the_pod_security_context_reaches_its_launcher() -> None:
+    placement, pipeline = _owl_fragment(dict(DATA_TRAINING), securityContext={"enabled": True})
+    assert pipeline["securityContext"]["runAsNonRoot"] is True
+    assert placement.notes[1:] == [
+        "the fragment has no place for the container securityContext (only the pod's)"
     ]
 
 
@@ -629,3 +740,143 @@ def test_each_placement_reads_as_docs_plan_schema_describes_it() -> None:
     assert document["nodeSelector"] == {"pool": "gpu"}
     assert document["securityContext"]["runAsNonRoot"] is True
     assert document["reason"] == "matchLabels stowage.io/role=dask"
+
+
+def _placement_text(outcome: Any) -> list[str]:
+    """`stowage plan`'s lines for the placements, without the concurrency section."""
+    from stowage.views.report import plan_text
+
+    text = plan_text(outcome)
+    return text[: text.index("who runs at once:")].splitlines()
+
+
+def test_the_plan_shows_each_source_env_and_skipped_ref_as_the_pod_gets_them() -> None:
+    toleration = {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
+    config = simple_config(
+        nodeSelector={"dask": {"pool": "gpu"}},
+        tolerations={"dask": [toleration]},
+        affinity={
+            "dask": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}
+        },
+    )
+    data = config["persistence"]["data"]
+    data["a"]["readOnly"] = True
+    data["raw"] = {"store": "s3", "bucket": "s3://b", "secret": "creds", "secretKey": "aws"}
+    data["keys"] = {
+        "mountPath": "/keys",
+        **{"store": "gcs", "bucket": "gs://k", "secret": "gk", "secretKey": "k"},
+    }
+    doc = deployment("w", ROLE)
+    doc["metadata"]["annotations"] = {"stowage.io/data-refs": "a,raw,keys,nope"}
+    assert _placement_text(render(dump_all(doc), config)) == [
+        "Deployment/w  [role dask, pool dask]",
+        "  why: matchLabels stowage.io/role=dask; dataRefs from annotation stowage.io/data-refs",
+        "  mount: /data/a (ro) <- claim data-a [data a]",
+        "  store: s3://b <- env STOWAGE_STORE_RAW [data raw]",
+        "  store: gs://k <- credentials at /keys (ro), env STOWAGE_STORE_KEYS [data keys]",
+        "  mount: /outputs (rw) <- nfs nfs:/o [outputs out]",
+        "  skipped: nope: no data volume of that name in the plan (rule SW503)",
+        "  env: STOWAGE_STORE_RAW from secret creds key aws",
+        "  env: STOWAGE_STORE_KEYS from secret gk key k",
+        '  env: STOWAGE_DATA_PATHS={"a":"/data/a","keys":"gs://k","raw":"s3://b"}',
+        "  scheduling: nodeSelector pool=gpu",
+        "  scheduling: toleration gpu exists:NoSchedule",
+        "  scheduling: affinity nodeAffinity",
+    ]
+
+
+def test_the_plan_says_which_labels_and_refs_chose_each_workload() -> None:
+    config = _auto("pvc", {"pvc_name": "p"})
+    config["targets"]["dask"] = {"matchLabels": {**ROLE, "team": "ml"}, "dataRefs": ["a"]}
+    labels = {**ROLE, "team": "ml"}
+    annotated = deployment("x", labels)
+    annotated["metadata"]["annotations"] = {"stowage.io/data-refs": "a"}
+    outcome = render(dump_all(deployment("w", labels), annotated), config)
+    assert [p.reason for p in outcome.placements] == [
+        "matchLabels stowage.io/role=dask, team=ml; dataRefs of target dask; auto-mount",
+        "matchLabels stowage.io/role=dask, team=ml; dataRefs from annotation stowage.io/data-refs",
+    ]
+    (kept,) = render(dump_all(_with_own_volume_a()), simple_config()).placements
+    assert kept.skipped == [
+        {"volume": "a", "reason": "kept the workload's own volume 'a'; stowage's is not mounted"}
+    ]
+
+
+def _with_own_volume_a() -> dict[str, Any]:
+    doc = deployment("w", ROLE)
+    pod_spec_of(doc)["volumes"] = [{"name": "a", "emptyDir": {}}]
+    return doc
+
+
+def test_each_merge_conflict_names_the_container_field_and_both_values() -> None:
+    config = simple_config(
+        affinity={
+            "dask": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}
+        },
+        securityContext={"enabled": True, "user": 2000},
+    )
+    data = config["persistence"]["data"]
+    data["a"]["readOnly"] = True
+    data["b"] = {"mountPath": "/data/b", "hostPath": "/srv/b"}
+    data["c"] = {"mountPath": "/data/c", "hostPath": "/srv/c"}
+    doc = deployment("w", ROLE)
+    spec = pod_spec_of(doc)
+    spec["securityContext"] = {"runAsUser": 0}
+    spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}}
+    spec["containers"][0].update(
+        securityContext={"allowPrivilegeEscalation": True},
+        volumeMounts=[
+            {"name": "a", "mountPath": "/data/a"},
+            {"name": "b", "mountPath": "/data/b", "readOnly": True},
+            {"name": "scratch", "mountPath": "/data/c"},
+        ],
+        env=[{"name": "STOWAGE_DATA_PATHS", "value": "{}"}],
+    )
+    from_config_map = {"configMapKeyRef": {"name": "paths", "key": "json"}}
+    spec["containers"].append(
+        {
+            "name": "side",
+            "image": "x",
+            "env": [{"name": "STOWAGE_DATA_PATHS", "valueFrom": from_config_map}],
+        }
+    )
+    outcome = render(dump_all(doc), config)
+    paths = '\'{"a":"/data/a","b":"/data/b","c":"/data/c"}\''
+    assert [f.message for f in outcome.findings if f.rule == "SW801"] == [
+        "Deployment/w: affinity.nodeAffinity is {'requiredDuringSchedulingIgnoredDuringExecution':"
+        " {}} in the chart, the plan wants {'preferredDuringSchedulingIgnoredDuringExecution': []};"
+        " kept the chart's value",
+        f"Deployment/w: containers[c0].env[STOWAGE_DATA_PATHS] is '{{}}' in the chart, the plan "
+        f"wants {paths}; kept the chart's value",
+        "Deployment/w: containers[c0].securityContext.allowPrivilegeEscalation is True in the "
+        "chart, the plan wants False; kept the chart's value",
+        "Deployment/w: containers[c0].volumeMounts[/data/a].readOnly is False in the chart, the "
+        "plan wants True; kept the chart's value",
+        "Deployment/w: containers[c0].volumeMounts[/data/b].readOnly is True in the chart, the "
+        "plan wants False; kept the chart's value",
+        "Deployment/w: containers[c0].volumeMounts[/data/c] is 'scratch' in the chart, the plan "
+        "wants 'c'; kept the chart's value",
+        f"Deployment/w: containers[side].env[STOWAGE_DATA_PATHS] is {from_config_map!r} in the "
+        f"chart, the plan wants {paths}; kept the chart's value",
+        "Deployment/w: securityContext.runAsUser is 0 in the chart, the plan wants 2000; kept the "
+        "chart's value",
+    ]
+
+
+def test_init_containers_are_always_restricted_and_get_the_data_paths_env_by_option() -> None:
+    config = simple_config(securityContext={"enabled": True}, vars={"TEAM": "ml"})
+    doc = deployment("w", ROLE)
+    spec = pod_spec_of(doc)
+    spec["volumes"] = [{"name": "scratch", "hostPath": {"path": "/scratch/${TEAM}"}}]
+    scratch = {"name": "scratch", "mountPath": "/scratch/${TEAM}"}
+    spec["initContainers"] = [{"name": "fetch", "image": "busybox", "volumeMounts": [scratch]}]
+    restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    (init,) = pod_spec_of(load_all(output(render(dump_all(doc), config)))[0])["initContainers"]
+    # the chart's own mount has its ${TEAM} filled in like the chart's own volume
+    assert init["volumeMounts"] == [{"name": "scratch", "mountPath": "/scratch/ml"}]
+    assert init["securityContext"] == restricted
+    assert "env" not in init
+    config["targets"]["dask"]["initContainers"] = True
+    (init,) = pod_spec_of(load_all(output(render(dump_all(doc), config)))[0])["initContainers"]
+    assert init["env"] == [{"name": "STOWAGE_DATA_PATHS", "value": '{"a":"/data/a"}'}]
+    assert [m["mountPath"] for m in init["volumeMounts"]] == ["/scratch/ml", "/data/a", "/outputs"]

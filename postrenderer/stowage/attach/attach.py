@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.checks import Conflict
+from stowage.errors import UsageError
 from stowage.plan.configdata import Target
 from stowage.plan.plan import Plan, PlannedVolume, data_paths_json
 from stowage.plan.variables import RUNTIME_VARS, expand, workload_variables
@@ -29,7 +30,7 @@ from stowage.pods.podspecs import (
 from stowage.pods.sources import describe_source, source_of
 from stowage.pods.workloads import TemplateMatch, Workload
 from stowage.read.manifests import Document, Stream, copy_body
-from stowage.read.yamlload import Limits
+from stowage.read.yamlload import Limits, YamlError
 
 
 @dataclass
@@ -229,7 +230,13 @@ def _rewrite_templates(
     for key, workload in touched.items():
         if workload.manifest != before[key]:
             data = workload.object.body["data"]
-            data[key[2]] = rewrite(data[key[2]], workload.manifest, limits)
+            try:
+                data[key[2]] = rewrite(data[key[2]], workload.manifest, limits)
+            except YamlError as err:  # read back under the run's --max-* limits
+                raise UsageError(
+                    f"carried pod template data.{key[2]}, with the plan attached: {err.message}",
+                    where=workload.doc.where(),
+                ) from None
 
 
 def _attach_one(
@@ -260,17 +267,8 @@ def _attach_one(
         _expand_variables(pod, variables, keep)
     if keep:
         placement.notes.append("keeps ${USER} for the launcher to fill at run time")
-    _resolve_sources(pod, placement)
     _note_view_limits(workload, pod, placement)
     return placement
-
-
-def _resolve_sources(pod: dict[str, Any], placement: Placement) -> None:
-    """Record each volume's source as the pod ends up with it (variables expanded)."""
-    volumes = {v.get("name"): v for v in pod.get("volumes") or [] if isinstance(v, dict)}
-    for placed in placement.volumes:
-        if placed.source != "store" and placed.volume in volumes:
-            placed.source, placed.ref = source_of(volumes[placed.volume])
 
 
 def _reason(workload: Workload, target: Target) -> str:
