@@ -137,3 +137,19 @@ def test_keys_that_are_not_plain_strings_read_back_as_the_same_key(key: Any, wri
 
 def test_a_top_level_block_scalar_is_indented_by_two() -> None:
     assert dump("a\nb") == "|-\n  a\n  b\n"
+
+
+def test_a_top_level_list_nests_lists_and_blocks_by_two() -> None:
+    data = ["a", ["b", ["c", "d\ne"]], {"k": False}, "x\ny", False]
+    text = dump(data)
+    assert text == (
+        "- a\n-\n  - b\n  -\n    - c\n    - |-\n      d\n      e\n"
+        "- k: false\n- |-\n  x\n  y\n- false\n"
+    )
+    assert yaml.safe_load(text) == data
+
+
+def test_keys_equal_as_numbers_keep_their_own_type_and_indent() -> None:
+    """1 == True in Python: a bool key written after an int key must still say true."""
+    assert dump({"a": {1: "v"}}) == "a:\n  1: v\n"
+    assert dump({"a": {True: "v"}}) == "a:\n  true: v\n"
