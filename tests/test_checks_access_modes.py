@@ -3,6 +3,7 @@ every case with the look-alike that must pass."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,56 @@ def test_owl_api_pinned_to_scheduler_by_pod_affinity_passes_and_fails_without() 
     (message,) = sw101(*_owl(with_affinity=False))
     assert "Deployment/owl-scheduler" in message
     assert "Deployment/owl-api" in message
+
+
+def _api_following(*terms: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Owl scheduler and an API whose required pod affinity has ``terms``."""
+    scheduler = mounting("owl-scheduler", "db", labels={"app": "owl", "component": "scheduler"})
+    required = {"requiredDuringSchedulingIgnoredDuringExecution": list(terms)}
+    extra = {"affinity": {"podAffinity": required}}
+    api = mounting("owl-api", "db", labels={"app": "owl", "component": "api"}, pod_extra=extra)
+    return [RWO, scheduler, api]
+
+
+SCHEDULER = {"matchLabels": {"app": "owl", "component": "scheduler"}}
+ZONE = "topology.kubernetes.io/zone"
+
+
+def test_only_pod_affinity_on_the_hostname_keeps_pods_on_one_node() -> None:
+    same_zone = {"labelSelector": SCHEDULER, "topologyKey": ZONE}
+    same_node = {"labelSelector": SCHEDULER, "topologyKey": HOSTNAME}
+    assert sw101(*_api_following(same_zone))
+    assert not sw101(*_api_following(same_zone, same_node))
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "pinned"),
+    [("In", ["scheduler"], True), ("NotIn", ["scheduler"], False), ("In", ["a", "b"], False)],
+)
+def test_pod_affinity_by_expression_follows_only_one_exact_label(
+    operator: str, values: list[str], pinned: bool
+) -> None:
+    expression = {"key": "component", "operator": operator, "values": values}
+    selector = {"matchExpressions": [expression]}
+    found = sw101(*_api_following({"labelSelector": selector, "topologyKey": HOSTNAME}))
+    assert not found if pinned else found
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [
+        lambda node: {"nodeName": node},
+        lambda node: {"nodeSelector": {HOSTNAME: node}},
+    ],
+    ids=["nodeName", "nodeSelector"],
+)
+def test_pods_pinned_to_two_different_nodes_share_a_claim_across_nodes(
+    pin: Callable[[str], dict[str, Any]],
+) -> None:
+    one = mounting("a", "db", pod_extra=pin("node-1"))
+    other = mounting("b", "db", pod_extra=pin("node-2"))
+    assert sw101(RWO, one, other)
+    assert not sw101(RWO, one, mounting("b", "db", pod_extra=pin("node-1")))
 
 
 def test_single_node_cluster_makes_multi_node_findings_moot() -> None:
@@ -471,3 +522,26 @@ def test_a_workflow_template_no_step_uses_is_named_as_never_running() -> None:
         "different nodes: Deployment/d (2 replicas), Workflow/w (unused) (never runs: no step "
         "or task uses it)"
     )
+
+
+def test_a_claim_name_filled_in_per_run_is_left_out_and_the_claims_after_it_judged() -> None:
+    """`x-${USER}` names a claim per user, made at run time: nothing to judge here."""
+    per_user = claim_volume("x-${USER}", name="mine")
+    spec = pod(
+        [per_user, claim_volume("db")],
+        [{"name": "mine", "mountPath": "/mine"}, {"name": "data", "mountPath": "/data"}],
+    )
+    ctx = context(RWO, workload("workers", spec=spec, replicas=2))
+    found = [(f.rule, f.resource.name) for f in run_all(ctx) if f.rule.startswith("SW10")]
+    assert found == [("SW101", "db")]
+
+
+def test_a_claim_s_access_modes_are_read_in_its_own_namespace() -> None:
+    shared = pvc("db", "ReadWriteMany")
+    shared["metadata"]["namespace"] = "team-a"
+    single = pvc("db", "ReadWriteOnce")
+    single["metadata"]["namespace"] = "team-b"
+    for namespace, rejected in (("team-a", False), ("team-b", True)):
+        workers = mounting("workers", "db", replicas=2)
+        workers["metadata"]["namespace"] = namespace
+        assert bool(sw101(shared, single, workers)) is rejected
