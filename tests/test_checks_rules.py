@@ -86,7 +86,8 @@ def test_sw202_sensitive_host_paths_are_errors_anywhere(path: str) -> None:
     assert "hostPathAllow" in finding.fix
 
 
-@pytest.mark.parametrize("path", ["/srv/data", "/data/etc", "/etcetera", "/var/lib/data"])
+# "/Xetc": a sensitive name with a letter before it is another directory
+@pytest.mark.parametrize("path", ["/srv/data", "/data/etc", "/etcetera", "/var/lib/data", "/Xetc"])
 def test_sw202_ordinary_paths_pass(path: str) -> None:
     assert not findings(context(host_workload(path)), "SW202")
 
@@ -95,6 +96,11 @@ def test_sw202_allow_list_exact_and_prefix() -> None:
     allow = {"hostPathAllow": ["/var/lib/kubelet/plugins"]}
     assert not findings(context(host_workload("/var/lib/kubelet/plugins/x"), config=allow), "SW202")
     assert findings(context(host_workload("/var/lib/kubelet/pods"), config=allow), "SW202")
+    # an allowed directory does not open its parent; allowing / allows every path
+    subdir = {"hostPathAllow": ["/etc/X"]}
+    assert not findings(context(host_workload("/etc/X/conf"), config=subdir), "SW202")
+    assert findings(context(host_workload("/etc/passwd"), config=subdir), "SW202")
+    assert not findings(context(host_workload("/etc"), config={"hostPathAllow": ["/"]}), "SW202")
 
 
 def test_sw202_persistent_volume_host_path() -> None:
@@ -289,6 +295,49 @@ def test_sw601_sqlite_state_on_nfs_or_rwx_warns() -> None:
     assert "SQLite" in finding.message
     assert findings(context(*_state(("ReadWriteOnce",), nfs=True), config=STATE), "SW601")
     assert not findings(context(*_state(("ReadWriteOnce",)), config=STATE), "SW601")
+
+
+def test_sw601_names_where_the_state_sits() -> None:
+    nfs = pod([{"name": "state", "nfs": {"server": "s", "path": "/p"}}],
+              [{"name": "state", "mountPath": "/var/run/stowage"}])  # fmt: skip
+    (inline,) = findings(context(workload("scheduler", spec=nfs), config=STATE), "SW601")
+    assert inline.message == (
+        "Deployment/scheduler keeps its SQLite state at /var/run/stowage on an nfs volume: "
+        "SQLite locking over NFS corrupts databases"
+    )
+    assert inline.fix == (
+        "put the state on a ReadWriteOnce block volume (persistence.scheduler) with strategy "
+        "Recreate"
+    )
+    # a claim the plan declares ReadWriteMany, not rendered in the stream
+    declared = {
+        **STATE,
+        "persistence": {
+            "data": {
+                "state": {
+                    "mountPath": "/d",
+                    "existingClaim": "state",
+                    "accessModes": ["ReadWriteMany"],
+                }
+            }
+        },
+    }
+    *_, scheduler = _state(())
+    (planned,) = findings(context(scheduler, config=declared), "SW601")
+    assert "at /var/run/stowage on ReadWriteMany claim 'state': SQLite" in planned.message
+
+
+def test_sw601_reads_the_claim_of_the_schedulers_namespace() -> None:
+    """Claim 'state' is on NFS (ReadWriteMany) in another namespace, ReadWriteOnce in ml."""
+    elsewhere, volume, scheduler = _state(("ReadWriteMany",), nfs=True)
+    elsewhere["metadata"]["namespace"] = "other"
+    local = pvc("state", "ReadWriteOnce")
+    local["metadata"]["namespace"] = "ml"
+    scheduler["metadata"]["namespace"] = "ml"
+    assert not findings(context(elsewhere, volume, local, scheduler, config=STATE), "SW601")
+    scheduler["metadata"]["namespace"] = "other"
+    (finding,) = findings(context(elsewhere, volume, local, scheduler, config=STATE), "SW601")
+    assert "on claim 'state', bound to an NFS PersistentVolume: SQLite" in finding.message
 
 
 SECURE = {"securityContext": {"enabled": True}}

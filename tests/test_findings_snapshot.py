@@ -106,6 +106,91 @@ def _widget() -> dict[str, Any]:
     }
 
 
+SECURE = {"securityContext": {"enabled": True}}
+
+
+def _nfs_exports(namespace: str, nfs: bool) -> list[dict[str, Any]]:
+    """Claim 'exports' in ``namespace``: bound to an NFS PersistentVolume, or not."""
+    claim = pvc("exports", "ReadWriteMany", volumeName=f"{namespace}-pv")
+    claim["metadata"]["namespace"] = namespace
+    source = {"nfs": {"server": "nfs", "path": "/exports"}} if nfs else {"csi": {"driver": "d"}}
+    spec = {**source, "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteMany"]}
+    meta = {"name": f"{namespace}-pv"}
+    return [claim, {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": meta, "spec": spec}]
+
+
+def _fs_grouped(
+    name: str, volume: dict[str, Any], namespace: str = "ml", uids: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """A pod with fsGroup 2000 mounting ``volume``; one container per uid in ``uids``."""
+    spec = pod([volume], [{"name": volume["name"], "mountPath": "/v"}])
+    spec["securityContext"] = {"fsGroup": 2000, "runAsNonRoot": True}
+    spec["containers"] = [
+        {**spec["containers"][0], "name": f"c{uid}", "securityContext": {"runAsUser": uid}}
+        for uid in uids
+    ] or spec["containers"]
+    doc = workload(name, spec=spec)
+    doc["metadata"]["namespace"] = namespace
+    return doc
+
+
+def _fs_group_ignored() -> Callable[[], list[Finding]]:
+    """A hostPath and an nfs volume of one pod each; claim 'exports', bound to NFS in ml,
+    mounted from ml by a pod with a uid and one without, and from dev where it is not NFS."""
+    host = {"name": "scratch", "hostPath": {"path": "/srv/scratch"}}
+    nfs = {"name": "results", "nfs": {"server": "nfs", "path": "/results"}}
+    exports = claim_volume("exports", "exports")
+    docs = [
+        *_nfs_exports("ml", nfs=True),
+        *_nfs_exports("dev", nfs=False),
+        _fs_grouped("host", host, uids=(1000,)),
+        _fs_grouped("mixed", nfs, uids=(1000, 1001)),  # no one uid: the fix names the gid
+        _fs_grouped("reader", exports),
+        _fs_grouped("writer", exports, uids=(1000,)),
+        _fs_grouped("dev", exports, namespace="dev", uids=(1000,)),
+    ]
+    names = ("host", "mixed", "reader", "writer", "dev")
+    return _in_context(*docs, config=SECURE, targeted=names)
+
+
+def _site_configmap() -> dict[str, Any]:
+    meta = {"name": "runner"}
+    data = {"job.yaml": "containers: [{name: c, image: busybox}]\n"}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
+
+
+def _sites_matching_nothing(**targets: dict[str, Any]) -> Callable[[], list[Finding]]:
+    """Sites of ConfigMap 'runner': the whole key, a path it lacks, a role not in targets."""
+    sites = [{"target": "ghost"}, {"path": "spec.template"}]
+    missing_key = {"configMap": {"name": "runner"}, "key": "absent.yaml", "sites": [{}]}
+    templates = [{"configMap": {"name": "runner"}, "key": "job.yaml", "sites": sites}, missing_key]
+    config = {"targets": targets, "templates": templates}
+    return _rendered(_site_configmap(), config=config)
+
+
+def _containers_at(*path: str | int) -> dict[str, Any]:
+    """A mapping holding a pod spec at ``path`` (keys, and 0 for a one-item list)."""
+    node: Any = operator_pod()
+    for key in reversed(path):
+        node = [node] if isinstance(key, int) else {key: node}
+    return dict(node)
+
+
+def _gadget() -> dict[str, Any]:
+    """A kind stowage does not know: pod specs in a list (its count two levels up), one whose
+    count sits too far up to be its own, one 12 levels down (found) and one 13 (not)."""
+    deep = ("deep", 0, "a", 0, "b", 0, "c", 0, "d", 0, "e")  # 12 with spec
+    spec = {
+        "replicas": 2,
+        "pods": [operator_pod()],
+        **_containers_at("far", "a", "b", "c"),
+        **_containers_at(*deep),
+        **_containers_at("deeper", *deep[1:], "f"),
+    }
+    meta = {"name": "g", "labels": dict(LABELS)}
+    return {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": meta, "spec": spec}
+
+
 SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     "rwo claim shared": _in_context(
         pvc("db", "ReadWriteOnce"),
@@ -172,6 +257,12 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
             "hostPathAllow": ["/var/lib/kubelet/plugins/"],
         },
     ),
+    "fsGroup ignored: host path, nfs volume, NFS claim by namespace": _fs_group_ignored(),
+    "template sites that match nothing, two roles": _sites_matching_nothing(
+        ml={"matchLabels": LABELS}, gpu={"matchLabels": {"pool": "gpu"}}
+    ),
+    "template sites that match nothing, no roles": _sites_matching_nothing(),
+    "unknown kind, pod specs in a list and deep down": _in_context(_gadget(), config=CONFIG),
 }
 
 
@@ -190,6 +281,51 @@ def _pods_out_of_reach() -> Callable[[], list[Finding]]:
 
 
 SCENARIOS["pods out of reach"] = _pods_out_of_reach()
+
+
+def _pods_out_of_reach_edges() -> Callable[[], list[Finding]]:
+    """Runs and jobs whose references name nothing, or a bundle; the resource steps that
+    create a kind stowage knows (a nameless PyTorchJob) or only looks like a pod owner.
+    A ClusterTrainingRuntime rendered with a namespace is still the TrainJob's runtime."""
+    from test_checks_bite import _runtime, _train_job, _workflow
+    from test_operator_kinds import FLINK_SESSION_JOB
+
+    def run(name: str, pipeline_ref: dict[str, Any]) -> dict[str, Any]:
+        meta = {"name": name, "namespace": "ci"}
+        spec = {"pipelineRef": pipeline_ref}
+        api = "tekton.dev/v1"
+        return {"apiVersion": api, "kind": "PipelineRun", "metadata": meta, "spec": spec}
+
+    session = copy.deepcopy(FLINK_SESSION_JOB)
+    session["metadata"]["namespace"] = "stream"
+    del session["spec"]["deploymentName"]
+    unnamed_runtime = _train_job()
+    unnamed_runtime["spec"]["runtimeRef"] = "torch"  # not a mapping: no kind, no name
+    pytorch = (
+        "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nspec:\n  pytorchReplicaSpecs:\n"
+        "    Master:\n      replicas: 1\n      template:\n        spec:\n"
+        "          containers: [{name: c, image: busybox}]\n"
+    )
+    sandbox = (
+        "apiVersion: example.com/v1\nkind: Sandbox\nmetadata:\n  name: box\nspec:\n"
+        "  template:\n    spec:\n      containers: [{name: c, image: busybox}]\n"
+    )
+    docs = [
+        run("bundled", {"bundle": "registry.example.com/pipelines:1", "name": "build"}),
+        run("unnamed", {}),
+        session,
+        unnamed_runtime,
+        _train_job(name="shared-torch"),
+        _runtime("ClusterTrainingRuntime", "shared-torch", namespace="kubeflow"),
+        _workflow(pytorch),
+        _workflow(sandbox, kind="CronWorkflow"),
+    ]
+    return _in_context(*docs, config=CONFIG)
+
+
+SCENARIOS["pods out of reach: bundles, missing names, what resource steps create"] = (
+    _pods_out_of_reach_edges()
+)
 
 
 def _text(finding: Finding) -> str:
