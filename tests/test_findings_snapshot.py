@@ -120,11 +120,15 @@ def _nfs_exports(namespace: str, nfs: bool) -> list[dict[str, Any]]:
 
 
 def _fs_grouped(
-    name: str, volume: dict[str, Any], namespace: str = "ml", uids: tuple[int, ...] = ()
+    name: str,
+    volume: dict[str, Any],
+    namespace: str = "ml",
+    uids: tuple[int, ...] = (),
+    gid: int | None = 2000,
 ) -> dict[str, Any]:
-    """A pod with fsGroup 2000 mounting ``volume``; one container per uid in ``uids``."""
+    """A pod with fsGroup ``gid`` mounting ``volume``; one container per uid in ``uids``."""
     spec = pod([volume], [{"name": volume["name"], "mountPath": "/v"}])
-    spec["securityContext"] = {"fsGroup": 2000, "runAsNonRoot": True}
+    spec["securityContext"] = {"fsGroup": gid, "runAsNonRoot": True}
     spec["containers"] = [
         {**spec["containers"][0], "name": f"c{uid}", "securityContext": {"runAsUser": uid}}
         for uid in uids
@@ -136,20 +140,23 @@ def _fs_grouped(
 
 def _fs_group_ignored() -> Callable[[], list[Finding]]:
     """A hostPath and an nfs volume of one pod each; claim 'exports', bound to NFS in ml,
-    mounted from ml by a pod with a uid and one without, and from dev where it is not NFS."""
+    mounted from ml by pods with a uid, without, and with another fsGroup, and from dev
+    where it is not NFS. The first pod sets no fsGroup: nothing of it is ignored."""
     host = {"name": "scratch", "hostPath": {"path": "/srv/scratch"}}
     nfs = {"name": "results", "nfs": {"server": "nfs", "path": "/results"}}
     exports = claim_volume("exports", "exports")
     docs = [
         *_nfs_exports("ml", nfs=True),
         *_nfs_exports("dev", nfs=False),
+        _fs_grouped("plain", host, uids=(1000,), gid=None),
         _fs_grouped("host", host, uids=(1000,)),
         _fs_grouped("mixed", nfs, uids=(1000, 1001)),  # no one uid: the fix names the gid
         _fs_grouped("reader", exports),
         _fs_grouped("writer", exports, uids=(1000,)),
+        _fs_grouped("archiver", exports, uids=(1000,), gid=3000),
         _fs_grouped("dev", exports, namespace="dev", uids=(1000,)),
     ]
-    names = ("host", "mixed", "reader", "writer", "dev")
+    names = ("plain", "host", "mixed", "reader", "writer", "archiver", "dev")
     return _in_context(*docs, config=SECURE, targeted=names)
 
 
@@ -189,6 +196,65 @@ def _gadget() -> dict[str, Any]:
     }
     meta = {"name": "g", "labels": dict(LABELS)}
     return {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": meta, "spec": spec}
+
+
+def _root_container() -> dict[str, Any]:
+    """A non-root pod with one container that runs as root."""
+    spec = pod(securityContext={"runAsUser": 1000, "runAsNonRoot": True})
+    spec["containers"].append({"name": "debug", "securityContext": {"runAsUser": 0}})
+    return spec
+
+
+def _non_root_containers() -> dict[str, Any]:
+    """A pod that sets nothing itself, each of its containers runAsNonRoot."""
+    spec = pod()
+    spec["containers"].append({"name": "second", "image": "busybox"})
+    for container in spec["containers"]:
+        container["securityContext"] = {"runAsNonRoot": True}
+    return spec
+
+
+def _rolling_claims() -> list[dict[str, Any]]:
+    """Rolling Deployments on: a ReadWriteOncePod claim two pods share (SW102's), a claim
+    that is also ReadWriteMany, a ReadWriteOnce claim two pods share (SW101's); then one
+    pod beside a Deployment scaled to zero, and a claim of that name in two namespaces
+    mounted by a Deployment without one (it joins both: still one finding). A claim of
+    unknown modes that only one pod mounts at a time is no SW104."""
+    both = pvc("b-both", "ReadWriteOnce", "ReadWriteMany")
+    in_x, in_y = pvc("e-shared", "ReadWriteOnce"), pvc("e-shared", "ReadWriteOnce")
+    in_x["metadata"]["namespace"], in_y["metadata"]["namespace"] = "x", "y"
+    return [
+        pvc("a-solo", "ReadWriteOncePod"),
+        both,
+        pvc("c-pair", "ReadWriteOnce"),
+        pvc("d-db", "ReadWriteOnce"),
+        in_x,
+        in_y,
+        mounting("rwop-pair", "a-solo", replicas=2, strategy="RollingUpdate"),
+        mounting("both", "b-both", replicas=1, strategy="RollingUpdate"),
+        mounting("pair", "c-pair", replicas=2, strategy="RollingUpdate"),
+        mounting("web", "d-db", replicas=1, strategy="RollingUpdate"),
+        mounting("idle", "d-db", replicas=0),
+        mounting("roamer", "e-shared", replicas=1, strategy="RollingUpdate"),
+        # a claim of unknown modes: one pod runs, the other Deployment is scaled to zero
+        mounting("lone", "f-unknown", replicas=1),
+        mounting("parked", "f-unknown", replicas=0),
+    ]
+
+
+def _pool_settings(with_targets: bool) -> dict[str, Any]:
+    """nodeSelector, tolerations and affinity keyed by a pool name, each misspelt."""
+    gpu = {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}
+    terms = {"nodeSelectorTerms": [{"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}]}
+    targets = {"ml": {"matchLabels": LABELS, "pool": "gpu"}} if with_targets else {}
+    return {
+        "targets": targets,
+        "nodeSelector": {"gpu": {"pool": "gpu"}, "gpus": {"pool": "gpu"}},
+        "tolerations": {"gpu": [gpu], "gpus": [gpu]},
+        "affinity": {
+            "gpus": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": terms}}
+        },
+    }
 
 
 SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
@@ -262,6 +328,25 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
         ml={"matchLabels": LABELS}, gpu={"matchLabels": {"pool": "gpu"}}
     ),
     "template sites that match nothing, no roles": _sites_matching_nothing(),
+    "a role for template sites only, no matchLabels": _in_context(config={"targets": {"all": {}}}),
+    "root: by the pod and by a container": _in_context(
+        workload("root", spec=pod(securityContext={"runAsUser": 0})),
+        workload("sidecar", spec=_root_container()),
+        workload("nonroot", spec=_non_root_containers()),  # no finding
+        config=SECURE,
+        targeted=("root", "sidecar", "nonroot"),
+    ),
+    "rolling updates: the claims SW103 leaves to others, then two it names": _in_context(
+        *_rolling_claims()
+    ),
+    "rwop claim shared, after a claim one pod mounts": _in_context(
+        pvc("cache", "ReadWriteOnce"),
+        pvc("solo", "ReadWriteOncePod"),
+        mounting("single", "cache", replicas=1),
+        mounting("pair", "solo", replicas=2),
+    ),
+    "node pool settings naming no pool": _in_context(config=_pool_settings(with_targets=True)),
+    "node pool settings, no targets": _in_context(config=_pool_settings(with_targets=False)),
     "unknown kind, pod specs in a list and deep down": _in_context(_gadget(), config=CONFIG),
 }
 
@@ -296,6 +381,7 @@ def _pods_out_of_reach_edges() -> Callable[[], list[Finding]]:
         api = "tekton.dev/v1"
         return {"apiVersion": api, "kind": "PipelineRun", "metadata": meta, "spec": spec}
 
+    labelled = {"name": "build", "namespace": "ci", "labels": dict(LABELS)}
     session = copy.deepcopy(FLINK_SESSION_JOB)
     session["metadata"]["namespace"] = "stream"
     del session["spec"]["deploymentName"]
@@ -319,6 +405,9 @@ def _pods_out_of_reach_edges() -> Callable[[], list[Finding]]:
         _runtime("ClusterTrainingRuntime", "shared-torch", namespace="kubeflow"),
         _workflow(pytorch),
         _workflow(sandbox, kind="CronWorkflow"),
+        # other Tekton and Argo kinds run nothing of their own: no finding
+        {**run("build", {}), "kind": "Pipeline", "metadata": labelled, "spec": {"tasks": []}},
+        {**run("app", {}), "apiVersion": "argoproj.io/v1alpha1", "kind": "Application"},
     ]
     return _in_context(*docs, config=CONFIG)
 
