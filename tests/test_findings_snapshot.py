@@ -382,9 +382,11 @@ def _pods_out_of_reach_edges() -> Callable[[], list[Finding]]:
         return {"apiVersion": api, "kind": "PipelineRun", "metadata": meta, "spec": spec}
 
     labelled = {"name": "build", "namespace": "ci", "labels": dict(LABELS)}
-    session = copy.deepcopy(FLINK_SESSION_JOB)
-    session["metadata"]["namespace"] = "stream"
-    del session["spec"]["deploymentName"]
+    session = {
+        **FLINK_SESSION_JOB,
+        "metadata": {"name": "wordcount", "namespace": "stream", "labels": dict(LABELS)},
+        "spec": {"job": {"jarURI": "https://x/job.jar"}},  # no deploymentName
+    }
     unnamed_runtime = _train_job()
     unnamed_runtime["spec"]["runtimeRef"] = "torch"  # not a mapping: no kind, no name
     pytorch = (
