@@ -430,7 +430,7 @@ def test_sw702_takes_the_uid_containers_share() -> None:
 
 def _custom(kind: str, name: str) -> dict[str, Any]:
     meta = {"name": name, "labels": {"team": "ml"}}
-    spec = {"template": {"spec": pod()}}
+    spec = {"template": {"metadata": {"labels": {"team": "ml"}}, "spec": pod()}}
     return {"apiVersion": "example.com/v1", "kind": kind, "metadata": meta, "spec": spec}
 
 

@@ -214,11 +214,25 @@ def _non_root_containers() -> dict[str, Any]:
     return spec
 
 
+def _empty(name: str) -> dict[str, Any]:
+    return {"name": name, "emptyDir": {}}
+
+
+def _at(name: str, path: str) -> dict[str, Any]:
+    return {"name": name, "mountPath": path}
+
+
+def _in_namespace(namespace: str, doc: dict[str, Any]) -> dict[str, Any]:
+    doc["metadata"]["namespace"] = namespace
+    return doc
+
+
 def _rolling_claims() -> list[dict[str, Any]]:
     """Rolling Deployments on: a ReadWriteOncePod claim two pods share (SW102's), a claim
     that is also ReadWriteMany, a ReadWriteOnce claim two pods share (SW101's); then one
     pod beside a Deployment scaled to zero, and a claim of that name in two namespaces
-    mounted by a Deployment without one (it joins both: still one finding). A claim of
+    mounted by a Deployment without one beside ones scaled to zero in each (it joins both
+    namespaces: still one finding). A claim of
     unknown modes that only one pod mounts at a time is no SW104."""
     both = pvc("b-both", "ReadWriteOnce", "ReadWriteMany")
     in_x, in_y = pvc("e-shared", "ReadWriteOnce"), pvc("e-shared", "ReadWriteOnce")
@@ -236,6 +250,8 @@ def _rolling_claims() -> list[dict[str, Any]]:
         mounting("web", "d-db", replicas=1, strategy="RollingUpdate"),
         mounting("idle", "d-db", replicas=0),
         mounting("roamer", "e-shared", replicas=1, strategy="RollingUpdate"),
+        _in_namespace("x", mounting("x-idle", "e-shared", replicas=0)),
+        _in_namespace("y", mounting("y-idle", "e-shared", replicas=0)),
         # a claim of unknown modes: one pod runs, the other Deployment is scaled to zero
         mounting("lone", "f-unknown", replicas=1),
         mounting("parked", "f-unknown", replicas=0),
@@ -338,6 +354,10 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     ),
     "rolling updates: the claims SW103 leaves to others, then two it names": _in_context(
         *_rolling_claims()
+    ),
+    "mounts naming no volume": _in_context(
+        workload("two", spec=pod([_empty("a"), _empty("b")], [_at("a", "/a"), _at("ghost", "/g")])),
+        workload("none", spec=pod(mounts=[_at("x", "/x")])),
     ),
     "rwop claim shared, after a claim one pod mounts": _in_context(
         pvc("cache", "ReadWriteOnce"),
