@@ -214,6 +214,33 @@ def _non_root_containers() -> dict[str, Any]:
     return spec
 
 
+def _stores() -> dict[str, Any]:
+    """Data volumes: one without a store, stores lacking a key or both, one complete whose
+    Secret is rendered; two outputs stores; a target naming a data volume not there."""
+    s3 = {"store": "s3", "mountPath": "/m"}
+    data = {
+        "aa-local": {"mountPath": "/l", "hostPath": "/srv/l"},
+        "b-raw": {**s3, "bucket": "s3://b", "secret": "creds"},
+        "c-raw": {**s3, "bucket": "s3://c"},
+        "d-ok": {**s3, "bucket": "s3://d", "secret": "present", "secretKey": "k"},
+    }
+    external = {"secret": "o", "secretKey": "k", "secretExternal": True}
+    runs = {**s3, "bucket": "s3://r", **external}
+    outputs = {"runs": runs, "logs": {"mountPath": "/logs", "hostPath": "/srv/g"}}
+    targets = {"t": {"matchLabels": {"a": "b"}, "dataRefs": ["aa-local", "raw"]}}
+    return {"persistence": {"data": data, "outputs": outputs}, "targets": targets}
+
+
+def _store_docs() -> list[dict[str, Any]]:
+    """The Secret 'present'; a ConfigMap named like the absent Secret 'creds' (not it);
+    a targeted workload without the data-refs annotation, then one with it."""
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "present"}}
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "creds"}}
+    annotated = workload("annotated")
+    annotated["metadata"]["annotations"] = {"stowage.io/data-refs": "aa-local, ghost"}
+    return [secret, config_map, workload("plain"), annotated]
+
+
 def _empty(name: str) -> dict[str, Any]:
     return {"name": name, "emptyDir": {}}
 
@@ -354,6 +381,12 @@ SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     ),
     "rolling updates: the claims SW103 leaves to others, then two it names": _in_context(
         *_rolling_claims()
+    ),
+    "object stores: credentials, Secrets, two outputs, data refs": _in_context(
+        *_store_docs(), config=_stores(), targeted=("plain", "annotated")
+    ),
+    "data refs, no data volumes": _in_context(
+        config={"targets": {"t": {"matchLabels": {"a": "b"}, "dataRefs": ["raw"]}}}
     ),
     "mounts naming no volume": _in_context(
         workload("two", spec=pod([_empty("a"), _empty("b")], [_at("a", "/a"), _at("ghost", "/g")])),
