@@ -86,7 +86,8 @@ def test_sw202_sensitive_host_paths_are_errors_anywhere(path: str) -> None:
     assert "hostPathAllow" in finding.fix
 
 
-@pytest.mark.parametrize("path", ["/srv/data", "/data/etc", "/etcetera", "/var/lib/data"])
+# "/Xetc": a sensitive name with a letter before it is another directory
+@pytest.mark.parametrize("path", ["/srv/data", "/data/etc", "/etcetera", "/var/lib/data", "/Xetc"])
 def test_sw202_ordinary_paths_pass(path: str) -> None:
     assert not findings(context(host_workload(path)), "SW202")
 
@@ -95,9 +96,20 @@ def test_sw202_allow_list_exact_and_prefix() -> None:
     allow = {"hostPathAllow": ["/var/lib/kubelet/plugins"]}
     assert not findings(context(host_workload("/var/lib/kubelet/plugins/x"), config=allow), "SW202")
     assert findings(context(host_workload("/var/lib/kubelet/pods"), config=allow), "SW202")
+    # an allowed directory does not open its parent; allowing / allows every path
+    subdir = {"hostPathAllow": ["/etc/X"]}
+    assert not findings(context(host_workload("/etc/X/conf"), config=subdir), "SW202")
+    assert findings(context(host_workload("/etc/passwd"), config=subdir), "SW202")
+    assert not findings(context(host_workload("/etc"), config={"hostPathAllow": ["/"]}), "SW202")
 
 
 def test_sw202_persistent_volume_host_path() -> None:
+    nfs = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "exports"},
+        "spec": {"nfs": {"server": "s", "path": "/etc"}, "capacity": {"storage": "1Gi"}},
+    }
     pv = {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
@@ -108,7 +120,7 @@ def test_sw202_persistent_volume_host_path() -> None:
             "accessModes": ["ReadWriteOnce"],
         },
     }
-    (finding,) = findings(context(pv), "SW202")
+    (finding,) = findings(context(nfs, pv), "SW202")  # an NFS path is the server's
     assert "PersistentVolume/node-etc" in finding.message
 
 
@@ -129,7 +141,11 @@ def test_sw301_two_mounts_at_one_path() -> None:
 def test_sw302_volume_defined_twice() -> None:
     differ = pod([{"name": "a", "emptyDir": {}}, {"name": "a", "hostPath": {"path": "/x"}}])
     (finding,) = findings(context(workload("w", spec=differ)), "SW302")
-    assert "different sources" in finding.message
+    assert finding.message == "Deployment/w defines volume 'a' with different sources"
+    assert finding.fix == "rename one of the volumes (and its mounts) or remove one of them"
+    same = pod([{"name": "a", "emptyDir": {}}, {"name": "a", "emptyDir": {}}])
+    (twice,) = findings(context(workload("w", spec=same)), "SW302")
+    assert twice.message == "Deployment/w defines volume 'a' twice, identically"
     unique = pod([{"name": "a", "emptyDir": {}}, {"name": "b", "emptyDir": {}}])
     assert not findings(context(workload("w", spec=unique)), "SW302")
 
@@ -211,7 +227,14 @@ def _store(**fields: Any) -> dict[str, Any]:
 
 def test_sw501_store_without_secret_or_key() -> None:
     (finding,) = findings(context(config=_store(secret="s")), "SW501")
-    assert "secretKey" in finding.message
+    assert finding.message == "persistence.data.raw (s3 store s3://b) has no secretKey"
+    assert finding.fix == "set secretKey: the Secret and key holding the s3 credentials"
+    results = {"store": "s3", "bucket": "s3://o", "mountPath": "/o"}
+    outputs = {"persistence": {"outputs": {"results": results}}}
+    (output,) = findings(context(config=outputs), "SW501")
+    assert output.message == (
+        "persistence.outputs.results (s3 store s3://o) has no secret and no secretKey"
+    )
     assert not findings(context(config=_store(secret="s", secretKey="k")), "SW501")
 
 
@@ -291,6 +314,52 @@ def test_sw601_sqlite_state_on_nfs_or_rwx_warns() -> None:
     assert not findings(context(*_state(("ReadWriteOnce",)), config=STATE), "SW601")
 
 
+def test_sw601_names_where_the_state_sits() -> None:
+    volumes = [
+        {"name": "tmp", "emptyDir": {}},
+        {"name": "state", "nfs": {"server": "s", "path": "/p"}},
+    ]
+    nfs = pod(volumes, [{"name": "state", "mountPath": "/var/run/stowage"}])
+    (inline,) = findings(context(workload("scheduler", spec=nfs), config=STATE), "SW601")
+    assert inline.message == (
+        "Deployment/scheduler keeps its SQLite state at /var/run/stowage on an nfs volume: "
+        "SQLite locking over NFS corrupts databases"
+    )
+    assert inline.fix == (
+        "put the state on a ReadWriteOnce block volume (persistence.scheduler) with strategy "
+        "Recreate"
+    )
+    # a claim the plan declares ReadWriteMany, not rendered in the stream
+    declared = {
+        **STATE,
+        "persistence": {
+            "data": {
+                "state": {
+                    "mountPath": "/d",
+                    "existingClaim": "state",
+                    "accessModes": ["ReadWriteMany"],
+                }
+            }
+        },
+    }
+    *_, scheduler = _state(())
+    (planned,) = findings(context(scheduler, config=declared), "SW601")
+    assert "at /var/run/stowage on ReadWriteMany claim 'state': SQLite" in planned.message
+
+
+def test_sw601_reads_the_claim_of_the_schedulers_namespace() -> None:
+    """Claim 'state' is on NFS (ReadWriteMany) in another namespace, ReadWriteOnce in ml."""
+    elsewhere, volume, scheduler = _state(("ReadWriteMany",), nfs=True)
+    elsewhere["metadata"]["namespace"] = "other"
+    local = pvc("state", "ReadWriteOnce")
+    local["metadata"]["namespace"] = "ml"
+    scheduler["metadata"]["namespace"] = "ml"
+    assert not findings(context(elsewhere, volume, local, scheduler, config=STATE), "SW601")
+    scheduler["metadata"]["namespace"] = "other"
+    (finding,) = findings(context(elsewhere, volume, local, scheduler, config=STATE), "SW601")
+    assert "on claim 'state', bound to an NFS PersistentVolume: SQLite" in finding.message
+
+
 SECURE = {"securityContext": {"enabled": True}}
 
 
@@ -357,6 +426,28 @@ def test_sw702_takes_the_uid_containers_share() -> None:
         context(workload("w", spec=spec), config=SECURE, targeted=("w",)), "SW702"
     )
     assert "uid 1500 / gid 2000" in finding.fix
+
+
+def _custom(kind: str, name: str) -> dict[str, Any]:
+    meta = {"name": name, "labels": {"team": "ml"}}
+    spec = {"template": {"metadata": {"labels": {"team": "ml"}}, "spec": pod()}}
+    return {"apiVersion": "example.com/v1", "kind": kind, "metadata": meta, "spec": spec}
+
+
+def test_sw902_names_only_the_kinds_it_does_not_know() -> None:
+    """A Deployment, a kind the config declares and a List are no unknown kinds; the
+    Gadget after them is."""
+    declared = {
+        "group": "example.com",
+        "kind": "TrainJob",
+        "podSpecs": [{"path": "spec.template.spec"}],
+    }
+    config = {"targets": {"ml": {"matchLabels": {"team": "ml"}}}, "kinds": [declared]}
+    listed = {"apiVersion": "v1", "kind": "List", "items": [_custom("Gadget", "listed")]}
+    deployment = workload("w", labels={"team": "ml"})
+    docs = (deployment, _custom("TrainJob", "t"), listed, _custom("Gadget", "g"))
+    found = findings(context(*docs, config=config), "SW902")
+    assert [str(f.resource) for f in found] == ["Gadget/g"]
 
 
 def test_sw801_reports_conflicts_with_both_values() -> None:
