@@ -168,6 +168,18 @@ def _session_job(doc: Document, body: dict[str, Any], ctx: CheckContext) -> Iter
             and other.ref.namespace in ("", doc.ref.namespace)
         ):
             return  # its pods are that FlinkDeployment's, which get the storage there
+    if not name:
+        yield Finding(
+            ID,
+            SEVERITY,
+            doc.ref,
+            f"{doc.ref.kind}/{doc.ref.name} names no session cluster (spec.deploymentName): "
+            "stowage cannot see the pods its job runs in, so they get no storage from the plan "
+            "and their claims are not checked",
+            "set spec.deploymentName to the session cluster's FlinkDeployment and render it in "
+            f"the same stream (its pods then get the storage), or {ADMISSION}",
+        )
+        return
     yield Finding(
         ID,
         SEVERITY,
