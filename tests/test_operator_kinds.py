@@ -448,7 +448,7 @@ def test_jobset_claim_message_names_the_template_it_comes_from() -> None:
 @pytest.mark.parametrize("modes", [None, []])
 def test_a_jobset_claim_template_without_access_modes_is_unknown(modes: Any) -> None:
     """A template no pod mounts comes first: the mounted one after it is still judged."""
-    job_set = copy.deepcopy(JOBSET_SINGLE_PVC)
+    job_set: dict[str, Any] = copy.deepcopy(JOBSET_SINGLE_PVC)
     (policy,) = job_set["spec"]["volumeClaimPolicies"]
     policy["templates"][0]["spec"]["accessModes"] = modes
     policy["templates"].insert(0, {"metadata": {"name": "unmounted"}, "spec": {}})
