@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import CHART, UNSHARED_HOSTPATHS, Helm
-from enginehelpers import deployment, dump_all
+from enginehelpers import deployment, dump_all, render
 
 STOWAGE = [sys.executable, "-m", "stowage"]
 SHARED = "every node mounts /tmp/stowage from one NFS share (Owl's option 1)"
@@ -244,3 +244,35 @@ def test_the_storage_map_does_not_draw_a_waived_error_as_one() -> None:
     waived = stowage("graph", stdin=text)
     assert waived.returncode == 0
     assert "  class w0 warning" in waived.stdout.splitlines()
+
+
+def test_each_expired_waiver_is_named_with_its_whole_selector() -> None:
+    """In process, as the engine runs: one SW904 per expired waiver, none for the others."""
+    waivers = [
+        {
+            "rule": "SW101",
+            "kind": "Deployment",
+            "name": "workers",
+            "namespace": "ml",
+            "matchLabels": {"team": "a"},
+            "reason": "r",
+            "expires": "2020-01-31",
+        },
+        {"rule": "SW702", "reason": "r", "expires": "2020-02-01"},
+        {"rule": "SW201", "reason": "r", "expires": "2999-12-31"},
+    ]
+    outcome = render(dump_all(deployment("w", {"app": "w"})), {"waivers": waivers})
+    later = "delete the waiver, or move `expires` to a later date"
+    assert [(f.rule, f.message, f.fix) for f in outcome.findings] == [
+        (
+            "SW904",
+            "waivers[0] (SW101, kind Deployment, name workers, namespace ml, labels "
+            "{'team': 'a'}) expired on 2020-01-31: its findings count again",
+            f"fix the SW101 findings and {later}",
+        ),
+        (
+            "SW904",
+            "waivers[1] (SW702) expired on 2020-02-01: its findings count again",
+            f"fix the SW702 findings and {later}",
+        ),
+    ]
