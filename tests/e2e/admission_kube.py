@@ -66,6 +66,12 @@ class Kube:
         if self.run("get", "namespace", name, check=False).returncode != 0:
             self.run("create", "namespace", name)
 
+    def crd_established(self, name: str) -> bool:
+        """`kubectl wait --for=condition=Established` fails outright on a CRD the API server
+        has not yet given a status (an accessor error on nil conditions): poll instead."""
+        conditions = self.get("crd", name).get("status", {}).get("conditions") or []
+        return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
     def wait_for(self, what: str, found: Callable[[], Any], timeout: float = 60) -> Any:
         """Poll until ``found()`` returns something truthy (controllers work asynchronously)."""
         deadline = time.monotonic() + timeout

@@ -858,7 +858,7 @@ def install_crds(kube: Kube) -> None:
     for text in (*texts, dump([DECLARED_CRD])):
         kube.run("apply", "--server-side", "-f", "-", stdin=text)
         crd = load(text)[0]["metadata"]["name"]
-        kube.run("wait", "--for=condition=Established", "--timeout=60s", f"crd/{crd}")
+        kube.wait_for(f"CRD {crd} Established", partial(kube.crd_established, crd))
 
 
 # A kind the config declares (`kinds:`): its CRD is this test's own, like a platform's.
