@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from checkhelpers import claim_volume, context, findings, mounting, pod, pvc, workload
-from enginehelpers import deployment, dump_all, render
+from enginehelpers import dump_all, render
 from stowage.checks import run_all
 from stowage.findings import Severity
 
@@ -194,26 +194,23 @@ def test_node_affinity_to_two_hosts_is_not_pinning() -> None:
     assert sw101(RWO, mounting("w", "db", replicas=3, pod_extra={"affinity": affinity}))
 
 
-def _owl(with_affinity: bool) -> list[dict[str, Any]]:
+SCHEDULER = {"matchLabels": {"app": "owl", "component": "scheduler"}}
+ZONE = "topology.kubernetes.io/zone"
+
+
+def _api_following(*terms: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Owl scheduler and an API whose required pod affinity has ``terms`` (none: no
+    affinity at all)."""
     scheduler = mounting("owl-scheduler", "db", labels={"app": "owl", "component": "scheduler"})
-    extra: dict[str, Any] = {}
-    if with_affinity:
-        extra = {
-            "affinity": {
-                "podAffinity": {
-                    "requiredDuringSchedulingIgnoredDuringExecution": [
-                        {
-                            "labelSelector": {
-                                "matchLabels": {"app": "owl", "component": "scheduler"}
-                            },
-                            "topologyKey": HOSTNAME,
-                        }
-                    ]
-                }
-            }
-        }
+    required = {"requiredDuringSchedulingIgnoredDuringExecution": list(terms)}
+    extra = {"affinity": {"podAffinity": required}} if terms else {}
     api = mounting("owl-api", "db", labels={"app": "owl", "component": "api"}, pod_extra=extra)
     return [RWO, scheduler, api]
+
+
+def _owl(with_affinity: bool) -> list[dict[str, Any]]:
+    same_node = {"labelSelector": SCHEDULER, "topologyKey": HOSTNAME}
+    return _api_following(*([same_node] if with_affinity else []))
 
 
 def test_owl_api_pinned_to_scheduler_by_pod_affinity_passes_and_fails_without() -> None:
@@ -221,19 +218,6 @@ def test_owl_api_pinned_to_scheduler_by_pod_affinity_passes_and_fails_without() 
     (message,) = sw101(*_owl(with_affinity=False))
     assert "Deployment/owl-scheduler" in message
     assert "Deployment/owl-api" in message
-
-
-def _api_following(*terms: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Owl scheduler and an API whose required pod affinity has ``terms``."""
-    scheduler = mounting("owl-scheduler", "db", labels={"app": "owl", "component": "scheduler"})
-    required = {"requiredDuringSchedulingIgnoredDuringExecution": list(terms)}
-    extra = {"affinity": {"podAffinity": required}}
-    api = mounting("owl-api", "db", labels={"app": "owl", "component": "api"}, pod_extra=extra)
-    return [RWO, scheduler, api]
-
-
-SCHEDULER = {"matchLabels": {"app": "owl", "component": "scheduler"}}
-ZONE = "topology.kubernetes.io/zone"
 
 
 def test_only_pod_affinity_on_the_hostname_keeps_pods_on_one_node() -> None:
@@ -496,11 +480,7 @@ def test_a_workflow_template_no_step_uses_is_named_as_never_running() -> None:
     """Its pods never start, so they add none to the count, but the message still says the
     workflow mounts the claim, and why it does not count."""
     shared = {"name": "s", "persistentVolumeClaim": {"claimName": "db"}}
-    dep = deployment("d", {"app": "d"}, replicas=2)
-    dep["spec"]["template"]["spec"]["volumes"] = [shared]
-    dep["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
-        {"name": "s", "mountPath": "/s"}
-    ]
+    dep = mounting("d", "db", replicas=2)
     unused = {"image": "busybox", "volumeMounts": [{"name": "s", "mountPath": "/s"}]}
     workflow = {
         "apiVersion": "argoproj.io/v1alpha1",

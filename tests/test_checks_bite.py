@@ -155,8 +155,8 @@ def _sw103(*docs: dict[str, Any]) -> list[Any]:
     return findings(context(*docs), "SW103")
 
 
-def test_a_rolling_deployment_is_named_after_a_workload_that_does_not_roll() -> None:
-    # the follower keeps to the rolling Deployment's node: one node, so SW103's, not SW101's
+def _following_web() -> dict[str, Any]:
+    """A one-replica Deployment that a required pod affinity keeps on web's node."""
     term = {
         "topologyKey": "kubernetes.io/hostname",
         "labelSelector": {"matchLabels": {"app": "web"}},
@@ -164,7 +164,12 @@ def test_a_rolling_deployment_is_named_after_a_workload_that_does_not_roll() -> 
     affinity = {
         "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
     }
-    follower = mounting("sidecar", "db", replicas=1, pod_extra=affinity)
+    return mounting("sidecar", "db", replicas=1, pod_extra=affinity)
+
+
+def test_a_rolling_deployment_is_named_after_a_workload_that_does_not_roll() -> None:
+    # the follower keeps to the rolling Deployment's node: one node, so SW103's, not SW101's
+    follower = _following_web()
     web = mounting("web", "db", replicas=1, strategy="RollingUpdate")
     assert not sw101(RWO, follower, web)
     assert [f.resource.name for f in _sw103(RWO, follower, web)] == ["web"]
@@ -180,14 +185,7 @@ def test_pinning_is_offered_as_a_fix_only_where_it_helps() -> None:
 
 
 def test_pods_following_a_multi_replica_deployment_do_not_pin_it() -> None:
-    term = {
-        "topologyKey": "kubernetes.io/hostname",
-        "labelSelector": {"matchLabels": {"app": "web"}},
-    }
-    affinity = {
-        "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
-    }
-    follower = mounting("sidecar", "db", replicas=1, pod_extra=affinity)
+    follower = _following_web()
     assert sw101(RWO, follower, mounting("web", "db", replicas=2))
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from checkhelpers import mounting
 from conftest import THIRD_PARTY
-from enginehelpers import deployment, dump_all, render
+from enginehelpers import dump_all, render
 from stowage.pods import tekton
 from stowage.pods.concurrency import flow_order, model
 
@@ -338,10 +339,7 @@ def test_each_run_s_workspace_template_is_its_own_claim_in_the_run_s_namespace()
 def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
     """The assistant places a PipelineRun's pods; a TaskRun beside it is one pod, and the
     message says no more about it than that."""
-    api = deployment("d", {"app": "d"}, replicas=2)
-    pod = api["spec"]["template"]["spec"]
-    pod["volumes"] = [{"name": "s", "persistentVolumeClaim": {"claimName": "my-existing-volume"}}]
-    pod["containers"][0]["volumeMounts"] = [{"name": "s", "mountPath": "/s"}]
+    api = mounting("d", "my-existing-volume", replicas=2)
     task_run = {
         "apiVersion": "tekton.dev/v1",
         "kind": "TaskRun",
