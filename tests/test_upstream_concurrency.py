@@ -360,3 +360,14 @@ def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
         "ReadWriteOnce claim 'my-existing-volume' (per its manifest) is mounted by 3 pods that "
         "can run on different nodes: Deployment/d (2 replicas), TaskRun/t (1 TaskRun pod)"
     )
+
+
+def test_a_pipeline_ref_name_of_the_wrong_type_names_no_pipeline() -> None:
+    """Found by tests/test_fuzz_properties.py: a list where the name goes was hashed."""
+    run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "r"},
+        "spec": {"pipelineRef": {"name": []}},
+    }
+    assert [f.rule for f in render(dump_all(run)).findings] == []

@@ -36,8 +36,8 @@ def _read_tekton(stream: Stream, runs: list[dict[str, Any]]) -> None:
     """The Pipelines PipelineRuns name and Tekton's feature flags (the affinity assistant's
     mode): a Pipeline is not stowage's to judge, so one that does not parse stays unread."""
     stream.read_mentioning(frozenset({"ConfigMap"}), {FEATURE_FLAGS})
-    names = {get_in(run, ("spec", "pipelineRef", "name")) for run in runs}
-    names = {name for name in names if isinstance(name, str) and name}
+    refs = (get_in(run, ("spec", "pipelineRef", "name")) for run in runs)
+    names = {name for name in refs if isinstance(name, str) and name}
     for doc in stream.named("Pipeline", names):
         if not doc.parsed:
             stream.read_unchecked(doc)
