@@ -219,13 +219,24 @@ def _pool_values(tmp_path: Path, tolerations_key: str, selector_pool: str) -> li
     return ["-f", str(path)]
 
 
+UNBOUND_CLAIMS = "unbound immediate PersistentVolumeClaims"
+
+
 def _unschedulable(kube: Kube, namespace: str, pod: dict[str, Any]) -> str:
-    """The real scheduler's reason for not binding pod (it must stay unbound)."""
+    """The real scheduler's reason for not binding pod (it must stay unbound).
+
+    A pod launched while its claims are still being bound first fails with "unbound
+    immediate PersistentVolumeClaims"; the scheduler retries once they bind, so that
+    transient reason is not the answer."""
     name = pod["metadata"]["name"]
 
     def reason() -> str | None:
-        events = [e for e in kube.events_for(namespace, name) if e["reason"] == "FailedScheduling"]
-        return events[-1]["message"] if events else None
+        messages = [
+            e["message"]
+            for e in kube.events_for(namespace, name)
+            if e["reason"] == "FailedScheduling" and UNBOUND_CLAIMS not in e["message"]
+        ]
+        return messages[-1] if messages else None
 
     message = wait_for(f"FailedScheduling for {name}", reason)
     assert not kube.get("pod", name, "-n", namespace)["spec"].get("nodeName")
