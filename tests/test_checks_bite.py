@@ -383,3 +383,100 @@ def test_a_flink_session_job_is_named_unless_its_own_session_cluster_is_in_the_s
     assert sw905(job, _flink("FlinkDeployment", "other"))
     assert sw905(job, _flink("FlinkSessionJob", "team"))
     assert sw905(job, _flink("FlinkDeployment", "team", api="example.com/v1"))
+    (finding,) = sw905(job)
+    # the session cluster it names is looked for in the job's own namespace
+    assert finding.related == (ResourceRef("FlinkDeployment", "team", "session"),)
+
+
+# SW303: a mount nested inside a stowage data or outputs mount.
+def _nested(mounts: list[dict[str, Any]], config: dict[str, Any]) -> list[Any]:
+    volumes = [{"name": "data", "hostPath": {"path": "/srv/data"}}, {"name": "tmp", "emptyDir": {}}]
+    return findings(context(workload("w", spec=pod(volumes, mounts)), config=config), "SW303")
+
+
+def _data_at(mount_path: str) -> dict[str, Any]:
+    return {"persistence": {"data": {"data": {"mountPath": mount_path, "hostPath": "/srv/data"}}}}
+
+
+def test_sw303_names_the_inner_mount_the_outer_volume_and_its_root() -> None:
+    mounts = [{"name": "data", "mountPath": "/data"}, {"name": "tmp", "mountPath": "/data/tmp"}]
+    (finding,) = _nested(mounts, _data_at("/data"))
+    assert finding.message == (
+        "Deployment/w container 'main' mounts 'tmp' at /data/tmp, inside stowage volume "
+        "'data' at /data"
+    )
+    assert finding.fix == "mount 'tmp' outside /data"
+
+
+def test_sw303_a_data_path_with_a_trailing_slash_still_holds_what_is_below_it() -> None:
+    mounts = [{"name": "data", "mountPath": "/data/"}, {"name": "tmp", "mountPath": "/data/tmp"}]
+    (finding,) = _nested(mounts, _data_at("/data/"))
+    assert finding.message.endswith("inside stowage volume 'data' at /data")
+
+
+def test_sw303_the_stowage_volume_itself_mounted_below_its_path_is_not_nested() -> None:
+    # one volume at two paths (a subPath view of the same store) hides nothing of it
+    mounts = [
+        {"name": "data", "mountPath": "/data"},
+        {"name": "data", "mountPath": "/data/cache", "subPath": "cache"},
+    ]
+    assert not _nested(mounts, _data_at("/data"))
+
+
+def test_sw303_counts_only_a_volume_at_its_planned_path() -> None:
+    # `data` mounted somewhere else than the plan says is not the stowage mount
+    mounts = [
+        {"name": "data", "mountPath": "/elsewhere"},
+        {"name": "tmp", "mountPath": "/data/tmp"},
+    ]
+    assert not _nested(mounts, _data_at("/data"))
+
+
+# SW305: the outputs store mounted read-only.
+def _outputs(mount: dict[str, Any], claim_read_only: bool = False) -> list[Any]:
+    volumes = [claim_volume("results", name="out", read_only=claim_read_only)]
+    spec = pod(volumes, [{"name": "out", "mountPath": "/outputs", **mount}])
+    outputs = {"out": {"mountPath": "/outputs", "existingClaim": "results"}}
+    config = {"persistence": {"outputs": outputs}}
+    return findings(context(workload("w", spec=spec), config=config), "SW305")
+
+
+def test_sw305_names_the_container_the_store_and_its_path() -> None:
+    (finding,) = _outputs({"readOnly": True})
+    assert finding.message == (
+        "Deployment/w container 'main' mounts the outputs store 'out' read-only at /outputs"
+    )
+    assert finding.fix == "remove readOnly from the outputs mount; outputs must be writable"
+
+
+def test_sw305_a_read_only_claim_volume_makes_a_writable_mount_read_only() -> None:
+    (finding,) = _outputs({}, claim_read_only=True)
+    assert "mounts the outputs store 'out' read-only" in finding.message
+    assert not _outputs({})
+
+
+def test_sw301_names_the_container_both_volumes_and_the_path() -> None:
+    volumes = [{"name": "a", "emptyDir": {}}, {"name": "b", "emptyDir": {}}]
+    same = pod(volumes, [{"name": "a", "mountPath": "/x"}, {"name": "b", "mountPath": "/x"}])
+    (finding,) = findings(context(workload("w", spec=same)), "SW301")
+    assert finding.message == "Deployment/w container 'main' mounts both 'a' and 'b' at /x"
+    assert finding.fix == "mount one of the volumes at another path, or remove the duplicate mount"
+
+
+def test_sw201_names_every_unpinned_user_after_a_pinned_one() -> None:
+    config = {"persistence": {"data": {"data": {"mountPath": "/data", "hostPath": "/srv/data"}}}}
+    spec = pod([{"name": "data", "hostPath": {"path": "/srv/data"}}], MOUNT)
+    pinned = workload("pinned", spec={**spec, "nodeName": "n1"})
+    docs = (pinned, workload("b", spec=spec), workload("c", spec=spec))
+    ctx = context(*docs, config=config, targeted=("pinned", "b", "c"))
+    (finding,) = findings(ctx, "SW201")
+    assert finding.message == (
+        "volume 'data' is hostPath /srv/data on whichever node each pod lands (single-node "
+        "only), mounted by Deployment/b, Deployment/c"
+    )
+
+
+def test_sw101_a_claim_that_also_offers_read_write_many_may_be_shared() -> None:
+    both = pvc("db", "ReadWriteOnce", "ReadWriteMany")
+    assert not sw101(both, mounting("w", "db", replicas=3))
+    assert sw101(RWO, mounting("w", "db", replicas=3))

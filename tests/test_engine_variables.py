@@ -191,3 +191,75 @@ def test_a_value_without_variables_comes_back_as_the_same_object() -> None:
     assert out["other"] is spec["other"]
     same = {"volumes": [{"name": "v"}], "note": "${UNDEFINED}"}
     assert expand(same, {}).value is same
+
+
+# SW401, whole: where a variable is read, in which workloads, and which names it skips.
+def _sw401(outcome: Any) -> list[tuple[str, str]]:
+    return [(f.message, f.fix) for f in outcome.findings if f.rule == "SW401"]
+
+
+def _with_paths(doc: dict[str, Any], *paths: str, mounts_only: bool = False) -> dict[str, Any]:
+    spec = pod_spec_of(doc)
+    names = [f"v{i}" for i in range(len(paths))]
+    if mounts_only:
+        spec["volumes"] = [{"name": n, "emptyDir": {}} for n in names]
+    else:
+        spec["volumes"] = [
+            {"name": n, "hostPath": {"path": p}} for n, p in zip(names, paths, strict=True)
+        ]
+    spec["containers"][0]["volumeMounts"] = [
+        {"name": n, "mountPath": p} for n, p in zip(names, paths, strict=True)
+    ]
+    return doc
+
+
+def _undefined(workload: str, name: str) -> tuple[str, str]:
+    return (
+        f"{workload}: variable ${{{name}}} in its volumes or mounts is not defined "
+        "(it would expand to an empty string)",
+        f"pass a safe value: --var {name}=VALUE, vars.{name} in the config, "
+        "or the stowage.io/user label for USER",
+    )
+
+
+def test_sw401_names_the_workload_the_variable_and_the_three_ways_to_set_it() -> None:
+    outcome = render(dump_all(_user_storage(deployment("w", ROLE))), CONFIG)
+    assert _sw401(outcome) == [_undefined("Deployment/w", "USER")]
+
+
+def test_sw401_reads_a_variable_the_plan_brought_into_a_plain_manifest() -> None:
+    user = {"mountPath": "/storage/${USER}", "hostPath": "/storage/${USER}"}
+    config = {**CONFIG, "persistence": {"data": {"user": user}}}
+    text = dump_all(deployment("w", ROLE))
+    assert "${" not in text
+    assert _sw401(render(text, config)) == [_undefined("Deployment/w", "USER")]
+    assert not _sw401(render(text, config, USER="joe"))
+
+
+def test_sw401_reads_a_variable_that_only_a_mount_path_holds() -> None:
+    doc = _with_paths(deployment("w", ROLE), "/scratch/${USER}", mounts_only=True)
+    assert _sw401(render(dump_all(doc), CONFIG)) == [_undefined("Deployment/w", "USER")]
+
+
+def test_sw401_goes_on_past_workloads_it_does_not_judge() -> None:
+    untargeted = _user_storage(deployment("other", {"app": "other"}))
+    plain = deployment("plain", ROLE)
+    late = _user_storage(deployment("w", ROLE))
+    outcome = render(dump_all(untargeted, plain, late), CONFIG)
+    assert _sw401(outcome) == [_undefined("Deployment/w", "USER")]
+
+
+def test_sw401_goes_on_past_names_that_are_set_or_kept_for_the_launcher() -> None:
+    doc = _with_paths(deployment("w", ROLE), "/groups/${GROUP}", "/storage/${USER}")
+    outcome = render(dump_all(doc), CONFIG, GROUP="ml")
+    assert _sw401(outcome) == [_undefined("Deployment/w", "USER")]
+    carrier = _template_configmap()
+    job = yaml.safe_load(carrier["data"]["job.yaml"])
+    job["spec"]["template"]["spec"]["volumes"].append(
+        {"name": "zone", "hostPath": {"path": "/zones/${ZONE}"}}
+    )
+    carrier["data"]["job.yaml"] = yaml.safe_dump(job)
+    config = {"targets": {"pipeline": {"matchLabels": {"stowage.io/role": "pipeline"}}}}
+    messages = [m for m, _ in _sw401(render(dump_all(carrier), config, TEAM="vision"))]
+    # USER is the launcher's to fill; ZONE, sorted after it, is still judged
+    assert len(messages) == 1 and "${ZONE}" in messages[0], messages

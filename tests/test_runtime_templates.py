@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from enginehelpers import DATA, OUTPUTS, dump_all, load_all, output, render
+from enginehelpers import DATA, OUTPUTS, deployment, dump_all, load_all, output, render
 from stowage.engine import Outcome
 from stowage.pods.podspecs import get_in
 
@@ -373,3 +373,31 @@ def test_a_configmap_with_malformed_labels_selects_nothing_and_does_not_crash() 
               "data": {"pod.yaml": "kind: Pod\nspec:\n  containers: []\n"}}  # fmt: skip
     outcome = render(dump_all(broken), config)
     assert not outcome.changed
+
+
+def test_sw906_judges_every_fragment_after_workloads_and_fragments_it_passes() -> None:
+    fragments = "plain:\n  volumes: []\npooled:\n  volumes: []\n"
+    sites = [
+        {"path": "plain", "shape": "fragment", "target": "plain"},
+        {"path": "pooled", "shape": "fragment", "target": "pooled"},
+    ]
+    role = {"stowage.io/role": "web"}
+    web = deployment("web", role)
+    cfg = {
+        **config([{"configMap": {"name": "launcher"}, "key": "pods.yaml", "sites": sites}]),
+        "targets": {"web": {"matchLabels": role}, "plain": {}, "pooled": {}},
+        "nodeSelector": {"web": {"pool": "web"}, "pooled": {"pool": "gpu"}},
+        "tolerations": {"pooled": [{"key": "gpu", "operator": "Exists"}]},
+    }
+    text = dump_all(web) + configmap("launcher", {"pods.yaml": fragments})
+    outcome = render(text, cfg)
+    found = [(f.message, f.fix) for f in outcome.findings if f.rule == "SW906"]
+    assert found == [
+        (
+            "pod template in ConfigMap/launcher data.pods.yaml: pooled: the launcher builds "
+            "its pods from this fragment, which has no place for nodeSelector, tolerations: "
+            "the planned settings never reach those pods",
+            "enforce them with admission policies (`stowage admission`), or drop the node "
+            "pool's settings if these pods may run on any node",
+        )
+    ]

@@ -56,11 +56,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         return
     for usage in ctx.claim_usages:
         modes = usage.modes.modes or ()
-        if not modes or "ReadWriteMany" in modes or modes == ("ReadWriteOncePod",):
+        if "ReadWriteOnce" not in modes or "ReadWriteMany" in modes:
             continue
         if "ReadOnlyMany" in modes and all(m.read_only for m in usage.mounts):
             continue
-        if "ReadWriteOnce" not in modes or usage.pods <= 1 or on_one_node(usage):
+        if usage.pods <= 1 or on_one_node(usage):
             continue
         yield Finding(
             ID,
