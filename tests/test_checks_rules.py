@@ -435,19 +435,22 @@ def _custom(kind: str, name: str) -> dict[str, Any]:
 
 
 def test_sw902_names_only_the_kinds_it_does_not_know() -> None:
-    """A Deployment, a kind the config declares and a List are no unknown kinds; the
-    Gadget after them is."""
+    """A Deployment, a kind the config declares and a List are no unknown kinds, in a
+    List or not; a Gadget is, whether it is a List's item or a document of its own."""
     declared = {
         "group": "example.com",
         "kind": "TrainJob",
         "podSpecs": [{"path": "spec.template.spec"}],
     }
     config = {"targets": {"ml": {"matchLabels": {"team": "ml"}}}, "kinds": [declared]}
-    listed = {"apiVersion": "v1", "kind": "List", "items": [_custom("Gadget", "listed")]}
     deployment = workload("w", labels={"team": "ml"})
+    items = [workload("lw", labels={"team": "ml"}), _custom("TrainJob", "lt")]
+    listed = {"apiVersion": "v1", "kind": "List", "items": [*items, _custom("Gadget", "listed")]}
     docs = (deployment, _custom("TrainJob", "t"), listed, _custom("Gadget", "g"))
     found = findings(context(*docs, config=config), "SW902")
-    assert [str(f.resource) for f in found] == ["Gadget/g"]
+    assert sorted(str(f.resource) for f in found) == ["Gadget/g", "Gadget/listed"]
+    (item,) = [f for f in found if f.resource.name == "listed"]
+    assert item.message.startswith("Gadget/listed (group 'example.com') is a kind")
 
 
 def test_sw801_reports_conflicts_with_both_values() -> None:

@@ -44,10 +44,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     if not targets:
         return
     declared = declared_kinds(ctx.config)
-    known = {workload.doc.index for workload in ctx.workloads}  # their pod specs were found
-    for doc in ctx.stream.parsed():
-        body = doc.body
-        if doc.index in known or body.get("kind") in ("List", "ConfigMap"):
+    # the objects whose pod specs were found (a List's items count on their own)
+    known = {(workload.doc.index, workload.object.item) for workload in ctx.workloads}
+    for obj in ctx.stream.objects():
+        body = obj.body
+        if (obj.doc.index, obj.item) in known or body.get("kind") in ("List", "ConfigMap"):
             continue
         if next(sites(body, declared), None):
             continue
@@ -58,7 +59,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if any(_selects(target.matchLabels, _labels(body, path)) for path in paths)
         )
         if matched:
-            yield _finding(doc.ref, body, paths, matched)
+            yield _finding(obj.ref, body, paths, matched)
 
 
 def _finding(ref: Any, body: dict[str, Any], paths: list[Path], roles: list[str]) -> Finding:
