@@ -414,6 +414,12 @@ def test_sw303_a_data_path_with_a_trailing_slash_still_holds_what_is_below_it() 
     assert finding.message.endswith("inside stowage volume 'data' at /data")
 
 
+def test_sw303_strips_only_slashes_from_the_end_of_a_data_path() -> None:
+    mounts = [{"name": "data", "mountPath": "/mnt/X"}, {"name": "tmp", "mountPath": "/mnt/X/tmp"}]
+    (finding,) = _nested(mounts, _data_at("/mnt/X"))
+    assert finding.message.endswith("inside stowage volume 'data' at /mnt/X")
+
+
 def test_sw303_the_stowage_volume_itself_mounted_below_its_path_is_not_nested() -> None:
     # one volume at two paths (a subPath view of the same store) hides nothing of it
     mounts = [
@@ -480,3 +486,11 @@ def test_sw101_a_claim_that_also_offers_read_write_many_may_be_shared() -> None:
     both = pvc("db", "ReadWriteOnce", "ReadWriteMany")
     assert not sw101(both, mounting("w", "db", replicas=3))
     assert sw101(RWO, mounting("w", "db", replicas=3))
+
+
+def test_sw101_goes_on_past_a_read_only_many_claim_every_user_reads() -> None:
+    rox = pvc("a-rox", "ReadOnlyMany", "ReadWriteOnce")
+    volumes = [claim_volume("a-rox", name="ro", read_only=True), claim_volume("db")]
+    mounts = [{"name": "ro", "mountPath": "/ro", "readOnly": True}, *MOUNT]
+    (message,) = sw101(rox, RWO, workload("w", spec=pod(volumes, mounts), replicas=3))
+    assert message.startswith("ReadWriteOnce claim 'db' ")

@@ -249,7 +249,7 @@ def test_sw401_goes_on_past_workloads_it_does_not_judge() -> None:
     assert _sw401(outcome) == [_undefined("Deployment/w", "USER")]
 
 
-def test_sw401_goes_on_past_names_that_are_set_or_kept_for_the_launcher() -> None:
+def test_sw401_reports_an_unset_name_beside_a_set_one_and_one_kept_for_the_launcher() -> None:
     doc = _with_paths(deployment("w", ROLE), "/groups/${GROUP}", "/storage/${USER}")
     outcome = render(dump_all(doc), CONFIG, GROUP="ml")
     assert _sw401(outcome) == [_undefined("Deployment/w", "USER")]

@@ -48,7 +48,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     known = {(workload.doc.index, workload.object.item) for workload in ctx.workloads}
     for obj in ctx.stream.objects():
         body = obj.body
-        if (obj.doc.index, obj.item) in known or body.get("kind") in ("List", "ConfigMap"):
+        if (obj.doc.index, obj.item) in known or obj.kind == "ConfigMap":
             continue
         if next(sites(body, declared), None):
             continue
