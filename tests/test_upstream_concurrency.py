@@ -361,7 +361,7 @@ def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
         "metadata": {"name": "beside"},
         "spec": {"pipelineSpec": {"tasks": [{"name": "a", "taskRef": {"name": "t"}}]}},
     }
-    flags = _feature_flags(coschedule="disabled")
+    flags = _feature_flags(coschedule="disabled")  # read because a PipelineRun is beside it
     (finding,) = render(dump_all(flags, RWO, api, task_run, pipeline_run)).findings
     assert finding.message == (
         "ReadWriteOnce claim 'my-existing-volume' (per its manifest) is mounted by 3 pods that "
@@ -455,7 +455,7 @@ def test_a_deployment_following_a_pipeline_s_pod_shares_its_claim_on_that_node(
     """The run takes its tasks from the Pipeline its pipelineRef names in the stream. With
     one task it runs one pod at a time, and a Deployment whose pods follow it (required pod
     affinity on the hostname) stays on that node. Two tasks at once, with the assistant off,
-    can be on two nodes: which of them would the Deployment follow?"""
+    can be on two nodes, and the Deployment's pods can follow either."""
     claim = {**RWO, "metadata": {"name": "c"}}
     tasks = [_task("a"), _task("b")] if parallel else [_task("a")]
     pipeline = {
