@@ -458,6 +458,46 @@ def test_a_jobset_claim_template_without_access_modes_is_unknown(modes: Any) -> 
     ]
 
 
+def test_a_claim_only_the_workers_mount_names_the_workers_alone() -> None:
+    """The master runs beside the workers but does not mount the claim: the count and the
+    why are the workers'."""
+    job = kubeflow("PyTorchJob", "pytorchReplicaSpecs")
+    job["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["volumes"] = SHARED
+    (finding,) = render(dump_all(RWO_CLAIM, job)).findings
+    assert finding.message == (
+        "ReadWriteOnce claim 'shared' (per its manifest) is mounted by 3 pods that can run on "
+        "different nodes: PyTorchJob/x (worker) (3 PyTorchJob pods)"
+    )
+
+
+def test_a_declared_kind_s_pod_specs_all_count_toward_its_claim() -> None:
+    """A declared kind with two podSpecs runs them together, as a kind stowage does not know."""
+    train = {
+        "apiVersion": "example.com/v1",
+        "kind": "TrainJob",
+        "metadata": {"name": "t", "labels": LABELS},
+        "spec": {
+            "leader": {"template": {"spec": pod(volumes=SHARED)}},
+            "workers": {"replicas": 3, "template": {"spec": pod(volumes=SHARED)}},
+        },
+    }
+    specs = [
+        {"component": "leader", "path": "spec.leader.template.spec"},
+        {
+            "component": "worker",
+            "path": "spec.workers.template.spec",
+            "replicas": "spec.workers.replicas",
+        },
+    ]
+    kinds = [{"group": "example.com", "kind": "TrainJob", "podSpecs": specs}]
+    (finding,) = render(dump_all(RWO_CLAIM, train), dict(CONFIG, kinds=kinds)).findings
+    assert finding.message == (
+        "ReadWriteOnce claim 'shared' (per its manifest) is mounted by 4 pods that can run on "
+        "different nodes: TrainJob/t (leader), TrainJob/t (worker) (1 TrainJob pod + 3 "
+        "TrainJob pods (they run together))"
+    )
+
+
 def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:
     train = {
         "apiVersion": "example.com/v1",

@@ -21,6 +21,7 @@ RWO = {
     "metadata": {"name": "my-existing-volume"},
     "spec": {"accessModes": ["ReadWriteOnce"]},
 }
+HOSTNAME = "kubernetes.io/hostname"
 TARGETED = {
     "persistence": {"data": {"d": {"mountPath": "/d", "nfs": {"server": "s", "path": "/p"}}}},
     "targets": {"ml": {"matchLabels": {"team": "ml"}}},
@@ -354,8 +355,14 @@ def test_a_task_run_is_one_pod_whatever_the_affinity_assistant_does() -> None:
             ],
         },
     }
-    flags = _feature_flags(coschedule="disabled")
-    (finding,) = render(dump_all(flags, RWO, api, task_run)).findings
+    pipeline_run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "beside"},
+        "spec": {"pipelineSpec": {"tasks": [{"name": "a", "taskRef": {"name": "t"}}]}},
+    }
+    flags = _feature_flags(coschedule="disabled")  # read because a PipelineRun is beside it
+    (finding,) = render(dump_all(flags, RWO, api, task_run, pipeline_run)).findings
     assert finding.message == (
         "ReadWriteOnce claim 'my-existing-volume' (per its manifest) is mounted by 3 pods that "
         "can run on different nodes: Deployment/d (2 replicas), TaskRun/t (1 TaskRun pod)"
@@ -371,3 +378,121 @@ def test_a_pipeline_ref_name_of_the_wrong_type_names_no_pipeline() -> None:
         "spec": {"pipelineRef": {"name": []}},
     }
     assert [f.rule for f in render(dump_all(run)).findings] == []
+
+
+def _task(name: str, binds: bool = True) -> dict[str, Any]:
+    """An inline task; ``binds``: it binds the pipeline workspace `shared` as its `ws`."""
+    task: dict[str, Any] = {
+        "name": name,
+        "taskSpec": {"steps": [{"name": "s", "image": "busybox"}]},
+    }
+    if binds:
+        task["workspaces"] = [{"name": "ws", "workspace": "shared"}]
+        task["taskSpec"]["workspaces"] = [{"name": "ws"}]
+    return task
+
+
+def _claim_run(name: str, *tasks: dict[str, Any], **binding: Any) -> dict[str, Any]:
+    """A PipelineRun binding claim `c` to its pipeline's workspace `shared`."""
+    return {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"name": name},
+        "spec": {
+            "pipelineSpec": {"workspaces": [{"name": "shared"}], "tasks": list(tasks)},
+            "workspaces": [
+                {"name": "shared", "persistentVolumeClaim": {"claimName": "c", **binding}}
+            ],
+        },
+    }
+
+
+def test_a_task_running_beside_the_workspace_s_tasks_is_not_named_with_them() -> None:
+    """Tasks a, b and lint all start together; lint binds no workspace, so the claim's
+    pods are a's and b's, and the message says why those two overlap, not lint."""
+    claim = {**RWO, "metadata": {"name": "c"}}
+    run = _claim_run("r", _task("a"), _task("b"), _task("lint", binds=False))
+    flags = _feature_flags(coschedule="disabled")
+    (finding,) = render(dump_all(flags, claim, run)).findings
+    assert finding.message == (
+        "ReadWriteOnce claim 'c' (per its manifest) is mounted by 2 pods that can run on "
+        "different nodes: PipelineRun/r (tasks 'a' and 'b' wait for nothing: they start "
+        "together; Tekton's affinity assistant is off (coschedule: disabled, ConfigMap "
+        "tekton-pipelines/feature-flags))"
+    )
+
+
+@pytest.mark.parametrize("writer", [False, True])
+def test_runs_binding_a_read_only_many_claim_read_only_may_run_anywhere(writer: bool) -> None:
+    """Two runs in one namespace bind a ReadWriteOnce+ReadOnlyMany claim: read-only
+    bindings (`persistentVolumeClaim.readOnly`) pass, one writing run is rejected."""
+    claim = {
+        **RWO,
+        "metadata": {"name": "c", "namespace": "ci"},
+        "spec": {"accessModes": ["ReadWriteOnce", "ReadOnlyMany"]},
+    }
+    runs = [
+        _claim_run("r1", _task("a"), readOnly=True),
+        _claim_run("r2", _task("a"), readOnly=not writer),
+    ]
+    for run in runs:
+        run["metadata"]["namespace"] = "ci"
+    found = [f.message for f in render(dump_all(claim, *runs)).findings]
+    assert found == (
+        [
+            "ReadWriteOnce claim 'c' (per its manifest) is mounted by 2 pods that can run on "
+            "different nodes: PipelineRun/r1 (1 pod), PipelineRun/r2 (1 pod)"
+        ]
+        if writer
+        else []
+    )
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_deployment_following_a_pipeline_s_pod_shares_its_claim_on_that_node(
+    parallel: bool,
+) -> None:
+    """The run takes its tasks from the Pipeline its pipelineRef names in the stream. With
+    one task it runs one pod at a time, and a Deployment whose pods follow it (required pod
+    affinity on the hostname) stays on that node. Two tasks at once, with the assistant off,
+    can be on two nodes, and the Deployment's pods can follow either."""
+    claim = {**RWO, "metadata": {"name": "c"}}
+    tasks = [_task("a"), _task("b")] if parallel else [_task("a")]
+    pipeline = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": "p"},
+        "spec": {"workspaces": [{"name": "shared"}], "tasks": tasks},
+    }
+    run = _claim_run("r")
+    run["metadata"]["labels"] = {"app": "ci"}
+    del run["spec"]["pipelineSpec"]
+    run["spec"]["pipelineRef"] = {"name": "p"}
+    same_node = {"labelSelector": {"matchLabels": {"app": "ci"}}, "topologyKey": HOSTNAME}
+    follows = {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        same_node]}}}  # fmt: skip
+    follower = mounting("d", "c", replicas=2, pod_extra=follows)
+    flags = _feature_flags(coschedule="disabled")
+    found = [f.message for f in render(dump_all(flags, claim, pipeline, run, follower)).findings]
+    assert found == (
+        [
+            "ReadWriteOnce claim 'c' (per its manifest) is mounted by 4 pods that can run on "
+            "different nodes: PipelineRun/r (tasks 'a' and 'b' wait for nothing: they start "
+            "together; Tekton's affinity assistant is off (coschedule: disabled, ConfigMap "
+            "tekton-pipelines/feature-flags)), Deployment/d (2 replicas)"
+        ]
+        if parallel
+        else []
+    )
+
+
+def test_job_set_single_pvc_counts_the_nodes_after_the_initializer_completes() -> None:
+    """jobset single-pvc.yaml: `node` (3 pods) waits for `initializer` to complete, so the
+    claim both mount has 3 pods at once, all the nodes'; the initializer is not named."""
+    found = [f.message for f in render(dump_all(*_docs("jobset-single-pvc.yaml"))).findings]
+    assert found == [
+        f"ReadWriteOnce claim '{name}' (a claim template of JobSet/volume-claim-trainjob) is "
+        "mounted by 3 pods that can run on different nodes: JobSet/volume-claim-trainjob "
+        "(node) (Job parallelism 3)"
+        for name in ("checkpoints", "initializer")
+    ]
