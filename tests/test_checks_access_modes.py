@@ -78,6 +78,50 @@ def test_hpa_max_replicas_counts() -> None:
     assert not sw101(RWO, mounting("a", "db"), other)
 
 
+def _scaler(api: str, kind: str, target: dict[str, str], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": "scaler"},
+        "spec": {"scaleTargetRef": target, **spec},
+    }
+
+
+def test_a_keda_scaled_object_scales_its_deployment_to_100_unless_told() -> None:
+    """KEDA makes an HPA for a ScaledObject, with maxReplicaCount (100 when unset); its
+    scaleTargetRef names a Deployment when it names no kind."""
+    scaled = _scaler("keda.sh/v1alpha1", "ScaledObject", {"name": "a"}, minReplicaCount=0)
+    (message,) = sw101(RWO, mounting("a", "db"), scaled)
+    assert message == (
+        "ReadWriteOnce claim 'db' (per its manifest) is mounted by 100 pods that can run on "
+        "different nodes: Deployment/a (KEDA ScaledObject maxReplicaCount 100 by default)"
+    )
+    capped = {**scaled, "spec": {**scaled["spec"], "maxReplicaCount": 4}}
+    (message,) = sw101(RWO, mounting("a", "db"), capped)
+    assert message.endswith("(KEDA ScaledObject maxReplicaCount 4)")
+    one = {**scaled, "spec": {**scaled["spec"], "maxReplicaCount": 1}}
+    assert not sw101(RWO, mounting("a", "db"), one)
+    sts = {**scaled, "spec": {"scaleTargetRef": {"kind": "StatefulSet", "name": "a"}}}
+    assert not sw101(RWO, mounting("a", "db"), sts)  # it scales a StatefulSet called a
+
+
+def test_a_watermark_pod_autoscaler_scales_its_target_like_an_hpa() -> None:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"}
+    wpa = _scaler("datadoghq.com/v1alpha1", "WatermarkPodAutoscaler", target, maxReplicas=6)
+    (message,) = sw101(RWO, mounting("a", "db"), wpa)
+    assert message.endswith("Deployment/a (WatermarkPodAutoscaler maxReplicas 6)")
+
+
+def test_an_autoscaler_kind_of_another_group_scales_nothing() -> None:
+    target = {"kind": "Deployment", "name": "a"}
+    for api, kind in [
+        ("example.com/v1", "ScaledObject"),
+        ("example.com/v1", "HorizontalPodAutoscaler"),
+    ]:
+        foreign = _scaler(api, kind, target, maxReplicas=6, maxReplicaCount=6)
+        assert not sw101(RWO, mounting("a", "db"), foreign)
+
+
 def test_job_parallelism_and_completions() -> None:
     assert sw101(RWO, mounting("j", "db", kind="Job", parallelism=4))
     assert not sw101(RWO, mounting("j", "db", kind="Job", parallelism=4, completions=1))

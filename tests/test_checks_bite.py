@@ -491,6 +491,6 @@ def test_sw101_a_claim_that_also_offers_read_write_many_may_be_shared() -> None:
 def test_sw101_goes_on_past_a_read_only_many_claim_every_user_reads() -> None:
     rox = pvc("a-rox", "ReadOnlyMany", "ReadWriteOnce")
     volumes = [claim_volume("a-rox", name="ro", read_only=True), claim_volume("db")]
-    mounts = [{"name": "ro", "mountPath": "/ro", "readOnly": True}, *MOUNT]
+    mounts: list[dict[str, Any]] = [{"name": "ro", "mountPath": "/ro", "readOnly": True}, *MOUNT]
     (message,) = sw101(rox, RWO, workload("w", spec=pod(volumes, mounts), replicas=3))
     assert message.startswith("ReadWriteOnce claim 'db' ")

@@ -29,7 +29,7 @@ FILES = sorted(p.name for p in CASES.glob("*.yaml"))
 
 def test_there_are_cases_for_each_operator() -> None:
     projects = {name.split("-")[0] for name in FILES}
-    assert {"argo", "jobset", "volcano", "flink", "kserve", "appwrapper"} <= projects
+    assert {"argo", "jobset", "volcano", "flink", "kserve", "appwrapper", "keda"} <= projects
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -16,7 +16,7 @@ from stowage.findings import ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.pods import tekton
-from stowage.pods.concurrency import Concurrency, ObjectKey, flow_order, model
+from stowage.pods.concurrency import Autoscale, Concurrency, ObjectKey, flow_order, model
 from stowage.pods.groups import MANY, TooManyError, cliques, count_text
 from stowage.pods.podspecs import (
     KindRule,
@@ -193,13 +193,13 @@ def claim_usages(stream: Stream, workloads: list[Workload], config: Config) -> l
     lands in the release's namespace, which may be any explicit one: its mounts
     count toward the claim of that name in every namespace the stream names.
     """
-    hpas = hpa_max_replicas(stream)
-    models = Models(hpas, declared_kinds(config), tekton_of(stream, workloads))
+    scalers = autoscaling(stream)
+    models = Models(scalers, declared_kinds(config), tekton_of(stream, workloads))
     affinity = models.tekton.affinity
     by_name: dict[str, dict[str, list[Mount]]] = {}
     operator: dict[tuple[str, str, str], ClaimUsage] = {}
     for index, workload in enumerate(workloads):
-        placement = placement_of(workload, hpas, models)
+        placement = placement_of(workload, scalers, models)
         concurrency = None if workload.is_template else models.of(workload)
         for name, volume_ro in mounted_claims(workload):
             if "${" in name:
@@ -273,23 +273,23 @@ class Models:
 
     def __init__(
         self,
-        hpas: dict[tuple[str, str], int],
+        scalers: dict[tuple[str, str], Autoscale],
         declared: tuple[KindRule, ...],
         tekton_objects: tekton.Tekton = tekton.NONE,
     ) -> None:
-        self.hpas, self.declared, self.tekton = hpas, declared, tekton_objects
+        self.scalers, self.declared, self.tekton = scalers, declared, tekton_objects
         self._built: dict[int, tuple[dict[str, Any], Concurrency]] = {}
 
     def of(self, workload: Workload) -> Concurrency:
         manifest = workload.manifest
         found = self._built.get(id(manifest))
         if found is None or found[0] is not manifest:
-            hpa = self.hpas.get((workload.kind, workload.ref.name))
+            scale = self.scalers.get((workload.kind, workload.ref.name))
             declared = self.declared
             rule = workload.site.rule
             if not declared and rule is not None and kind_rule(None, workload.kind) is None:
                 declared = (KindRule(api_group(manifest) or "", workload.kind, (rule,)),)
-            found = (manifest, model(manifest, declared, hpa, self.tekton))
+            found = (manifest, model(manifest, declared, scale, self.tekton))
             self._built[id(manifest)] = found
         return found[1]
 
@@ -513,24 +513,59 @@ def claim_index(stream: Stream) -> ClaimIndex:
     return index
 
 
-def hpa_max_replicas(stream: Stream) -> dict[tuple[str, str], int]:
-    result: dict[tuple[str, str], int] = {}
-    for doc in stream.objects({"HorizontalPodAutoscaler"}):
-        target = get_in(doc.body, ("spec", "scaleTargetRef")) or {}
-        maximum = get_in(doc.body, ("spec", "maxReplicas"))
-        if isinstance(maximum, int):
-            result[(str(target.get("kind")), str(target.get("name")))] = maximum
+@dataclass(frozen=True)
+class Autoscaler:
+    """A kind that sets a workload's replicas up to a maximum (an HPA, and what makes one)."""
+
+    name: str  # how messages name it
+    field: str  # the spec field holding the most replicas
+    default_most: int | None = None  # when that field is unset
+    default_kind: str | None = None  # of the scaleTargetRef that names no kind
+
+
+# By (group, kind). KEDA scales a ScaledObject's target through an HPA it makes with
+# maxReplicaCount (100 when unset); its scaleTargetRef's kind defaults to Deployment.
+AUTOSCALERS = {
+    ("autoscaling", "HorizontalPodAutoscaler"): Autoscaler("HPA", "maxReplicas"),
+    ("datadoghq.com", "WatermarkPodAutoscaler"): Autoscaler(
+        "WatermarkPodAutoscaler", "maxReplicas"
+    ),
+    ("keda.sh", "ScaledObject"): Autoscaler(
+        "KEDA ScaledObject", "maxReplicaCount", default_most=100, default_kind="Deployment"
+    ),
+}
+AUTOSCALER_KINDS = frozenset(kind for _, kind in AUTOSCALERS)
+
+
+def autoscaling(stream: Stream) -> dict[tuple[str, str], Autoscale]:
+    """The most replicas each autoscaled workload may get, by its (kind, name)."""
+    result: dict[tuple[str, str], Autoscale] = {}
+    for obj in stream.objects(AUTOSCALER_KINDS):
+        scaler = AUTOSCALERS.get((api_group(obj.body) or "", obj.kind))
+        target = get_in(obj.body, ("spec", "scaleTargetRef"))
+        if scaler is None or not isinstance(target, dict):
+            continue
+        most = get_in(obj.body, ("spec", scaler.field))
+        why = f"{scaler.name} {scaler.field} {most}"
+        if most is None and scaler.default_most is not None:
+            most = scaler.default_most
+            why = f"{scaler.name} {scaler.field} {most} by default"
+        if isinstance(most, int) and not isinstance(most, bool):
+            kind = target.get("kind") or scaler.default_kind
+            result[(str(kind), str(target.get("name")))] = Autoscale(most, why)
     return result
 
 
 def placement_of(
-    workload: Workload, hpas: dict[tuple[str, str], int], models: Models | None = None
+    workload: Workload,
+    scalers: dict[tuple[str, str], Autoscale],
+    models: Models | None = None,
 ) -> Placement:
     """How many pods of the workload (one pod spec) run at once, and what pins them."""
     if workload.is_template:
         pods, why = MANY, "a pod template launched once per run: many at once"
     else:
-        pods, why = (models or Models(hpas, ())).of(workload).pods_of(workload.site.path)
+        pods, why = (models or Models(scalers, ())).of(workload).pods_of(workload.site.path)
     pod = workload.pod_spec
     return Placement(pods, why, pinned_hostname(pod), _follows(pod), _rolling(workload))
 

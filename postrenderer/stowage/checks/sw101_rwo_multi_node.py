@@ -7,7 +7,9 @@ ContainerCreating with a Multi-Attach error — in production, not at install.
 What triggers it: one PersistentVolumeClaim whose access modes (from the claim
 in the manifests, the volume it binds to, or `accessModes` declared for an
 `existingClaim`) are ReadWriteOnce, mounted by more than one pod at once —
-replicas, an HPA's maxReplicas, Job parallelism (capped by completions), an
+replicas, an autoscaler's maximum (an HPA's maxReplicas, a KEDA ScaledObject's
+maxReplicaCount, 100 when unset, a WatermarkPodAutoscaler's maxReplicas), Job
+parallelism (capped by completions), an
 overlapping CronJob, a DaemonSet, Dask workers (the operator makes one
 Deployment per worker), a pipeline template launched per run, an operator's
 pods that run together, or several workloads sharing the claim — where nothing

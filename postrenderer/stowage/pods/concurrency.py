@@ -39,6 +39,14 @@ from stowage.pods.podspecs import (
 
 
 @dataclass(frozen=True)
+class Autoscale:
+    """The most replicas an autoscaler may give a workload, and how messages say it."""
+
+    most: int
+    why: str  # "HPA maxReplicas 10"
+
+
+@dataclass(frozen=True)
 class Concurrency:
     """The groups of one object's pods that can be live together."""
 
@@ -77,15 +85,15 @@ class Concurrency:
 def model(
     body: dict[str, Any],
     declared: tuple[KindRule, ...] = (),
-    hpa: int | None = None,
+    scale: Autoscale | None = None,
     tekton_objects: tekton.Tekton = tekton.NONE,
 ) -> Concurrency:
-    """The concurrency of one manifest. ``hpa``: the maxReplicas of an HPA scaling it;
+    """The concurrency of one manifest. ``scale``: the autoscaler scaling it (an HPA);
     ``tekton_objects``: the Pipelines and Tekton feature flags the stream holds."""
     kind = str(body.get("kind"))
     group = api_group(body)
     if kind in POD_SPEC_PATHS and group in (None, CORE_GROUPS.get(kind)):
-        return _builtin(body, kind, hpa)
+        return _builtin(body, kind, scale)
     rule = kind_rule(group, kind, declared)
     if rule is None:
         return Concurrency(kind)
@@ -101,9 +109,9 @@ def model(
 # --- built-in kinds ---------------------------------------------------------------------------
 
 
-def _builtin(body: dict[str, Any], kind: str, hpa: int | None) -> Concurrency:
+def _builtin(body: dict[str, Any], kind: str, scale: Autoscale | None) -> Concurrency:
     members = [
-        Member(path, *_builtin_count(body, kind, component, hpa), label=component)
+        Member(path, *_builtin_count(body, kind, component, scale), label=component)
         for component, path in POD_SPEC_PATHS[kind]
         if isinstance(get_in(body, path), dict)
     ]
@@ -113,14 +121,14 @@ def _builtin(body: dict[str, Any], kind: str, hpa: int | None) -> Concurrency:
 
 
 def _builtin_count(
-    body: dict[str, Any], kind: str, component: str, hpa: int | None
+    body: dict[str, Any], kind: str, component: str, scale: Autoscale | None
 ) -> tuple[int, str]:
     if kind == "DaemonSet":
         return MANY, "a DaemonSet: one pod per node"
     if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
         replicas = as_int(get_in(body, ("spec", "replicas")), 1)
-        if hpa is not None and hpa > replicas:
-            return hpa, f"HPA maxReplicas {hpa}"
+        if scale is not None and scale.most > replicas:
+            return scale.most, scale.why
         return replicas, plural(replicas, "replica")
     if kind == "Job":
         return job_pods(dict_at(body, ("spec",)))

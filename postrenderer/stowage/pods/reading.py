@@ -32,7 +32,8 @@ READ_KINDS = frozenset(
     {
         "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
         "DaskCluster", "DaskWorkerGroup", "DaskJob", "PersistentVolumeClaim",
-        "PersistentVolume", "HorizontalPodAutoscaler", "Secret", "List", "ConfigMap",
+        "PersistentVolume", "HorizontalPodAutoscaler", "WatermarkPodAutoscaler",
+        "ScaledObject", "Secret", "List", "ConfigMap",
         *OPERATOR_KIND_NAMES,
     }
 )  # fmt: skip

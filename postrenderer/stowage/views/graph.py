@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.checks import find_rule
-from stowage.checks.claims import access_modes, hpa_max_replicas, placement_of
+from stowage.checks.claims import access_modes, autoscaling, placement_of
 from stowage.engine import Outcome
 from stowage.findings import Finding, ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.plan.plan import store_env_name
+from stowage.pods.concurrency import Autoscale
 from stowage.pods.podspecs import containers
 from stowage.pods.sources import source_of
 from stowage.pods.workloads import Workload
@@ -102,7 +103,7 @@ class _Source:
 def build(outcome: Outcome, include_hooks: bool = False) -> Graph:
     config = outcome.config if isinstance(outcome.config, Config) else Config()
     specs = _config_volumes(config)
-    hpas = hpa_max_replicas(outcome.stream)
+    scalers = autoscaling(outcome.stream)
     graph = Graph()
     storage: dict[str, Node] = {}
     for workload in outcome.workloads:
@@ -110,7 +111,7 @@ def build(outcome: Outcome, include_hooks: bool = False) -> Graph:
             graph.hidden_hooks.append(workload.label)
             continue
         key = f"w{len(graph.workloads)}"
-        node = _workload_node(key, workload, hpas)
+        node = _workload_node(key, workload, scalers)
         if is_hook(workload):
             node.tags.append("Helm hook")
         _mark(node, _findings_of(outcome.findings, {workload.ref}, ()))
@@ -162,8 +163,8 @@ def _config_volumes(config: Config) -> dict[str, tuple[str, VolumeSpec]]:
     return named
 
 
-def _workload_node(key: str, workload: Workload, hpas: dict[tuple[str, str], int]) -> Node:
-    placement = placement_of(workload, hpas)
+def _workload_node(key: str, workload: Workload, scalers: dict[tuple[str, str], Autoscale]) -> Node:
+    placement = placement_of(workload, scalers)
     selector = workload.pod_spec.get("nodeSelector") or {}
     pool = ", ".join(f"{k}={v}" for k, v in sorted(selector.items())) or "any node"
     return Node(key, workload.label, f"{placement.why} · {pool}", "workload")

@@ -273,7 +273,7 @@ def plan_json(outcome: Outcome) -> str:
 def concurrency(outcome: Outcome) -> list[dict[str, Any]]:
     """Per object holding a targeted workload: the groups of its pods live at once, and why
     (the concurrency model the access-mode rules read)."""
-    from stowage.checks.claims import Models, hpa_max_replicas, tekton_of
+    from stowage.checks.claims import Models, autoscaling, tekton_of
     from stowage.pods.concurrency import describe
     from stowage.pods.workloads import declared_kinds
 
@@ -283,8 +283,8 @@ def concurrency(outcome: Outcome) -> list[dict[str, Any]]:
         ref = workload.ref
         if not workload.is_template and (ref.kind, ref.namespace, ref.name) in targeted:
             objects.setdefault(id(workload.manifest), []).append(workload)
-    hpas, tekton = hpa_max_replicas(outcome.stream), tekton_of(outcome.stream, outcome.workloads)
-    models = Models(hpas, declared_kinds(outcome.config), tekton)
+    scalers, tekton = autoscaling(outcome.stream), tekton_of(outcome.stream, outcome.workloads)
+    models = Models(scalers, declared_kinds(outcome.config), tekton)
     found = []
     for workloads in objects.values():
         model = models.of(workloads[0])
