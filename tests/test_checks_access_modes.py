@@ -114,12 +114,23 @@ def test_a_watermark_pod_autoscaler_scales_its_target_like_an_hpa() -> None:
 
 def test_an_autoscaler_kind_of_another_group_scales_nothing() -> None:
     target = {"kind": "Deployment", "name": "a"}
+    hpa = _scaler("autoscaling/v2", "HorizontalPodAutoscaler", target, maxReplicas=6)
     for api, kind in [
         ("example.com/v1", "ScaledObject"),
         ("example.com/v1", "HorizontalPodAutoscaler"),
     ]:
         foreign = _scaler(api, kind, target, maxReplicas=6, maxReplicaCount=6)
         assert not sw101(RWO, mounting("a", "db"), foreign)
+        # and the real one after it still counts
+        (message,) = sw101(RWO, mounting("a", "db"), foreign, hpa)
+        assert message.endswith("Deployment/a (HPA maxReplicas 6)")
+
+
+@pytest.mark.parametrize("most", [None, "10", True])
+def test_an_hpa_without_a_whole_number_maximum_scales_nothing(most: Any) -> None:
+    target = {"kind": "Deployment", "name": "a"}
+    hpa = _scaler("autoscaling/v2", "HorizontalPodAutoscaler", target, maxReplicas=most)
+    assert not sw101(RWO, mounting("a", "db"), hpa)
 
 
 def test_job_parallelism_and_completions() -> None:
