@@ -126,6 +126,37 @@ def test_an_autoscaler_kind_of_another_group_scales_nothing() -> None:
         assert message.endswith("Deployment/a (HPA maxReplicas 6)")
 
 
+@pytest.mark.parametrize(
+    ("scaler_namespace", "workload_namespace", "scaled"),
+    [("ml", "ml", True), ("ml", "", True), ("", "ml", True), ("other", "ml", False)],
+)
+def test_an_autoscaler_scales_only_its_own_namespace_s_workload(
+    scaler_namespace: str, workload_namespace: str, scaled: bool
+) -> None:
+    """A scaleTargetRef names a workload in the autoscaler's namespace; a manifest without
+    one lands in the release's, which may be any."""
+    target = {"kind": "Deployment", "name": "a"}
+    hpa = _scaler("autoscaling/v2", "HorizontalPodAutoscaler", target, maxReplicas=6)
+    deployment = mounting("a", "db")
+    claim = dict(RWO, metadata={"name": "db"})
+    for doc, namespace in ((hpa, scaler_namespace), (deployment, workload_namespace)):
+        if namespace:
+            doc["metadata"]["namespace"] = namespace
+    if workload_namespace:
+        claim["metadata"] = {"name": "db", "namespace": workload_namespace}
+    found = sw101(claim, deployment, hpa)
+    assert [m.endswith("(HPA maxReplicas 6)") for m in found] == ([True] if scaled else [])
+
+
+def test_the_largest_of_two_autoscalers_that_may_scale_a_workload_counts() -> None:
+    target = {"kind": "Deployment", "name": "a"}
+    small = _scaler("autoscaling/v2", "HorizontalPodAutoscaler", target, maxReplicas=3)
+    large = _scaler("keda.sh/v1alpha1", "ScaledObject", {"name": "a"}, maxReplicaCount=8)
+    small["metadata"]["namespace"] = "ml"
+    (message,) = sw101(RWO, mounting("a", "db"), small, large)
+    assert message.endswith("Deployment/a (KEDA ScaledObject maxReplicaCount 8)")
+
+
 @pytest.mark.parametrize("most", [None, "10", True])
 def test_an_hpa_without_a_whole_number_maximum_scales_nothing(most: Any) -> None:
     target = {"kind": "Deployment", "name": "a"}

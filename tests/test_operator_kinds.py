@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from enginehelpers import dump_all, load_all, output, render
-from stowage.checks.claims import placement_of
+from stowage.checks.claims import Autoscalers, placement_of
 from stowage.pods.groups import MANY
 from stowage.pods.podspecs import get_in
 from stowage.pods.reading import carried_loader, read
@@ -308,7 +308,7 @@ def test_operator_kinds_are_reached_and_counted(case: tuple[dict[str, Any], list
     manifest, expected = case
     stream = read(dump_all(manifest), Limits())
     workloads = list(collect(stream, carried_loader(Limits())))
-    assert [(w.site.component, placement_of(w, {}).pods) for w in workloads] == expected
+    assert [(w.site.component, placement_of(w, Autoscalers()).pods) for w in workloads] == expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)
@@ -637,7 +637,7 @@ def test_sw902_suggests_every_nested_pod_template_with_its_replicas_and_it_works
     ]
     outcome = render(dump_all(serving), dict(CONFIG, kinds=kinds))
     assert len(outcome.placements) == 3
-    counts = [placement_of(w, {}).pods for w in outcome.workloads]
+    counts = [placement_of(w, Autoscalers()).pods for w in outcome.workloads]
     assert counts == [3, 2, 1]
 
 
@@ -645,9 +645,9 @@ def test_an_elastic_pytorchjob_counts_its_workers_up_to_max_replicas() -> None:
     job = kubeflow("PyTorchJob", "pytorchReplicaSpecs")
     job["spec"]["elasticPolicy"] = {"minReplicas": 1, "maxReplicas": 8}
     workloads = list(collect(read(dump_all(job), Limits()), carried_loader(Limits())))
-    counts = [(w.site.component, placement_of(w, {}).pods) for w in workloads]
+    counts = [(w.site.component, placement_of(w, Autoscalers()).pods) for w in workloads]
     assert counts == [("master", 1), ("worker", 8)]
-    assert placement_of(workloads[1], {}).why == "elasticPolicy.maxReplicas 8 workers"
+    assert placement_of(workloads[1], Autoscalers()).why == "elasticPolicy.maxReplicas 8 workers"
 
 
 def test_a_model_on_a_rwo_claim_counts_every_inference_pod() -> None:
@@ -739,7 +739,7 @@ def test_a_kserve_predictor_given_only_model_gets_mounts_and_env_on_the_model() 
     assert predictor["model"]["env"][0]["name"] == "STOWAGE_DATA_PATHS"
     assert [v["name"] for v in predictor["volumes"]] == ["a", "out"]
     assert "containers" not in predictor
-    assert [placement_of(w, {}).pods for w in outcome.workloads] == [2]
+    assert [placement_of(w, Autoscalers()).pods for w in outcome.workloads] == [2]
 
 
 def test_a_kserve_predictor_with_model_and_containers_is_one_pod_spec_that_all_get_storage() -> (
@@ -757,7 +757,7 @@ def test_a_kserve_predictor_with_model_and_containers_is_one_pod_spec_that_all_g
         assert container["env"][0]["name"] == "STOWAGE_DATA_PATHS"
     assert [v["name"] for v in predictor["volumes"]] == ["a", "out"]
     assert [w.site.component for w in outcome.workloads] == ["predictor"]
-    assert [placement_of(w, {}).pods for w in outcome.workloads] == [1]
+    assert [placement_of(w, Autoscalers()).pods for w in outcome.workloads] == [1]
     assert not [f for f in outcome.findings if f.rule in ("SW101", "SW902")]
 
 

@@ -273,7 +273,7 @@ class Models:
 
     def __init__(
         self,
-        scalers: dict[tuple[str, str], Autoscale],
+        scalers: Autoscalers,
         declared: tuple[KindRule, ...],
         tekton_objects: tekton.Tekton = tekton.NONE,
     ) -> None:
@@ -284,7 +284,8 @@ class Models:
         manifest = workload.manifest
         found = self._built.get(id(manifest))
         if found is None or found[0] is not manifest:
-            scale = self.scalers.get((workload.kind, workload.ref.name))
+            ref = workload.ref
+            scale = self.scalers.of(workload.kind, ref.namespace, ref.name)
             declared = self.declared
             rule = workload.site.rule
             if not declared and rule is not None and kind_rule(None, workload.kind) is None:
@@ -537,9 +538,27 @@ AUTOSCALERS = {
 AUTOSCALER_KINDS = frozenset(kind for _, kind in AUTOSCALERS)
 
 
-def autoscaling(stream: Stream) -> dict[tuple[str, str], Autoscale]:
-    """The most replicas each autoscaled workload may get, by its (kind, name)."""
-    result: dict[tuple[str, str], Autoscale] = {}
+@dataclass(frozen=True)
+class Autoscalers:
+    """The stream's autoscalers, by the (kind, name) of the workload each scales, with the
+    autoscaler's namespace (its target is always in its own namespace)."""
+
+    by_target: dict[tuple[str, str], list[tuple[str, Autoscale]]] = field(default_factory=dict)
+
+    def of(self, kind: str, namespace: str, name: str) -> Autoscale | None:
+        """The largest maximum among the autoscalers that may scale this workload: a
+        manifest with no namespace lands in the release's, which may be any."""
+        found = [
+            scale
+            for where, scale in self.by_target.get((kind, name), ())
+            if where == namespace or not where or not namespace
+        ]
+        return max(found, key=lambda scale: scale.most, default=None)
+
+
+def autoscaling(stream: Stream) -> Autoscalers:
+    """The most replicas each autoscaled workload may get."""
+    result = Autoscalers()
     for obj in stream.objects(AUTOSCALER_KINDS):
         scaler = AUTOSCALERS.get((api_group(obj.body) or "", obj.kind))
         target = get_in(obj.body, ("spec", "scaleTargetRef"))
@@ -551,14 +570,15 @@ def autoscaling(stream: Stream) -> dict[tuple[str, str], Autoscale]:
             most = scaler.default_most
             why = f"{scaler.name} {scaler.field} {most} by default"
         if isinstance(most, int) and not isinstance(most, bool):
-            kind = target.get("kind") or scaler.default_kind
-            result[(str(kind), str(target.get("name")))] = Autoscale(most, why)
+            kind = str(target.get("kind") or scaler.default_kind)
+            targets = result.by_target.setdefault((kind, str(target.get("name"))), [])
+            targets.append((obj.ref.namespace, Autoscale(most, why)))
     return result
 
 
 def placement_of(
     workload: Workload,
-    scalers: dict[tuple[str, str], Autoscale],
+    scalers: Autoscalers,
     models: Models | None = None,
 ) -> Placement:
     """How many pods of the workload (one pod spec) run at once, and what pins them."""

@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stowage.checks import find_rule
-from stowage.checks.claims import access_modes, autoscaling, placement_of
+from stowage.checks.claims import Autoscalers, access_modes, autoscaling, placement_of
 from stowage.engine import Outcome
 from stowage.findings import Finding, ResourceRef
 from stowage.plan.automount import AutoMountError, resolve
 from stowage.plan.configdata import Config, VolumeSpec
 from stowage.plan.plan import store_env_name
-from stowage.pods.concurrency import Autoscale
 from stowage.pods.podspecs import containers
 from stowage.pods.sources import source_of
 from stowage.pods.workloads import Workload
@@ -163,7 +162,7 @@ def _config_volumes(config: Config) -> dict[str, tuple[str, VolumeSpec]]:
     return named
 
 
-def _workload_node(key: str, workload: Workload, scalers: dict[tuple[str, str], Autoscale]) -> Node:
+def _workload_node(key: str, workload: Workload, scalers: Autoscalers) -> Node:
     placement = placement_of(workload, scalers)
     selector = workload.pod_spec.get("nodeSelector") or {}
     pool = ", ".join(f"{k}={v}" for k, v in sorted(selector.items())) or "any node"
