@@ -223,22 +223,25 @@ UNBOUND_CLAIMS = "unbound immediate PersistentVolumeClaims"
 
 
 def _unschedulable(kube: Kube, namespace: str, pod: dict[str, Any]) -> str:
-    """The real scheduler's reason for not binding pod (it must stay unbound).
+    """The real scheduler's reason for not binding pod (it must stay unbound): the message
+    of the pod's PodScheduled condition, which the scheduler rewrites after every attempt.
 
     A pod launched while its claims are still being bound first fails with "unbound
     immediate PersistentVolumeClaims"; the scheduler retries once they bind, so that
-    transient reason is not the answer."""
+    transient reason is not the answer. (Its FailedScheduling events are no oracle: the
+    event recorder counts a later failure into the first event's series and keeps the
+    first message.)"""
     name = pod["metadata"]["name"]
 
     def reason() -> str | None:
-        messages = [
-            e["message"]
-            for e in kube.events_for(namespace, name)
-            if e["reason"] == "FailedScheduling" and UNBOUND_CLAIMS not in e["message"]
-        ]
-        return messages[-1] if messages else None
+        current = kube.get("pod", name, "-n", namespace)
+        for condition in current.get("status", {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                message = str(condition.get("message") or "")
+                return None if not message or UNBOUND_CLAIMS in message else message
+        return None
 
-    message = wait_for(f"FailedScheduling for {name}", reason)
+    message = wait_for(f"the scheduler's verdict on {name}", reason)
     assert not kube.get("pod", name, "-n", namespace)["spec"].get("nodeName")
     return message
 
