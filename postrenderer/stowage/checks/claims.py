@@ -19,6 +19,8 @@ from stowage.pods import tekton
 from stowage.pods.concurrency import Autoscale, Concurrency, ObjectKey, flow_order, model
 from stowage.pods.groups import MANY, TooManyError, cliques, count_text
 from stowage.pods.podspecs import (
+    AUTOSCALER_KINDS,
+    AUTOSCALERS,
     KindRule,
     api_group,
     claim_names,
@@ -515,30 +517,6 @@ def claim_index(stream: Stream) -> ClaimIndex:
 
 
 @dataclass(frozen=True)
-class Autoscaler:
-    """A kind that sets a workload's replicas up to a maximum (an HPA, and what makes one)."""
-
-    name: str  # how messages name it
-    field: str  # the spec field holding the most replicas
-    default_most: int | None = None  # when that field is unset
-    default_kind: str | None = None  # of the scaleTargetRef that names no kind
-
-
-# By (group, kind). KEDA scales a ScaledObject's target through an HPA it makes with
-# maxReplicaCount (100 when unset); its scaleTargetRef's kind defaults to Deployment.
-AUTOSCALERS = {
-    ("autoscaling", "HorizontalPodAutoscaler"): Autoscaler("HPA", "maxReplicas"),
-    ("datadoghq.com", "WatermarkPodAutoscaler"): Autoscaler(
-        "WatermarkPodAutoscaler", "maxReplicas"
-    ),
-    ("keda.sh", "ScaledObject"): Autoscaler(
-        "KEDA ScaledObject", "maxReplicaCount", default_most=100, default_kind="Deployment"
-    ),
-}
-AUTOSCALER_KINDS = frozenset(kind for _, kind in AUTOSCALERS)
-
-
-@dataclass(frozen=True)
 class Autoscalers:
     """The stream's autoscalers, by the (kind, name) of the workload each scales, with the
     autoscaler's namespace (its target is always in its own namespace)."""
@@ -565,11 +543,10 @@ def autoscaling(stream: Stream) -> Autoscalers:
         if scaler is None or not isinstance(target, dict):
             continue
         most = get_in(obj.body, ("spec", scaler.field))
-        why = f"{scaler.name} {scaler.field} {most}"
-        if most is None and scaler.default_most is not None:
-            most = scaler.default_most
-            why = f"{scaler.name} {scaler.field} {most} by default"
+        by_default = most is None and scaler.default_most is not None
+        most = scaler.default_most if by_default else most
         if isinstance(most, int) and not isinstance(most, bool):
+            why = f"{scaler.name} {scaler.field} {most}" + (" by default" if by_default else "")
             kind = str(target.get("kind") or scaler.default_kind)
             targets = result.by_target.setdefault((kind, str(target.get("name"))), [])
             targets.append((obj.ref.namespace, Autoscale(most, why)))

@@ -431,6 +431,31 @@ OPERATOR_KIND_NAMES = (
 
 
 @dataclass(frozen=True)
+class Autoscaler:
+    """A kind that sets a workload's replicas up to a maximum (an HPA, and what makes one)."""
+
+    name: str  # how messages name it
+    field: str  # the spec field holding the most replicas
+    default_most: int | None = None  # when that field is unset
+    default_kind: str | None = None  # of the scaleTargetRef that names no kind
+
+
+# Kinds that raise another object's replicas (read, never attached to), by (group, kind).
+# KEDA scales a ScaledObject's target through an HPA it makes with maxReplicaCount (100
+# when unset); its scaleTargetRef's kind defaults to Deployment.
+AUTOSCALERS = {
+    ("autoscaling", "HorizontalPodAutoscaler"): Autoscaler("HPA", "maxReplicas"),
+    ("datadoghq.com", "WatermarkPodAutoscaler"): Autoscaler(
+        "WatermarkPodAutoscaler", "maxReplicas"
+    ),
+    ("keda.sh", "ScaledObject"): Autoscaler(
+        "KEDA ScaledObject", "maxReplicaCount", default_most=100, default_kind="Deployment"
+    ),
+}
+AUTOSCALER_KINDS = frozenset(kind for _, kind in AUTOSCALERS)
+
+
+@dataclass(frozen=True)
 class PodSite:
     """One pod spec inside one manifest (or inside a template a ConfigMap carries)."""
 

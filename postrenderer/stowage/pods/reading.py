@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stowage.errors import UsageError
-from stowage.pods.podspecs import OPERATOR_KIND_NAMES, looks_pod_bearing
+from stowage.pods.podspecs import AUTOSCALER_KINDS, OPERATOR_KIND_NAMES, looks_pod_bearing
 from stowage.pods.shapes import manifest_problem
 from stowage.read.manifests import (
     Document,
@@ -32,9 +32,8 @@ READ_KINDS = frozenset(
     {
         "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
         "DaskCluster", "DaskWorkerGroup", "DaskJob", "PersistentVolumeClaim",
-        "PersistentVolume", "HorizontalPodAutoscaler", "WatermarkPodAutoscaler",
-        "ScaledObject", "Secret", "List", "ConfigMap",
-        *OPERATOR_KIND_NAMES,
+        "PersistentVolume", "Secret", "List", "ConfigMap",
+        *OPERATOR_KIND_NAMES, *AUTOSCALER_KINDS,
     }
 )  # fmt: skip
 STOWAGE_MARK = "stowage.io/"
