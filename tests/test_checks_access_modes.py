@@ -61,23 +61,6 @@ def test_several_workloads_sharing_one_rwo_claim() -> None:
     assert sw101(RWO, mounting("a", "db"), mounting("b", "db"))
 
 
-def test_hpa_max_replicas_counts() -> None:
-    hpa: dict[str, Any] = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "a"},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"},
-            "minReplicas": 1,
-            "maxReplicas": 10,
-        },
-    }
-    (message,) = sw101(RWO, mounting("a", "db"), hpa)
-    assert "HPA maxReplicas 10" in message
-    other = {**hpa, "spec": {**hpa["spec"], "scaleTargetRef": {"kind": "Deployment", "name": "x"}}}
-    assert not sw101(RWO, mounting("a", "db"), other)
-
-
 def _scaler(api: str, kind: str, target: dict[str, str], **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": api,
@@ -85,6 +68,17 @@ def _scaler(api: str, kind: str, target: dict[str, str], **spec: Any) -> dict[st
         "metadata": {"name": "scaler"},
         "spec": {"scaleTargetRef": target, **spec},
     }
+
+
+def test_hpa_max_replicas_counts() -> None:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"}
+    hpa = _scaler(
+        "autoscaling/v2", "HorizontalPodAutoscaler", target, minReplicas=1, maxReplicas=10
+    )
+    (message,) = sw101(RWO, mounting("a", "db"), hpa)
+    assert "HPA maxReplicas 10" in message
+    other = {**hpa, "spec": {**hpa["spec"], "scaleTargetRef": {"kind": "Deployment", "name": "x"}}}
+    assert not sw101(RWO, mounting("a", "db"), other)
 
 
 def test_a_keda_scaled_object_scales_its_deployment_to_100_unless_told() -> None:

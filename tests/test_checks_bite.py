@@ -470,7 +470,7 @@ def test_sw301_names_the_container_both_volumes_and_the_path() -> None:
 
 
 def test_sw201_names_every_unpinned_user_after_a_pinned_one() -> None:
-    config = {"persistence": {"data": {"data": {"mountPath": "/data", "hostPath": "/srv/data"}}}}
+    config = _data_at("/data")
     spec = pod([{"name": "data", "hostPath": {"path": "/srv/data"}}], MOUNT)
     pinned = workload("pinned", spec={**spec, "nodeName": "n1"})
     docs = (pinned, workload("b", spec=spec), workload("c", spec=spec))

@@ -14,11 +14,24 @@ from stowage.plan.configload import parse_vars
 from stowage.plan.variables import expand, unsafe_reason
 
 
-def _user_storage(doc: dict[str, Any]) -> dict[str, Any]:
+def _with_paths(doc: dict[str, Any], *paths: str, mounts_only: bool = False) -> dict[str, Any]:
+    """A volume per path (hostPath, or emptyDir with ``mounts_only``), mounted at it."""
     spec = pod_spec_of(doc)
-    spec["volumes"] = [{"name": "user", "hostPath": {"path": "/storage/${USER}"}}]
-    spec["containers"][0]["volumeMounts"] = [{"name": "user", "mountPath": "/storage/${USER}"}]
+    names = [f"v{i}" for i in range(len(paths))]
+    if mounts_only:
+        spec["volumes"] = [{"name": n, "emptyDir": {}} for n in names]
+    else:
+        spec["volumes"] = [
+            {"name": n, "hostPath": {"path": p}} for n, p in zip(names, paths, strict=True)
+        ]
+    spec["containers"][0]["volumeMounts"] = [
+        {"name": n, "mountPath": p} for n, p in zip(names, paths, strict=True)
+    ]
     return doc
+
+
+def _user_storage(doc: dict[str, Any]) -> dict[str, Any]:
+    return _with_paths(doc, "/storage/${USER}")
 
 
 def _paths(doc: dict[str, Any]) -> tuple[str, str]:
@@ -196,21 +209,6 @@ def test_a_value_without_variables_comes_back_as_the_same_object() -> None:
 # SW401, whole: where a variable is read, in which workloads, and which names it skips.
 def _sw401(outcome: Any) -> list[tuple[str, str]]:
     return [(f.message, f.fix) for f in outcome.findings if f.rule == "SW401"]
-
-
-def _with_paths(doc: dict[str, Any], *paths: str, mounts_only: bool = False) -> dict[str, Any]:
-    spec = pod_spec_of(doc)
-    names = [f"v{i}" for i in range(len(paths))]
-    if mounts_only:
-        spec["volumes"] = [{"name": n, "emptyDir": {}} for n in names]
-    else:
-        spec["volumes"] = [
-            {"name": n, "hostPath": {"path": p}} for n, p in zip(names, paths, strict=True)
-        ]
-    spec["containers"][0]["volumeMounts"] = [
-        {"name": n, "mountPath": p} for n, p in zip(names, paths, strict=True)
-    ]
-    return doc
 
 
 def _undefined(workload: str, name: str) -> tuple[str, str]:

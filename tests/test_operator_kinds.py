@@ -470,17 +470,20 @@ def test_a_claim_only_the_workers_mount_names_the_workers_alone() -> None:
     )
 
 
+def _train_job(spec: dict[str, Any]) -> dict[str, Any]:
+    """A TrainJob of example.com: a kind stowage reaches only when the config declares it."""
+    meta = {"name": "t", "labels": LABELS}
+    return {"apiVersion": "example.com/v1", "kind": "TrainJob", "metadata": meta, "spec": spec}
+
+
 def test_a_declared_kind_s_pod_specs_all_count_toward_its_claim() -> None:
     """A declared kind with two podSpecs runs them together, as a kind stowage does not know."""
-    train = {
-        "apiVersion": "example.com/v1",
-        "kind": "TrainJob",
-        "metadata": {"name": "t", "labels": LABELS},
-        "spec": {
+    train = _train_job(
+        {
             "leader": {"template": {"spec": pod(volumes=SHARED)}},
             "workers": {"replicas": 3, "template": {"spec": pod(volumes=SHARED)}},
-        },
-    }
+        }
+    )
     specs = [
         {"component": "leader", "path": "spec.leader.template.spec"},
         {
@@ -499,12 +502,7 @@ def test_a_declared_kind_s_pod_specs_all_count_toward_its_claim() -> None:
 
 
 def test_a_declared_kind_is_reached_and_its_replicas_counted() -> None:
-    train = {
-        "apiVersion": "example.com/v1",
-        "kind": "TrainJob",
-        "metadata": {"name": "t", "labels": LABELS},
-        "spec": {"workers": [{"replicas": 3, "template": {"spec": pod(volumes=SHARED)}}]},
-    }
+    train = _train_job({"workers": [{"replicas": 3, "template": {"spec": pod(volumes=SHARED)}}]})
     kinds = [
         {
             "group": "example.com",
