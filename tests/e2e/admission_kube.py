@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from conftest import TOOLS
+from e2e.kube import established
 
 KUBE_API_ACCESS = "kube-api-access-"
 # What the DefaultTolerationSeconds admission plugin adds to every pod.
@@ -67,10 +68,7 @@ class Kube:
             self.run("create", "namespace", name)
 
     def crd_established(self, name: str) -> bool:
-        """`kubectl wait --for=condition=Established` fails outright on a CRD the API server
-        has not yet given a status (an accessor error on nil conditions): poll instead."""
-        conditions = self.get("crd", name).get("status", {}).get("conditions") or []
-        return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+        return established(self.get("crd", name))
 
     def wait_for(self, what: str, found: Callable[[], Any], timeout: float = 60) -> Any:
         """Poll until ``found()`` returns something truthy (controllers work asynchronously)."""

@@ -202,8 +202,15 @@ def install_crds(kube: Kube) -> set[str]:
 
 
 def _established(kube: Kube, name: str) -> bool:
-    conditions = (kube.get("crd", name) or {}).get("status", {}).get("conditions") or []
-    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+    return established(kube.get("crd", name))
+
+
+def established(crd: dict[str, Any] | None) -> bool:
+    """Whether the API server serves a CRD. `kubectl wait --for=condition=Established`
+    fails outright on one it has not yet given a status (an accessor error on nil
+    conditions), so callers poll this."""
+    conditions = (crd or {}).get("status", {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
 def values(*names: str) -> list[str]:
